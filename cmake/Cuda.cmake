@@ -1,0 +1,22 @@
+# CUDA is optional: without nvcc the CPU build (model, reference, CLI, reports, tests) is complete.
+# With nvcc the kernels compile even where no GPU exists (CI); only a GPU runs them.
+set(ATTNROOF_HAVE_CUDA OFF)
+if(ATTNROOF_ENABLE_CUDA)
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90)   # H100/H200; "native" fails where no GPU is present
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    find_package(CUDAToolkit REQUIRED)
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
+    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
+    set(ATTNROOF_HAVE_CUDA ON)
+    message(STATUS "attnroof: CUDA build (sm_${CMAKE_CUDA_ARCHITECTURES}), NCCL: ${NCCL_LIBRARY}")
+  else()
+    message(STATUS "attnroof: nvcc not found: CPU-only build")
+  endif()
+endif()

@@ -1,0 +1,61 @@
+#include "model/decode_point.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "model/error.h"
+
+namespace attnroof::model {
+
+std::string_view to_string(Form f) { return f == Form::absorbed ? "absorbed" : "materialized"; }
+
+Form parse_form(std::string_view name, std::string_view field) {
+  if (name == "absorbed") return Form::absorbed;
+  if (name == "materialized") return Form::materialized;
+  throw InputError(fmt::format("{}: unknown form '{}'; known: absorbed, materialized", field, name));
+}
+
+DecodePoint DecodePoint::uniform(int64_t tp, int64_t batch, int64_t ctx_len, int64_t q_tokens) {
+  DecodePoint p;
+  p.tp = tp;
+  p.batch = batch;
+  p.ctx_len_max = ctx_len;
+  p.ctx_len_min = ctx_len;
+  p.ctx_len_sum = batch * ctx_len;
+  p.q_tokens = q_tokens;
+  return p;
+}
+
+DecodePoint DecodePoint::ragged(int64_t tp, std::span<const int64_t> ctx_lens, int64_t q_tokens) {
+  DecodePoint p;
+  p.tp = tp;
+  p.batch = int64_t(ctx_lens.size());
+  p.ctx_len_max = ctx_lens.empty() ? 0 : *std::max_element(ctx_lens.begin(), ctx_lens.end());
+  p.ctx_len_min = ctx_lens.empty() ? 0 : *std::min_element(ctx_lens.begin(), ctx_lens.end());
+  p.ctx_len_sum = 0;
+  for (int64_t l : ctx_lens) p.ctx_len_sum += l;
+  p.q_tokens = q_tokens;
+  return p;
+}
+
+std::vector<std::string> DecodePoint::check() const {
+  std::vector<std::string> problems;
+  if (tp <= 0) problems.push_back(fmt::format("tp = {} is invalid: must be >= 1", tp));
+  if (batch <= 0) problems.push_back(fmt::format("batch = {} is invalid: must be >= 1", batch));
+  if (q_tokens <= 0) {
+    problems.push_back(fmt::format("q_tokens = {} is invalid: must be >= 1", q_tokens));
+  }
+  if (ctx_len_min <= 0) {
+    problems.push_back(fmt::format(
+        "ctx_len = {} is invalid: every sequence attends at least its new token, so ctx_len >= 1",
+        ctx_len_min));
+  } else if (q_tokens > 0 && ctx_len_min < q_tokens) {
+    problems.push_back(fmt::format(
+        "ctx_len = {} is shorter than q_tokens = {}: a context includes the step's new tokens",
+        ctx_len_min, q_tokens));
+  }
+  return problems;
+}
+
+}  // namespace attnroof::model

@@ -1,0 +1,64 @@
+#include "model/presets.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "model/embedded_file.h"
+#include "model/error.h"
+
+namespace attnroof::model {
+
+namespace {
+
+std::vector<Preset> load_builtin() {
+  std::vector<Preset> out;
+  for (const EmbeddedFile& f : embedded_preset_files()) {
+    const JsonSource source{fmt::format("model/data/presets/{}", f.name)};
+    nlohmann::json j = parse_json_text(std::string(f.contents), source);
+    ObjectReader r(j, source);
+    out.push_back(parse_preset(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+Preset parse_preset(ObjectReader& r) {
+  Preset p;
+  p.name = r.get_string("name");
+  p.description = r.get_string("description");
+  p.source = r.get_string("source");
+  p.retrieved = r.get_string("retrieved");
+  p.variant_id = parse_variant(r.get_string("variant"), r.position("variant"));
+  p.n_layers = r.get_positive_int("n_layers");
+  p.other_params = r.get_double("other_params");
+  if (p.other_params < 0) r.fail("other_params", "must be >= 0");
+  p.config = r.get_raw("config");
+  ObjectReader config = r.get_object("config");
+  p.variant = make_variant(p.variant_id, config);
+  r.finish();
+  return p;
+}
+
+Preset load_preset_file(const std::string& path) {
+  nlohmann::json j = load_json_file(path);
+  ObjectReader r(j, JsonSource{path});
+  return parse_preset(r);
+}
+
+std::span<const Preset> builtin_presets() {
+  static const std::vector<Preset> all = load_builtin();
+  return all;
+}
+
+const Preset& find_preset(std::string_view name, std::string_view field) {
+  for (const Preset& p : builtin_presets()) {
+    if (p.name == name) return p;
+  }
+  std::string known;
+  for (const Preset& p : builtin_presets()) known += (known.empty() ? "" : ", ") + p.name;
+  throw InputError(fmt::format("{}: unknown preset '{}'; known presets: {}", field, name, known));
+}
+
+}  // namespace attnroof::model

@@ -1,0 +1,108 @@
+#include "model/roofline.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnroof::model {
+
+std::string_view to_string(Bound b) {
+  switch (b) {
+    case Bound::memory: return "memory";
+    case Bound::compute: return "compute";
+    case Bound::overhead: return "overhead";
+    case Bound::communication: return "communication";
+  }
+  return "?";
+}
+
+CommEstimate estimate_collective(const Collective& c, double bytes, int64_t tp, const Hardware& hw) {
+  CommEstimate out{.collective = c, .algorithm = "none", .bytes = bytes, .t_s = 0};
+  if (tp <= 1 || c.count == 0) return out;
+  const double t = double(tp);
+  const double alpha = hw.efficiency.collective_latency_s;
+  const double bw = hw.link_bytes_per_s * hw.efficiency.link;
+  double ring = 0;
+  switch (c.kind) {
+    case CollectiveKind::all_reduce:
+      // Ring: reduce-scatter then all-gather, 2(t-1) steps each moving bytes/t per device.
+      ring = 2 * (t - 1) * alpha + 2 * (t - 1) / t * bytes / bw;
+      break;
+    case CollectiveKind::reduce_scatter:
+    case CollectiveKind::all_gather:
+      ring = (t - 1) * alpha + (t - 1) / t * bytes / bw;
+      break;
+  }
+  out.algorithm = "ring";
+  double best = ring;
+  if (c.kind == CollectiveKind::all_reduce) {
+    // One-shot: every device reads the other t-1 buffers in full and reduces locally; one
+    // latency instead of 2(t-1), so it wins for small (latency-bound) messages.
+    const double one_shot = alpha + (t - 1) * bytes / bw;
+    if (one_shot < ring) {
+      best = one_shot;
+      out.algorithm = "one_shot";
+    }
+  }
+  out.t_s = best * double(c.count);
+  return out;
+}
+
+Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw) {
+  Estimate e;
+  const double bw = hw.hbm_bytes_per_s * hw.efficiency.hbm;
+  const double peak = hw.peak_flops_per_s(point.dtypes.act) * hw.efficiency.tensor;
+  double t_mem_total = 0, t_math_total = 0, t_overhead_total = 0;
+  for (std::size_t i = 0; i < kAllStages.size(); ++i) {
+    StageEstimate& s = e.stages[i];
+    s.stage = kAllStages[i];
+    s.flops = cost.flops(s.stage);
+    s.bytes = cost.bytes(s.stage);
+    s.intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
+    s.t_mem_s = s.bytes / bw;
+    s.t_math_s = s.flops / peak;
+    const bool runs = s.flops > 0 || s.bytes > 0;
+    const double overhead = runs ? hw.efficiency.kernel_overhead_s : 0;
+    const double body = std::max(s.t_mem_s, s.t_math_s);
+    s.t_s = overhead + body;
+    s.bound = overhead > body ? Bound::overhead
+                              : (s.t_mem_s >= s.t_math_s ? Bound::memory : Bound::compute);
+    e.t_compute_s += s.t_s;
+    t_overhead_total += overhead;
+    (s.t_mem_s >= s.t_math_s ? t_mem_total : t_math_total) += body;
+  }
+  const double act_bytes = bytes_of(point.dtypes.act);
+  for (int i = 0; i < cost.n_collectives; ++i) {
+    const Collective& c = cost.collectives[std::size_t(i)];
+    e.comm[std::size_t(e.n_comm)] = estimate_collective(c, c.elems * act_bytes, point.tp, hw);
+    e.t_comm_s += e.comm[std::size_t(e.n_comm)].t_s;
+    ++e.n_comm;
+  }
+  e.t_layer_s = e.t_compute_s + e.t_comm_s;
+  const double largest = std::max({t_mem_total, t_math_total, t_overhead_total, e.t_comm_s});
+  e.bound = largest == t_mem_total      ? Bound::memory
+            : largest == t_math_total   ? Bound::compute
+            : largest == e.t_comm_s     ? Bound::communication
+                                        : Bound::overhead;
+  return e;
+}
+
+Capacity capacity(const AttentionVariant& variant, int64_t n_layers, double other_params,
+                  const DecodePoint& point, const Hardware& hw) {
+  Capacity c;
+  const double layers = double(n_layers);
+  const double kv_per_token = double(variant.kv_elems_per_token(point.tp)) * layers *
+                              bytes_of(point.dtypes.kv);
+  c.weight_bytes = (variant.weight_params(point.tp) * layers + other_params / double(point.tp)) *
+                   bytes_of(point.dtypes.weight);
+  c.kv_bytes = kv_per_token * double(point.ctx_len_sum);
+  c.reserved_bytes = hw.reserved_bytes;
+  c.total_bytes = c.weight_bytes + c.kv_bytes + c.reserved_bytes;
+  c.capacity_bytes = hw.hbm_capacity_bytes;
+  c.fits = c.total_bytes <= c.capacity_bytes;
+  const double free_bytes = std::max(0.0, c.capacity_bytes - c.weight_bytes - c.reserved_bytes);
+  c.max_batch = int64_t(std::floor(free_bytes / (kv_per_token * double(point.ctx_len_max))));
+  c.max_ctx_len = int64_t(std::floor(free_bytes / (kv_per_token * double(point.batch))));
+  return c;
+}
+
+}  // namespace attnroof::model

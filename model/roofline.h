@@ -1,0 +1,70 @@
+// defines: Bound, StageEstimate, CommEstimate, Estimate, estimate, Capacity, capacity
+//
+// The time model (design.md): each stage costs
+//   overhead + max(bytes / (bandwidth x eff_hbm), flops / (peak x eff_tensor))
+// and reports which term bound it; collectives use an alpha-beta model per algorithm (ring for
+// bandwidth, one-shot for latency-bound small messages; the faster is reported).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "model/attention_variant.h"
+#include "model/hardware.h"
+
+namespace attnroof::model {
+
+enum class Bound { memory, compute, overhead, communication };
+std::string_view to_string(Bound b);
+
+struct StageEstimate {
+  Stage stage = Stage::projection;
+  double flops = 0;
+  double bytes = 0;
+  double intensity = 0;  // FLOP per byte
+  double t_mem_s = 0;
+  double t_math_s = 0;
+  double t_s = 0;        // overhead + max(t_mem, t_math)
+  Bound bound = Bound::memory;
+};
+
+struct CommEstimate {
+  Collective collective;
+  std::string_view algorithm;  // "ring" or "one_shot"
+  double bytes = 0;            // message bytes (elems x act dtype)
+  double t_s = 0;              // for all `count` collectives
+};
+
+struct Estimate {
+  std::array<StageEstimate, 3> stages{};
+  std::array<CommEstimate, Cost::kMaxCollectives> comm{};
+  int n_comm = 0;
+  double t_compute_s = 0;  // sum of stages
+  double t_comm_s = 0;
+  double t_layer_s = 0;    // per layer, per step
+  Bound bound = Bound::memory;  // the bound of the largest term
+};
+
+Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw);
+
+// Alpha-beta time of `count` collectives of `bytes` each over `tp` devices; picks the faster of
+// ring and one-shot and names it.
+CommEstimate estimate_collective(const Collective& c, double bytes, int64_t tp, const Hardware& hw);
+
+// Memory per device for a whole model: attention weights x layers + the rest of the model's
+// weights split over tp + KV cache x layers + reserve.
+struct Capacity {
+  double weight_bytes = 0;
+  double kv_bytes = 0;
+  double reserved_bytes = 0;
+  double total_bytes = 0;
+  double capacity_bytes = 0;
+  bool fits = false;
+  int64_t max_batch = 0;    // at the point's ctx_len (0 when not even one sequence fits)
+  int64_t max_ctx_len = 0;  // at the point's batch
+};
+
+Capacity capacity(const AttentionVariant& variant, int64_t n_layers, double other_params,
+                  const DecodePoint& point, const Hardware& hw);
+
+}  // namespace attnroof::model

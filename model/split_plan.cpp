@@ -1,0 +1,26 @@
+#include "model/split_plan.h"
+
+#include <algorithm>
+
+namespace attnroof::model {
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+SplitPlan plan_splits(int64_t ctx_len_max, int64_t batch, int64_t work_units, int64_t sm_count,
+                      int64_t ctas_per_sm, int64_t tile) {
+  tile = std::max<int64_t>(tile, 1);
+  if (ctx_len_max <= kNoSplitBelow) {
+    return SplitPlan{.n_splits = 1, .split_len = std::max<int64_t>(ceil_div(ctx_len_max, tile), 1) * tile};
+  }
+  const int64_t slots = std::max<int64_t>(sm_count * ctas_per_sm, 1);
+  const int64_t base = std::max<int64_t>(batch * work_units, 1);
+  const int64_t wanted = ceil_div(slots, base);                         // fill the GPU once
+  const int64_t most = std::max<int64_t>(ctx_len_max / kMinSplitLen, 1);  // splits stay long
+  const int64_t n = std::clamp<int64_t>(wanted, 1, most);
+  const int64_t split_len = ceil_div(ceil_div(ctx_len_max, n), tile) * tile;
+  return SplitPlan{.n_splits = ceil_div(ctx_len_max, split_len), .split_len = split_len};
+}
+
+}  // namespace attnroof::model

@@ -1,0 +1,5 @@
+#pragma once
+#include <string_view>
+namespace attnroof::cli {
+std::string_view tool_version();
+}  // namespace attnroof::cli
