@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The tests: set up, build (Release; CUDA kernels compile when nvcc is present), run ctest.
+#   --sanitize   instead: a CPU-only Debug build under AddressSanitizer + UBSan, then ctest.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/scripts/setup.sh"
+if [[ ${1:-} == --sanitize ]]; then
+  build_dir=$root/build-asan
+  bash "$root/scripts/build.sh" "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DATTNROOF_SANITIZE=ON \
+    -DATTNROOF_ENABLE_CUDA=OFF
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+else
+  build_dir=$root/build
+  bash "$root/scripts/build.sh" "$build_dir" -DCMAKE_BUILD_TYPE=Release
+fi
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
