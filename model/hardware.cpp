@@ -66,6 +66,8 @@ double Hardware::peak_flops_per_s(Dtype compute) const {
   return dense_bf16_flops_per_s;
 }
 
+bool Hardware::supports(Dtype compute) const { return peak_flops_per_s(compute) > 0; }
+
 Hardware parse_hardware(ObjectReader& r) {
   Hardware h;
   h.id = r.get_string("id");
@@ -73,11 +75,12 @@ Hardware parse_hardware(ObjectReader& r) {
   h.hbm_bytes_per_s = positive(r, "hbm_bytes_per_s");
   h.hbm_capacity_bytes = positive(r, "hbm_capacity_bytes");
   h.dense_bf16_flops_per_s = positive(r, "dense_bf16_flops_per_s");
-  h.dense_fp8_flops_per_s = positive(r, "dense_fp8_flops_per_s");
+  // 0 = the part has no fp8 tensor format (A100); estimate() rejects fp8 compute on it.
+  h.dense_fp8_flops_per_s = non_negative(r, "dense_fp8_flops_per_s");
   h.dense_fp32_flops_per_s = positive(r, "dense_fp32_flops_per_s");
   h.link_bytes_per_s = positive(r, "link_bytes_per_s");
   h.sm_count = r.get_positive_int("sm_count");
-  h.l2_bytes = positive(r, "l2_bytes");
+  h.l2_bytes = non_negative(r, "l2_bytes");  // 0 = not published (the roofline does not use it)
   h.reserved_bytes = non_negative(r, "reserved_bytes");
   h.sources = r.get_raw("sources");
   {

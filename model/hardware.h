@@ -30,17 +30,19 @@ struct Hardware {
   double hbm_bytes_per_s = 0;
   double hbm_capacity_bytes = 0;
   double dense_bf16_flops_per_s = 0;  // dense (no sparsity); fp16 is the same on these parts
-  double dense_fp8_flops_per_s = 0;
+  double dense_fp8_flops_per_s = 0;   // 0: no fp8 tensor format on this part (A100)
   double dense_fp32_flops_per_s = 0;  // non-tensor FP32
   double link_bytes_per_s = 0;        // per GPU, per direction (NVLink / Infinity Fabric)
   int64_t sm_count = 0;               // SMs (CUs on AMD)
-  double l2_bytes = 0;
+  double l2_bytes = 0;                // last-level cache; 0: not published
   double reserved_bytes = 0;          // runtime context + framework reserve, not for weights/KV
   Efficiency efficiency;
   nlohmann::json sources;             // per-field source and retrieval date, echoed verbatim
 
   // Peak dense FLOP/s for matmuls whose inputs are in `compute` format.
   double peak_flops_per_s(Dtype compute) const;
+  // Whether matmuls in `compute` format run on this part (peak > 0).
+  bool supports(Dtype compute) const;
   nlohmann::json to_json() const;
 };
 

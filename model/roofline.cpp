@@ -1,7 +1,11 @@
 #include "model/roofline.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+
+#include "model/error.h"
 
 namespace attnroof::model {
 
@@ -48,6 +52,12 @@ CommEstimate estimate_collective(const Collective& c, double bytes, int64_t tp, 
 }
 
 Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw) {
+  if (!hw.supports(point.dtypes.act)) {
+    throw InputError(fmt::format(
+        "act_dtype = {} is not supported on {}: the part has no {} tensor-core format "
+        "(its profile lists 0 FLOP/s); use bf16 or fp16",
+        to_string(point.dtypes.act), hw.id, to_string(point.dtypes.act)));
+  }
   Estimate e;
   const double bw = hw.hbm_bytes_per_s * hw.efficiency.hbm;
   const double peak = hw.peak_flops_per_s(point.dtypes.act) * hw.efficiency.tensor;

@@ -45,6 +45,7 @@ struct Estimate {
   Bound bound = Bound::memory;  // the bound of the largest term
 };
 
+// Throws InputError when the activation dtype has no tensor-core rate on `hw` (fp8 on A100).
 Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw);
 
 // Alpha-beta time of `count` collectives of `bytes` each over `tp` devices; picks the faster of

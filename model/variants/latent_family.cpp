@@ -1,0 +1,204 @@
+// The latent-block family's per-device cost (variants.md §3.5), shared by MLA (§3.4), GLA (§3.6),
+// MLRA-2/MLRA-4 (§3.11) and TPLA (§3.12). Each variant supplies its placement at TP t:
+// n_t blocks, P (block, head) instances, H_q query heads, and H_o output heads.
+//
+//   KV/device      n_t d_b + d_R
+//   weights        d d_q' + d (n_t d_b + d_R) + d_q' H_q (d_n + d_R) + P d_b (d_n + d_v) + H_o d_v
+//   d FLOPs/device   2 T d d_q'                          q_down_proj  (T = B * q_tokens)
+//                + 2 T d (n_t d_b + d_R)               kv_down_proj (writes the new cache rows)
+//                + 2 T d_q' H_q (d_n + d_R)            q_up_proj
+//     absorbed   + P [ 2 T d_n d_b                     absorb    q~ = q^N W^UK^T
+//                    + 2 A (d_b + d_R)                 scores    (A = attended (query, key) pairs)
+//                    + 2 A d_b                         value     P . c
+//                    + 2 T d_b d_v ]                   unabsorb  W^UV
+//     materialized + P [ 2 N d_b (d_n + d_v)           materialize_kv (N = cached rows)
+//                    + 2 A (d_n + d_R)                 scores
+//                    + 2 A d_v ]                       value
+//                + 2 T H_o d_v d                       out_proj
+//   comm           1 all-reduce of T*d; with OutProj::sharded and partial outputs, first a
+//                  reduce-scatter of T*h*d_v (the head slices land on their W^O owners).
+//
+// H_o = H_q, except with OutProj::sharded when outputs are partial sums across devices: then h/t.
+// KV bytes are the ideal ones: each resident row is read once per step by a fused kernel (V
+// aliases the latent row). Implementations that make one kernel call per block re-read k^R
+// (variants.md §3.11.3, §8.6); that is a kernel property, not modelled here.
+#include "model/variants/latent_family.h"
+
+#include <fmt/format.h>
+
+namespace attnroof::model {
+
+std::string_view to_string(OutProj o) {
+  return o == OutProj::replicated ? "replicated" : "sharded";
+}
+
+OutProj read_out_proj(ObjectReader& r) {
+  const std::string v = r.get_string("out_proj");
+  if (v == "replicated") return OutProj::replicated;
+  if (v == "sharded") return OutProj::sharded;
+  r.fail("out_proj", fmt::format("out_proj = '{}' is unknown; valid: 'replicated' (option A: W^O "
+                                 "replicated, one all-reduce) or 'sharded' (option B: "
+                                 "reduce-scatter, then row-parallel W^O and an all-reduce)",
+                                 v));
+}
+
+LatentDims read_latent_common(ObjectReader& r) {
+  LatentDims c;
+  c.d_model = r.get_positive_int("d_model");
+  c.q_heads = r.get_positive_int("q_heads");
+  c.d_q_latent = r.get_positive_int("d_q_latent");
+  c.d_rope = r.get_positive_int("d_rope");
+  c.d_nope = r.get_positive_int("d_nope");
+  c.d_v = r.get_positive_int("d_v");
+  return c;
+}
+
+bool all_heads_blocks_shardable(int64_t q_heads, int64_t n_blocks, int64_t tp) {
+  if (tp <= 0) return false;
+  if (n_blocks % tp == 0) return true;
+  return tp % n_blocks == 0 && q_heads % (tp / n_blocks) == 0;
+}
+
+LatentPlacement all_heads_blocks_placement(int64_t q_heads, int64_t n_blocks, int64_t tp) {
+  if (tp <= n_blocks) {
+    return LatentPlacement{.blocks = n_blocks / tp,
+                           .instances = n_blocks / tp * q_heads,
+                           .query_heads = q_heads,
+                           .partial_outputs = tp > 1};
+  }
+  const int64_t heads = q_heads / (tp / n_blocks);
+  return LatentPlacement{
+      .blocks = 1, .instances = heads, .query_heads = heads, .partial_outputs = true};
+}
+
+int64_t LatentFamily::output_heads(int64_t tp) const {
+  const LatentPlacement pl = placement(tp);
+  if (pl.partial_outputs && out_proj_ == OutProj::sharded) return dims_.q_heads / tp;
+  return pl.query_heads;
+}
+
+int64_t LatentFamily::kv_elems_per_token(int64_t tp) const {
+  return placement(tp).blocks * dims_.d_block + dims_.d_rope;
+}
+
+double LatentFamily::weight_params(int64_t tp) const {
+  const LatentPlacement pl = placement(tp);
+  const double d = double(dims_.d_model), dq = double(dims_.d_q_latent);
+  const double db = double(dims_.d_block), dr = double(dims_.d_rope);
+  const double dn = double(dims_.d_nope), dv = double(dims_.d_v);
+  return d * dq + d * (double(pl.blocks) * db + dr) + dq * double(pl.query_heads) * (dn + dr) +
+         double(pl.instances) * db * (dn + dv) + double(output_heads(tp)) * dv * d;
+}
+
+Cost LatentFamily::decode_cost(const DecodePoint& p) const {
+  const LatentPlacement pl = placement(p.tp);
+  const double d = double(dims_.d_model), dq = double(dims_.d_q_latent);
+  const double db = double(dims_.d_block), dr = double(dims_.d_rope);
+  const double dn = double(dims_.d_nope), dv = double(dims_.d_v);
+  const double n_t = double(pl.blocks), P = double(pl.instances), Hq = double(pl.query_heads);
+  const double Ho = double(output_heads(p.tp));
+  const double T = p.tokens(), A = p.attended_keys(), N = p.cached_rows();
+  const double wb = bytes_of(p.dtypes.weight), kvb = bytes_of(p.dtypes.kv),
+               ab = bytes_of(p.dtypes.act);
+  const double latent_width = n_t * db;  // resident latent elements per cached row
+
+  Cost cost;
+  cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
+  cost.weight_params = weight_params(p.tp);
+  cost.add(Op{.name = "q_down_proj",
+              .formula = "2*T*d*d_q'",
+              .stage = Stage::projection,
+              .flops = 2 * T * d * dq,
+              .weight_bytes = d * dq * wb,
+              .act_bytes = T * (d + dq) * ab});
+  cost.add(Op{.name = "kv_down_proj",
+              .formula = "2*T*d*(n_t*d_b+d_R)",
+              .stage = Stage::projection,
+              .flops = 2 * T * d * (latent_width + dr),
+              .weight_bytes = d * (latent_width + dr) * wb,
+              .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
+              .act_bytes = T * d * ab});
+  cost.add(Op{.name = "q_up_proj",
+              .formula = "2*T*d_q'*H_q*(d_n+d_R)",
+              .stage = Stage::projection,
+              .flops = 2 * T * dq * Hq * (dn + dr),
+              .weight_bytes = dq * Hq * (dn + dr) * wb,
+              .act_bytes = T * (dq + Hq * (dn + dr)) * ab});
+  if (p.form == Form::absorbed) {
+    cost.add(Op{.name = "absorb",
+                .formula = "2*T*P*d_n*d_b",
+                .stage = Stage::projection,
+                .flops = 2 * T * P * dn * db,
+                .weight_bytes = P * dn * db * wb,
+                .act_bytes = T * P * (dn + db) * ab});
+    cost.add(Op{.name = "scores",
+                .formula = "2*A*P*(d_b+d_R)",
+                .stage = Stage::attention,
+                .flops = 2 * A * P * (db + dr),
+                .kv_read_bytes = N * (latent_width + dr) * kvb,
+                .act_bytes = T * P * (db + dr) * ab});
+    cost.add(Op{.name = "value",
+                .formula = "2*A*P*d_b",
+                .stage = Stage::attention,
+                .flops = 2 * A * P * db,
+                .act_bytes = T * P * db * ab});
+    cost.add(Op{.name = "unabsorb",
+                .formula = "2*T*P*d_b*d_v",
+                .stage = Stage::output,
+                .flops = 2 * T * P * db * dv,
+                .weight_bytes = P * db * dv * wb,
+                .act_bytes = T * P * (db + dv) * ab});
+  } else {
+    // Every cached latent is up-projected to per-instance K^N and V each step, then attended as
+    // MHA with head dims (d_n + d_R, d_v); the materialized K/V round-trip through memory.
+    cost.add(Op{.name = "materialize_kv",
+                .formula = "2*N*P*d_b*(d_n+d_v)",
+                .stage = Stage::attention,
+                .flops = 2 * N * P * db * (dn + dv),
+                .weight_bytes = P * db * (dn + dv) * wb,
+                .kv_read_bytes = N * latent_width * kvb,
+                .act_bytes = N * P * (dn + dv) * ab});
+    cost.add(Op{.name = "scores",
+                .formula = "2*A*P*(d_n+d_R)",
+                .stage = Stage::attention,
+                .flops = 2 * A * P * (dn + dr),
+                .kv_read_bytes = N * dr * kvb,
+                .act_bytes = (N * P * dn + T * P * (dn + dr)) * ab});
+    cost.add(Op{.name = "value",
+                .formula = "2*A*P*d_v",
+                .stage = Stage::attention,
+                .flops = 2 * A * P * dv,
+                .act_bytes = (N * P * dv + T * P * dv) * ab});
+  }
+  cost.add(Op{.name = "out_proj",
+              .formula = "2*T*H_o*d_v*d",
+              .stage = Stage::output,
+              .flops = 2 * T * Ho * dv * d,
+              .weight_bytes = Ho * dv * d * wb,
+              .act_bytes = T * (Ho * dv + d) * ab});
+  if (p.tp > 1) {
+    if (pl.partial_outputs && out_proj_ == OutProj::sharded) {
+      cost.add(Collective{.kind = CollectiveKind::reduce_scatter,
+                          .name = "head_output_reduce_scatter",
+                          .formula = "T*h*d_v",
+                          .elems = T * double(dims_.q_heads) * dv,
+                          .count = 1});
+    }
+    cost.add(Collective{.kind = CollectiveKind::all_reduce,
+                        .name = "out_proj_all_reduce",
+                        .formula = "T*d",
+                        .elems = T * d,
+                        .count = 1});
+  }
+  return cost;
+}
+
+nlohmann::json LatentFamily::config_json() const {
+  nlohmann::json j = {{"d_model", dims_.d_model},       {"q_heads", dims_.q_heads},
+                      {"d_q_latent", dims_.d_q_latent}, {"d_rope", dims_.d_rope},
+                      {"d_nope", dims_.d_nope},         {"d_v", dims_.d_v}};
+  add_config_json(j);
+  return j;
+}
+
+}  // namespace attnroof::model

@@ -1,0 +1,157 @@
+// TPA, tensor product attention (variants.md §3.8; Zhang et al., arXiv 2501.06425; MLRA repo
+// tpa.py CPLinear; tensorgi/TPA decode/flashtpa_decode_torch.py). Each of q, k, v is a rank-R sum
+// of outer products of a per-head factor A(x) in R^{h x R} and a head-shared factor
+// B(x) in R^{R x d_h}: k_i = sum_r A^K_{i,r} B^K_r. The cache holds the K and V factors, per token
+//   (R_K + R_V)(h + d_h) elements; under TP the A factors (per head) shard and the B factors
+//   (shared) replicate: (R_K + R_V)(h/t + d_h) per device.
+//
+// Forms. Form::absorbed means FlashTPA's factorized decode, which never forms q, K or V;
+// Form::materialized forms q and reconstructs K and V for every cached token each step.
+//   both           2 T d (h_t + d_h)(R_q + R_K + R_V)   factor projections (qkv_proj)
+//                + 2 T h_t d_h d                        out_proj
+//   materialized   2 T h_t R_q d_h                      q_factor_product
+//                + 2 N h_t d_h (R_K + R_V)              materialize_kv (N = cached rows)
+//                + 2 A h_t d_h + 2 A h_t d_h            scores, value (A = attended pairs)
+//   factorized     2 A (R_q R_K d_h + h_t R_q R_K + h_t R_K)   scores: B_q B_K^T shared by
+//                                                      the heads, then A_q, then A_K
+//                + 2 A (h_t R_V + h_t R_V d_h)          value: P A_V, then B_V
+//   weights        d (h_t + d_h)(R_q + R_K + R_V) + h_t d_h d
+//   comm           1 all-reduce of T*d
+// variants.md §3.8.3 lists the q formation 2 T h_t R_q d_h before splitting the forms; the
+// FlashTPA code consumes A_q and B_q directly (score1 = B_q B_K^T), so only the materialized form
+// pays it here. The 1/R_q scale is elementwise and not counted.
+#include <fmt/format.h>
+
+#include "model/registry.h"
+#include "model/tp.h"
+
+namespace attnroof::model {
+namespace {
+
+struct TpaConfig {
+  int64_t d_model = 0;
+  int64_t q_heads = 0;
+  int64_t d_head = 0;
+  int64_t q_rank = 0;  // R_q
+  int64_t k_rank = 0;  // R_K
+  int64_t v_rank = 0;  // R_V
+};
+
+class Tpa final : public AttentionVariant {
+ public:
+  explicit Tpa(TpaConfig c) : c_(c) {}
+
+  VariantId id() const override { return VariantId::tpa; }
+  std::string label() const override {
+    return fmt::format("TPA R_q/R_K/R_V={}/{}/{}", c_.q_rank, c_.k_rank, c_.v_rank);
+  }
+  int64_t d_model() const override { return c_.d_model; }
+  int64_t q_heads() const override { return c_.q_heads; }
+  int64_t d_head() const override { return c_.d_head; }
+
+  std::vector<std::string> check_tp(int64_t tp) const override {
+    return check_head_split(c_.q_heads, tp);
+  }
+
+  int64_t kv_elems_per_token(int64_t tp) const override {
+    return (c_.k_rank + c_.v_rank) * (c_.q_heads / tp + c_.d_head);
+  }
+
+  double weight_params(int64_t tp) const override {
+    const double h_t = double(c_.q_heads / tp), d = double(c_.d_model), dh = double(c_.d_head);
+    return d * (h_t + dh) * double(total_rank()) + h_t * dh * d;
+  }
+
+  Cost decode_cost(const DecodePoint& p) const override {
+    const double h_t = double(c_.q_heads / p.tp), d = double(c_.d_model), dh = double(c_.d_head);
+    const double rq = double(c_.q_rank), rk = double(c_.k_rank), rv = double(c_.v_rank);
+    const double T = p.tokens(), A = p.attended_keys(), N = p.cached_rows();
+    const double wb = bytes_of(p.dtypes.weight), kvb = bytes_of(p.dtypes.kv),
+                 ab = bytes_of(p.dtypes.act);
+    const double factor_width = (h_t + dh) * double(total_rank());
+    Cost cost;
+    cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
+    cost.weight_params = weight_params(p.tp);
+    cost.add(Op{.name = "qkv_proj",
+                .formula = "2*T*d*(h_t+d_h)*(R_q+R_K+R_V)",
+                .stage = Stage::projection,
+                .flops = 2 * T * d * factor_width,
+                .weight_bytes = d * factor_width * wb,
+                .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
+                .act_bytes = T * (d + factor_width) * ab});
+    if (p.form == Form::absorbed) {
+      cost.add(Op{.name = "scores",
+                  .formula = "2*A*(R_q*R_K*d_h+h_t*R_q*R_K+h_t*R_K)",
+                  .stage = Stage::attention,
+                  .flops = 2 * A * (rq * rk * dh + h_t * rq * rk + h_t * rk),
+                  .kv_read_bytes = N * rk * (h_t + dh) * kvb,
+                  .act_bytes = T * (h_t + dh) * rq * ab});
+      cost.add(Op{.name = "value",
+                  .formula = "2*A*(h_t*R_V+h_t*R_V*d_h)",
+                  .stage = Stage::attention,
+                  .flops = 2 * A * (h_t * rv + h_t * rv * dh),
+                  .kv_read_bytes = N * rv * (h_t + dh) * kvb,
+                  .act_bytes = T * h_t * dh * ab});
+    } else {
+      cost.add(Op{.name = "q_factor_product",
+                  .formula = "2*T*h_t*R_q*d_h",
+                  .stage = Stage::projection,
+                  .flops = 2 * T * h_t * rq * dh,
+                  .act_bytes = T * ((h_t + dh) * rq + h_t * dh) * ab});
+      cost.add(Op{.name = "materialize_kv",
+                  .formula = "2*N*h_t*d_h*(R_K+R_V)",
+                  .stage = Stage::attention,
+                  .flops = 2 * N * h_t * dh * (rk + rv),
+                  .kv_read_bytes = N * cost.kv_elems_per_token * kvb,
+                  .act_bytes = N * 2 * h_t * dh * ab});
+      cost.add(Op{.name = "scores",
+                  .formula = "2*A*h_t*d_h",
+                  .stage = Stage::attention,
+                  .flops = 2 * A * h_t * dh,
+                  .act_bytes = (N + T) * h_t * dh * ab});
+      cost.add(Op{.name = "value",
+                  .formula = "2*A*h_t*d_h",
+                  .stage = Stage::attention,
+                  .flops = 2 * A * h_t * dh,
+                  .act_bytes = (N + T) * h_t * dh * ab});
+    }
+    cost.add(Op{.name = "out_proj",
+                .formula = "2*T*h_t*d_h*d",
+                .stage = Stage::output,
+                .flops = 2 * T * h_t * dh * d,
+                .weight_bytes = h_t * dh * d * wb,
+                .act_bytes = T * (h_t * dh + d) * ab});
+    if (p.tp > 1) {
+      cost.add(Collective{.kind = CollectiveKind::all_reduce,
+                          .name = "out_proj_all_reduce",
+                          .formula = "T*d",
+                          .elems = T * d,
+                          .count = 1});
+    }
+    return cost;
+  }
+
+  nlohmann::json config_json() const override {
+    return {{"d_model", c_.d_model}, {"q_heads", c_.q_heads}, {"d_head", c_.d_head},
+            {"q_rank", c_.q_rank},   {"k_rank", c_.k_rank},   {"v_rank", c_.v_rank}};
+  }
+
+ private:
+  TpaConfig c_;
+  int64_t total_rank() const { return c_.q_rank + c_.k_rank + c_.v_rank; }
+};
+
+}  // namespace
+
+VariantPtr make_tpa(ObjectReader& r) {
+  TpaConfig c;
+  c.d_model = r.get_positive_int("d_model");
+  c.q_heads = r.get_positive_int("q_heads");
+  c.d_head = r.get_positive_int("d_head");
+  c.q_rank = r.get_positive_int("q_rank");
+  c.k_rank = r.get_positive_int("k_rank");
+  c.v_rank = r.get_positive_int("v_rank");
+  return std::make_shared<Tpa>(c);
+}
+
+}  // namespace attnroof::model
