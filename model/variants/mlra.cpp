@@ -10,8 +10,8 @@
 //   MLRA-4  t | 4            n_t = 4/t, P = 4h/t, H_q = h
 //           t = 4k, k | h    n_t = 1,   P = H_q = 4h/t   (each block on k devices, h/k heads each)
 //   MLRA-2  t = 1            n_t = 4,   P = 2h,   H_q = h
-//           t = 2            n_t = 2,   P = h,    H_q = h/2  (device j: blocks j, j+2; heads half
-//           j) t = 4k, k | h/2  n_t = 1,   P = H_q = 2h/t
+//           t = 2            n_t = 2,   P = h,    H_q = h/2  (device j: blocks j, j+2; head half j)
+//           t = 4k, k | h/2  n_t = 1,   P = H_q = 2h/t
 //   KV/device   n_t d_b + d_R               4.5, 2.5, 1.5, 1.5 d_h for both at t = 1, 2, 4, 8
 //   weights     d d_q' + d (n_t d_b + d_R) + d_q' H_q (d_n + d_R) + P d_b (d_n + d_v) + H_o d_v d
 //   FLOPs       as latent_family.cpp, absorbed and materialized
