@@ -9,6 +9,11 @@ if(ATTNROOF_ENABLE_CUDA)
       set(CMAKE_CUDA_ARCHITECTURES 90)   # H100/H200; "native" fails where no GPU is present
     endif()
     enable_language(CUDA)
+    # CMake 3.25 does not know nvcc 13's C++20 flag ("CUDA20 ... not supported"); newer CMake does.
+    if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+      set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+      set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+    endif()
     set(CMAKE_CUDA_STANDARD 20)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     find_package(CUDAToolkit REQUIRED)

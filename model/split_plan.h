@@ -14,7 +14,7 @@ struct SplitPlan {
 };
 
 // Splits a batch whose longest context is ctx_len_max so that batch * work_units * n_splits CTAs
-// fill sm_count * ctas_per_sm slots. work_units: independent CTAs per sequence without splitting
+// fill sm_count * ctas_per_sm slots in one wave (never more). work_units: independent CTAs per sequence without splitting
 // (KV heads on the device for GQA, 1 for a latent row). tile: split_len is a multiple of it (the
 // kernel's KV tile or the page size). Pure and cheap: the model calls it per sweep point.
 SplitPlan plan_splits(int64_t ctx_len_max, int64_t batch, int64_t work_units, int64_t sm_count,

@@ -1,8 +1,5 @@
-#include <fmt/format.h>
+// attnroof: the command line. Everything lives in attnroof_cli_lib (studies/cli.cpp) so that
+// tests link the same code.
+#include "studies/cli.h"
 
-#include "studies/cli_version.h"
-
-int main() {
-  fmt::print("attnroof {}\n", attnroof::cli::tool_version());
-  return 0;
-}
+int main(int argc, char** argv) { return attnroof::cli::run_cli(argc, argv); }

@@ -1,0 +1,91 @@
+// defines: kToleranceEmuFactor, kToleranceAbs, kToleranceLse, Rng, HostDecode, EmuOutput, emulate_decode_fp32, reference_decode, reference_split,
+//          GpuDecodeResult, run_decode_on_gpu, OutputErrors, compare_outputs, kBf16NaN
+//
+// The pieces every GPU-vs-CPU decode check shares (decode_check.cpp: the kernel grid;
+// layer_check.cpp: the whole MLRA-4 layer). Host-clean header.
+//
+// Three computations over the same bf16 inputs (one HostDecode):
+//   reference_decode   ref::decode_reference (float64, kernels/reference), run per sequence (and
+//                      per query-head chunk when kv_heads == 1) on CPU threads;
+//   emulate_decode_fp32 the kernel's arithmetic on the CPU: fp32 dot products and sums, P rounded
+//                      to bf16 before P V, the output rounded to bf16. Its distance to the
+//                      reference is the error E the tolerance rule scales (decode_check.h);
+//   run_decode_on_gpu  plan_decode + launch_decode with NaN-filled outputs and split scratch.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/launch_decode.h"
+#include "kernels/reference/decode_reference.h"
+
+namespace attnroof::kernels {
+
+inline constexpr uint16_t kBf16NaN = 0x7FC0;
+
+// The tolerance rule (tied to bf16; no "fraction of elements close"), decode_check.h.
+inline constexpr double kToleranceEmuFactor = 2.0;
+inline constexpr double kToleranceAbs = 1e-5;
+inline constexpr double kToleranceLse = 1e-4;
+
+// splitmix64: fast enough to fill hundreds of MB per case.
+struct Rng {
+  uint64_t s;
+  uint64_t next();
+  double uniform();  // [0, 1)
+  float normal();    // Box-Muller
+};
+
+// One decode problem in host memory; bind() points p's input pointers at the vectors.
+struct HostDecode {
+  DecodeParams p;  // shape, scale, layout fields; pointers set by bind()
+  std::vector<uint16_t> q, k, v;  // bf16 bit patterns (v empty for shared_latent)
+  std::vector<int32_t> lens, page_table;
+  int64_t ctx_max = 0;
+  void bind();
+};
+
+struct EmuOutput {
+  std::vector<float> o;          // [batch, q_heads, d_v], bf16-rounded like the kernel's o
+  std::vector<float> o_partial;  // [batch, n_splits, q_heads, d_v] fp32 (when n_splits > 1)
+};
+// The fp32 emulation of the kernel over all keys (o) and, when p.n_splits > 1, per split
+// (o_partial: each split's normalized output, not rounded: the kernel stores partials in fp32).
+EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads);
+
+// ref::decode_reference / decode_reference_split on host params, parallel over sequences (and
+// query-head chunks of a single shared KV head); same results as one call.
+ref::DecodeOutput reference_decode(const DecodeParams& p, int threads);
+ref::SplitOutput reference_split(const DecodeParams& p, int threads);
+
+struct GpuDecodeResult {
+  DecodePlan plan;
+  std::vector<uint16_t> o;      // bf16
+  std::vector<float> lse;
+  std::vector<float> o_partial, lse_partial;  // the split scratch after the call (n_splits > 1)
+  double gpu_ms = 0;            // one launch, events (informational)
+};
+// Uploads h, fills o, lse and the split scratch with NaN, plans, launches once, downloads.
+GpuDecodeResult run_decode_on_gpu(const HostDecode& h);
+
+// The rule of decode_check.h applied to one output set:
+//   max_err <= kToleranceEmuFactor * emu_err + kToleranceAbs, max_lse_err <= kToleranceLse.
+struct OutputErrors {
+  double max_err = 0;      // max |got - ref| over rows of non-empty sequences
+  double emu_err = 0;      // E = max |emu - ref| over the same elements
+  double tolerance = 0;    // 2 E + 1e-5
+  double max_lse_err = 0;  // max |lse - lse_ref| over finite reference lse
+  double rel_l2 = 0;       // ||got - ref|| / ||ref||
+  int64_t non_finite = 0;  // NaN/Inf in got (o, or lse of a row that has keys)
+  int64_t non_finite_ref = 0;  // NaN/Inf in the reference or emulation: a harness bug, fails
+  bool empty_ok = true;    // rows without keys: o == 0 exactly, lse == -inf
+  bool passed() const;
+  std::string failure() const;  // empty when passed
+};
+// got/emu/ref: [rows, d_v]; lse_got/lse_ref: [rows]; row_has_keys[r] false means an empty row.
+OutputErrors compare_outputs(const std::vector<float>& got, const std::vector<float>& emu,
+                             const std::vector<double>& ref, const std::vector<float>& lse_got,
+                             const std::vector<double>& lse_ref,
+                             const std::vector<char>& row_has_keys, int64_t d_v);
+
+}  // namespace attnroof::kernels

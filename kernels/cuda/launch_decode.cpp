@@ -1,0 +1,234 @@
+// The decode launcher (style.md §3.4 item 6): validate everything, pick the compiled kernel,
+// plan the splits with model::plan_splits, launch the split kernel and, for n_splits > 1, the
+// merge. No host synchronization: a decode step can be captured in a CUDA graph.
+#include "kernels/cuda/launch_decode.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/kernel_table.h"
+#include "model/error.h"
+#include "model/split_plan.h"
+
+namespace attnroof::kernels {
+
+namespace {
+
+using cuda::DecodeKernelEntry;
+
+constexpr std::array<int32_t, 2> kPageSizes = {64, 128};
+// The merge keeps one fp32 weight per split and 8 rows of d_v <= 512 in shared memory: 4096
+// splits stay under the 48 KB that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
+constexpr int32_t kMaxSplits = 4096;
+
+std::string_view family_name(KvFamily f) {
+  return f == KvFamily::separate_kv ? "separate_kv" : "shared_latent";
+}
+
+std::string shapes_text() {
+  std::string s;
+  for (const DecodeShape& d : supported_decode_shapes())
+    s += fmt::format("{}{} d_qk={} d_v={}", s.empty() ? "" : "; ", family_name(d.family), d.d_qk,
+                     d.d_v);
+  return s;
+}
+
+// Query heads per CTA. A 16-row tile covers groups up to 16 (GQA, MHA, small latent head counts)
+// and wastes at most 15 MMA rows, which the memory-bound small-group case does not notice; larger
+// groups (MQA, latent 17..128 heads) take 64-row tiles so one KV tile serves 64 heads instead of
+// 16 (4x fewer re-reads of the same K/V).
+int choose_tile_m(int32_t group) { return group <= 16 ? 16 : 64; }
+
+const DecodeKernelEntry* find_entry(const DecodeParams& p) {
+  const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
+                                                       : cuda::shared_latent_kernels();
+  const int tile_m = choose_tile_m(p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);
+  for (const DecodeKernelEntry& e : table)
+    if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && e.tile_m == tile_m) return &e;
+  return nullptr;
+}
+
+bool aligned(const void* ptr, std::size_t bytes) {
+  return reinterpret_cast<std::uintptr_t>(ptr) % bytes == 0;
+}
+
+std::vector<std::string> check_shape(const DecodeParams& p) {
+  std::vector<std::string> bad;
+  if (p.family != KvFamily::separate_kv && p.family != KvFamily::shared_latent)
+    bad.push_back(fmt::format("family={}: not a KvFamily", static_cast<int>(p.family)));
+  if (p.batch < 1) bad.push_back(fmt::format("batch={}: must be >= 1", p.batch));
+  if (p.q_heads < 1) bad.push_back(fmt::format("q_heads={}: must be >= 1", p.q_heads));
+  if (p.kv_heads < 1) bad.push_back(fmt::format("kv_heads={}: must be >= 1", p.kv_heads));
+  if (p.q_heads >= 1 && p.kv_heads >= 1 && p.q_heads % p.kv_heads != 0)
+    bad.push_back(fmt::format("q_heads={} is not a multiple of kv_heads={}", p.q_heads, p.kv_heads));
+  if (int64_t(p.batch) * p.kv_heads > 65535)
+    bad.push_back(fmt::format("batch*kv_heads={}: must be <= 65535 (grid z)",
+                              int64_t(p.batch) * p.kv_heads));
+  if (p.family == KvFamily::shared_latent) {
+    if (p.kv_heads != 1)
+      bad.push_back(fmt::format("shared_latent: kv_heads={}, must be 1", p.kv_heads));
+    if (p.v_cache != nullptr)
+      bad.push_back("shared_latent: v_cache must be nullptr (V is the latent part of k_cache)");
+  } else if (p.v_cache == nullptr) {
+    bad.push_back("separate_kv: v_cache is nullptr");
+  }
+  if (p.family == KvFamily::separate_kv || p.family == KvFamily::shared_latent) {
+    bool found = false;
+    for (const DecodeShape& d : supported_decode_shapes())
+      found |= d.family == p.family && d.d_qk == p.d_qk && d.d_v == p.d_v;
+    if (!found)
+      bad.push_back(fmt::format("{} d_qk={} d_v={} is not compiled in; supported: {}",
+                                family_name(p.family), p.d_qk, p.d_v, shapes_text()));
+  }
+  if (!(p.softmax_scale > 0.f) || !std::isfinite(p.softmax_scale))
+    bad.push_back(fmt::format("softmax_scale={}: must be finite and > 0", p.softmax_scale));
+  const std::pair<const void*, const char*> need16[] = {
+      {p.q, "q"}, {p.k_cache, "k_cache"}, {p.o, "o"}};
+  for (const auto& [ptr, name] : need16) {
+    if (ptr == nullptr) bad.push_back(fmt::format("{} is nullptr", name));
+    else if (!aligned(ptr, 16)) bad.push_back(fmt::format("{} is not 16-byte aligned", name));
+  }
+  if (p.v_cache != nullptr && !aligned(p.v_cache, 16))
+    bad.push_back("v_cache is not 16-byte aligned");
+  if (p.ctx_lens == nullptr) bad.push_back("ctx_lens is nullptr");
+  if (p.lse != nullptr && !aligned(p.lse, 4)) bad.push_back("lse is not 4-byte aligned");
+  if (p.page_table == nullptr) {
+    if (p.max_ctx_len < 0) bad.push_back(fmt::format("max_ctx_len={}: must be >= 0", p.max_ctx_len));
+  } else {
+    if (std::find(kPageSizes.begin(), kPageSizes.end(), p.page_size) == kPageSizes.end())
+      bad.push_back(fmt::format("page_size={}: supported: 64, 128", p.page_size));
+    if (p.max_pages_per_seq < 1)
+      bad.push_back(fmt::format("max_pages_per_seq={}: must be >= 1", p.max_pages_per_seq));
+  }
+  return bad;
+}
+
+// Per (kernel, device): the opt-in shared memory is set once, and the occupancy read once.
+int32_t configure(const DecodeKernelEntry& e) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, int32_t> ctas;
+  int device = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_pair(reinterpret_cast<const void*>(e.kernel), device);
+  if (auto it = ctas.find(key); it != ctas.end()) return it->second;
+  const void* fn = reinterpret_cast<const void*>(e.kernel);
+  ATTNROOF_CUDA_CHECK(
+      cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, e.smem_bytes));
+  int n = 0;
+  ATTNROOF_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+      &n, fn, e.threads, static_cast<std::size_t>(e.smem_bytes)));
+  if (n < 1)
+    throw CudaError(fmt::format("kernel {} does not fit on an SM ({} threads, {} B shared)",
+                                e.name, e.threads, e.smem_bytes));
+  ctas.emplace(key, n);
+  return n;
+}
+
+int32_t head_blocks(const DecodeParams& p, const DecodeKernelEntry& e) {
+  const int32_t group = p.q_heads / p.kv_heads;
+  return (group + e.tile_m - 1) / e.tile_m;
+}
+
+}  // namespace
+
+std::vector<DecodeShape> supported_decode_shapes() {
+  std::vector<DecodeShape> out;
+  for (const auto table : {cuda::separate_kv_kernels(), cuda::shared_latent_kernels()})
+    for (const DecodeKernelEntry& e : table) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const DecodeShape& d) {
+        return d.family == e.shape.family && d.d_qk == e.shape.d_qk && d.d_v == e.shape.d_v;
+      });
+      if (!seen) out.push_back(e.shape);
+    }
+  return out;
+}
+
+std::vector<std::string> check_decode(const DecodeParams& p) {
+  std::vector<std::string> bad = check_shape(p);
+  if (p.n_splits < 1 || p.n_splits > kMaxSplits)
+    bad.push_back(fmt::format("n_splits={}: must be in [1, {}]", p.n_splits, kMaxSplits));
+  if (p.n_splits > 1) {
+    if (p.split_len < 1) bad.push_back(fmt::format("split_len={}: must be >= 1", p.split_len));
+    if (p.o_partial == nullptr || p.lse_partial == nullptr)
+      bad.push_back(fmt::format("n_splits={} needs o_partial and lse_partial (plan_decode sizes them)",
+                                p.n_splits));
+    else if (!aligned(p.o_partial, 16))
+      bad.push_back("o_partial is not 16-byte aligned");
+  }
+  return bad;
+}
+
+DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max) {
+  std::vector<std::string> bad = check_shape(p);
+  if (ctx_len_max < 0) bad.push_back(fmt::format("ctx_len_max={}: must be >= 0", ctx_len_max));
+  throw_if_problems("plan_decode: unsupported decode parameters", bad);
+  const DecodeKernelEntry* e = find_entry(p);
+  if (e == nullptr) throw InputError("plan_decode: no kernel entry (internal table mismatch)");
+  DecodePlan plan;
+  plan.kernel = e->name;
+  plan.tile_m = e->tile_m;
+  plan.tile_n = e->tile_n;
+  plan.threads = e->threads;
+  plan.smem_bytes = e->smem_bytes;
+  plan.head_blocks = head_blocks(p, *e);
+  plan.ctas_per_sm = configure(*e);
+  int device = 0, sms = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  plan.sm_count = sms;
+  const model::SplitPlan split =
+      model::plan_splits(ctx_len_max, p.batch, int64_t(p.kv_heads) * plan.head_blocks, sms,
+                         plan.ctas_per_sm, e->tile_n);
+  plan.n_splits = static_cast<int32_t>(std::min<int64_t>(split.n_splits, kMaxSplits));
+  plan.split_len = static_cast<int32_t>(split.split_len);
+  if (plan.n_splits > 1) {
+    plan.o_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_heads * p.d_v;
+    plan.lse_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_heads;
+  }
+  return plan;
+}
+
+void launch_decode(const DecodeParams& p, cudaStream_t stream) {
+  throw_if_problems("launch_decode: unsupported decode parameters", check_decode(p));
+  const DecodeKernelEntry* e = find_entry(p);
+  if (e == nullptr) throw InputError("launch_decode: no kernel entry (internal table mismatch)");
+  configure(*e);
+  const cudaLaunchConfig_t split_cfg{
+      .gridDim = dim3(static_cast<unsigned>(head_blocks(p, *e)), static_cast<unsigned>(p.n_splits),
+                      static_cast<unsigned>(p.batch * p.kv_heads)),
+      .blockDim = dim3(static_cast<unsigned>(e->threads)),
+      .dynamicSmemBytes = static_cast<std::size_t>(e->smem_bytes),
+      .stream = stream,
+      .attrs = nullptr,
+      .numAttrs = 0,
+  };
+  // The C entry point: host code compiled by the C++ compiler has no templated launch overloads.
+  DecodeParams params = p;
+  void* args[] = {&params};
+  ATTNROOF_CUDA_CHECK(
+      cudaLaunchKernelExC(&split_cfg, reinterpret_cast<const void*>(e->kernel), args));
+  ATTNROOF_CUDA_CHECK_LAUNCH();
+  if (p.n_splits > 1) {
+    const cudaLaunchConfig_t merge_cfg{
+        .gridDim = dim3(static_cast<unsigned>(p.q_heads), static_cast<unsigned>(p.batch)),
+        .blockDim = dim3(static_cast<unsigned>(cuda::kMergeThreads)),
+        .dynamicSmemBytes = static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits, p.d_v)),
+        .stream = stream,
+        .attrs = nullptr,
+        .numAttrs = 0,
+    };
+    ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(
+        &merge_cfg, reinterpret_cast<const void*>(cuda::merge_splits_kernel_ptr()), args));
+    ATTNROOF_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace attnroof::kernels

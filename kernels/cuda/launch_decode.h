@@ -1,0 +1,64 @@
+// defines: DecodePlan, supported_decode_shapes, check_decode, plan_decode, launch_decode
+//
+// The host API of the CUDA decode kernels (issue 4). Host-clean: no CUDA headers; streams come
+// through the same typedef the CUDA runtime uses (style.md §3.9).
+//
+// Use:
+//   DecodeParams p = ...;                       // kernels/decode_params.h, device pointers
+//   DecodePlan plan = plan_decode(p, ctx_len_max);  // host only, no synchronization
+//   p.n_splits = plan.n_splits; p.split_len = plan.split_len;
+//   p.o_partial / p.lse_partial = scratch of plan.o_partial_elems / plan.lse_partial_elems fp32
+//   launch_decode(p, stream);                   // asynchronous; capturable in a CUDA graph
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/decode_params.h"
+
+struct CUstream_st;
+typedef CUstream_st* cudaStream_t;  // NOLINT: the CUDA runtime's own spelling
+
+namespace attnroof::kernels {
+
+// One compiled kernel shape: (family, d_qk, d_v) with its tile plan.
+struct DecodeShape {
+  KvFamily family;
+  int32_t d_qk;
+  int32_t d_v;
+};
+
+// Every (family, d_qk, d_v) compiled in; check_decode's message lists them.
+std::vector<DecodeShape> supported_decode_shapes();
+
+struct DecodePlan {
+  int32_t n_splits = 1;      // from model::plan_splits
+  int32_t split_len = 0;     // keys per split, a multiple of tile_n
+  int64_t o_partial_elems = 0;    // fp32 scratch for DecodeParams::o_partial (0 when n_splits == 1)
+  int64_t lse_partial_elems = 0;  // fp32 scratch for DecodeParams::lse_partial
+  // What the launcher chose (echoed into reports).
+  std::string kernel;        // e.g. "latent_d576_v512_m64_n32_s3"
+  int32_t tile_m = 0;        // query heads per CTA
+  int32_t tile_n = 0;        // keys per pipeline stage
+  int32_t head_blocks = 0;   // CTAs per (sequence, KV head, split) along the query heads
+  int32_t threads = 0;
+  int32_t smem_bytes = 0;
+  int32_t ctas_per_sm = 0;   // cudaOccupancyMaxActiveBlocksPerMultiprocessor
+  int32_t sm_count = 0;
+};
+
+// Every problem with p (shape not compiled, bad pointers or alignment, inconsistent sizes,
+// missing split scratch), all at once; empty means launch_decode accepts it. Pure host code.
+std::vector<std::string> check_decode(const DecodeParams& p);
+
+// Splits for a batch whose longest context is ctx_len_max (model::plan_splits with the kernel's
+// occupancy and the device's SM count). Throws InputError listing check_decode's problems
+// (ignoring the split fields).
+DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max);
+
+// Launches the split kernel and, when p.n_splits > 1, the merge. No host synchronization.
+// Any split plan is correct (the last split takes every key left); plan_decode's is the fast one.
+// Throws InputError (check_decode's list) or CudaError.
+void launch_decode(const DecodeParams& p, cudaStream_t stream);
+
+}  // namespace attnroof::kernels

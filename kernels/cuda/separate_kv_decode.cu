@@ -1,0 +1,41 @@
+// Separate-K/V decode: MHA, MQA and GQA with any group size, head dim 64, 128, 256 (issue 4).
+//
+// Math (variants.md §3.1-3.3): query head i of sequence b attends with KV head j = i / g
+// (g = q_heads / kv_heads); s_n = scale q_i . k_{n,j},  o_i = softmax(s) V_j,  lse natural log.
+// Layout (kernels/decode_params.h, family separate_kv): K and V rows [kv_heads, d] bf16,
+// contiguous or paged (pages of 64 or 128 rows).
+// Bytes: every CTA streams one KV head's K and V for its split once per head block; with
+// g <= 16 one head block covers the whole group, so KV bytes = 2 * kv_heads * d * ctx * 2 B.
+// FLOPs: 4 * q_heads * d * ctx (scores and P V), padded to 16 rows per KV head in the MMAs.
+//
+// Tile plan (split_kv_decode.cuh): g <= 16: one 16-row tile per KV head, 4 warps splitting the
+// keys (scores) and the output columns (P V); g > 16: 64-row tiles (8 warps, 4 x 2).
+//   d 64 : 64-key tiles, 4 stages       d 128: 64-key tiles, 3 stages (2 CTAs per SM)
+//   d 256: 32-key tiles, 3 stages
+//
+// Versions: v1 (this file): mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24
+// (reports/kernels/h100/): validated (135-case grid, memcheck and racecheck clean); GQA TP8
+// (8q/1kv, d128, paged 128) batch 1: 86% of the measured 3009 GB/s read ceiling at 2M, 80% at 1M,
+// 69% at 512K, 41% at 128K, 15% at 16K; batch 8: 95% at 2M. Short contexts are latency-bound
+// (~15 us floor: two launches, splits of >= 256 keys walked serially).
+// Test and benchmark: scripts/gpu-run.sh full.
+#include "kernels/cuda/split_kv_decode.cuh"
+
+namespace attnroof::kernels::cuda {
+
+namespace {
+constexpr KvFamily kSep = KvFamily::separate_kv;
+// DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages>
+const DecodeKernelEntry kSeparateKernels[] = {
+    make_entry<DecodeTile<kSep, 64, 64, 1, 4, 64, 4>>("separate_d64_m16_n64_s4"),
+    make_entry<DecodeTile<kSep, 64, 64, 4, 2, 64, 4>>("separate_d64_m64_n64_s4"),
+    make_entry<DecodeTile<kSep, 128, 128, 1, 4, 64, 3>>("separate_d128_m16_n64_s3"),
+    make_entry<DecodeTile<kSep, 128, 128, 4, 2, 64, 3>>("separate_d128_m64_n64_s3"),
+    make_entry<DecodeTile<kSep, 256, 256, 1, 4, 32, 3>>("separate_d256_m16_n32_s3"),
+    make_entry<DecodeTile<kSep, 256, 256, 4, 2, 32, 3>>("separate_d256_m64_n32_s3"),
+};
+}  // namespace
+
+std::span<const DecodeKernelEntry> separate_kv_kernels() { return kSeparateKernels; }
+
+}  // namespace attnroof::kernels::cuda

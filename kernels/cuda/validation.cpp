@@ -1,0 +1,94 @@
+#include "kernels/cuda/validation.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/decode_check.h"
+#include "kernels/cuda/layer_check.h"
+#include "model/error.h"
+
+namespace attnroof::kernels {
+
+nlohmann::json run_kernel_validation(const ValidationOptions& o) {
+  std::vector<CheckCase> grid;
+  for (const CheckCase& c : validation_grid(o.reduced)) {
+    const bool shape_ok =
+        o.shapes.empty() || std::find(o.shapes.begin(), o.shapes.end(), c.shape) != o.shapes.end();
+    if (shape_ok && (o.filter.empty() || describe(c).find(o.filter) != std::string::npos))
+      grid.push_back(c);
+  }
+  std::vector<LayerCheckCase> layers;
+  if (o.layer_check)
+    for (const LayerCheckCase& c : layer_check_grid(o.reduced))
+      if (o.filter.empty() || describe_layer(c).find(o.filter) != std::string::npos)
+        layers.push_back(c);
+  if (o.list_only) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const CheckCase& c : grid) list.push_back(describe(c));
+    for (const LayerCheckCase& c : layers) list.push_back(describe_layer(c));
+    return nlohmann::json{{"cases", list}};
+  }
+  if (o.cpu_threads < 0) throw InputError(fmt::format("cpu_threads = {}: must be >= 0", o.cpu_threads));
+  if (!cuda_device_available()) throw CudaError("run_kernel_validation: no CUDA device");
+  const int threads = o.cpu_threads > 0
+                          ? o.cpu_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const uint64_t seed = o.seed.value_or(std::random_device{}());
+  cudaDeviceProp prop{};
+  ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  auto say = [&](const std::string& line) {
+    if (o.progress) o.progress(line);
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  int n_pass = 0, n_fail = 0;
+  nlohmann::json cases = nlohmann::json::array(), layer_json = nlohmann::json::array();
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    const CheckResult r = run_check(grid[i], seed + i, threads);
+    (r.passed ? n_pass : n_fail)++;
+    say(fmt::format("{:4} {:<4} {:<58} splits {:>4}  err {:.2e} tol {:.2e}  lse {:.1e}  rel {:.1e}"
+                    "{}{}",
+                    i, r.passed ? "ok" : "FAIL", describe(r.c), r.plan.n_splits, r.out.max_err,
+                    r.out.tolerance, r.out.max_lse_err, r.out.rel_l2,
+                    r.partials_checked ? fmt::format("  part {:.1e}/{:.1e}", r.partials.max_err,
+                                                     r.partials.tolerance)
+                                       : "",
+                    r.passed ? "" : "  <- " + r.failure));
+    cases.push_back(check_result_json(r));
+  }
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const LayerCheckResult r = run_layer_check(layers[i], seed + 1000 + i, threads);
+    (r.passed ? n_pass : n_fail)++;
+    say(fmt::format("L{:<3} {:<4} {:<58} err {:.2e} tol {:.2e} (rel {:.1e}, harness {:.1e}){}", i,
+                    r.passed ? "ok" : "FAIL", describe_layer(r.c), r.max_err, r.tolerance,
+                    r.rel_err, r.harness_rel_err, r.passed ? "" : "  <- " + r.failure));
+    layer_json.push_back(layer_check_json(r));
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return nlohmann::json{
+      {"gpu", prop.name},
+      {"seed", seed},
+      {"reduced", o.reduced},
+      {"tolerance_rule",
+       fmt::format("max|o-ref| <= {} * max|o_emu-ref| + {} (o_emu: the same bf16 inputs on the CPU "
+                   "with fp32 accumulation and the kernel's bf16 roundings of P and o); "
+                   "max|lse-ref| <= {}; no NaN/Inf; rows without keys give o == 0, lse == -inf. "
+                   "Split partials (where checked) and the MLRA-4 layer output (through the "
+                   "float64 W^UV / branch-sum / W^O finish) follow the same rule",
+                   kToleranceEmuFactor, kToleranceAbs, kToleranceLse)},
+      {"reference",
+       "ref::decode_reference / decode_reference_split (kernels/reference, float64); layer: "
+       "RefModel::decode(Form::absorbed) of an MLRA-4 layer from ref::init_weights"},
+      {"passed", n_pass},
+      {"failed", n_fail},
+      {"seconds", secs},
+      {"cases", cases},
+      {"layer_checks", layer_json}};
+}
+
+}  // namespace attnroof::kernels

@@ -1,0 +1,109 @@
+#include "studies/cli.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <exception>
+#include <map>
+
+#include "model/error.h"
+#include "studies/cli_version.h"
+#include "studies/commands/commands.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+// The one table of subcommands. Adding a command is one row here plus commands/<name>.cpp.
+constexpr std::array kCommands = {
+    Command{"variants", "list the attention variants, or describe one", &setup_variants},
+    Command{"presets", "list the builtin model presets, or show one with its sources", &setup_presets},
+    Command{"hardware", "list the hardware profiles, or show one with every source", &setup_hardware},
+    Command{"kv", "per-device KV cache per token per layer over variants x TP", &setup_kv},
+    Command{"explain", "one decode point: every op, the stage rooflines, collectives, capacity", &setup_explain},
+    Command{"sweep", "the cartesian product of any axes, streamed as a table, CSV or JSON", &setup_sweep},
+    Command{"study", "run a named study (studies/NAME.json) into reports/NAME/", &setup_study},
+    Command{"verify", "float64 reference checks: forms, TP shards, KV bytes, translation equivariance", &setup_verify},
+};
+
+}  // namespace
+
+std::span<const Command> commands() { return kCommands; }
+
+std::string shell_quote(std::string_view arg) {
+  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789_-+=./:,@%") == std::string_view::npos) {
+    return std::string(arg);
+  }
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "'";
+  return out;
+}
+
+int run_cli(int argc, char** argv) {
+  Context context;
+  context.command_line = "attnroof";
+  for (int i = 1; i < argc; ++i) context.command_line += " " + shell_quote(argv[i]);
+
+  CLI::App app{"attnroof: analytic roofline predictions of LLM attention decode per GPU under "
+               "tensor parallelism (per layer, per device, per decode step unless a name says "
+               "otherwise)",
+               "attnroof"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_text());
+  app.footer(
+      "Examples:\n"
+      "  attnroof presets\n"
+      "  attnroof kv --tp 1,2,4,8\n"
+      "  attnroof explain --preset llama3_70b --tp 8 --batch 16 --context 32k\n"
+      "  attnroof sweep --preset llama3_70b --tp 1,2,4,8 --context 4k:1m:x2 --format csv -o s.csv\n"
+      "  attnroof study paper\n"
+      "Run `attnroof COMMAND --help` for a command's options and examples.");
+
+  std::map<const CLI::App*, std::pair<std::string_view, Runner>> runners;
+  for (const Command& c : kCommands) {
+    CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.help));
+    runners[sub] = {c.name, c.setup(*sub, context)};
+  }
+
+  std::string_view command = "attnroof";
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      const int code = app.exit(e);
+      return code == 0 ? 0 : 2;  // --help/--version are 0; every parse error is bad input
+    }
+    for (const auto& [sub, named] : runners) {
+      if (sub->parsed()) {
+        command = named.first;
+        named.second();
+        return 0;
+      }
+    }
+    fmt::print(stderr, "error: no command given; run `attnroof --help`\n");
+    return 2;
+  } catch (const InputError& e) {
+    fmt::print(stderr, "error: {}: {}\n", command, e.what());
+    return 2;
+  } catch (const CommandFailed& e) {
+    fmt::print(stderr, "{}: {}\n", command, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "internal error: {}: {}\n(this is a bug in attnroof, not in the input)\n",
+               command, e.what());
+    return 1;
+  } catch (...) {
+    fmt::print(stderr, "internal error: {}: unknown exception\n", command);
+    return 1;
+  }
+}
+
+}  // namespace attnroof::cli

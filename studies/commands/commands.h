@@ -1,0 +1,16 @@
+// defines: the setup function of each subcommand (one file each in studies/commands/)
+#pragma once
+#include "studies/cli.h"
+
+namespace attnroof::cli {
+
+Runner setup_variants(CLI::App& app, const Context& context);
+Runner setup_presets(CLI::App& app, const Context& context);
+Runner setup_hardware(CLI::App& app, const Context& context);
+Runner setup_kv(CLI::App& app, const Context& context);
+Runner setup_explain(CLI::App& app, const Context& context);
+Runner setup_sweep(CLI::App& app, const Context& context);
+Runner setup_study(CLI::App& app, const Context& context);
+Runner setup_verify(CLI::App& app, const Context& context);
+
+}  // namespace attnroof::cli

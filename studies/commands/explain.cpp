@@ -1,0 +1,286 @@
+// attnroof explain: one decode point, every number shown with where it comes from: each op with
+// its formula, FLOPs and bytes; each stage's roofline (bound, time); each collective's algorithm
+// and time; the memory capacity of the whole model on the device.
+#include <fmt/format.h>
+
+#include <array>
+#include <memory>
+
+#include "model/error.h"
+#include "model/registry.h"
+#include "studies/commands/commands.h"
+#include "studies/evaluate.h"
+#include "studies/ranges.h"
+#include "studies/report/columns.h"
+#include "studies/report/provenance.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+struct Options {
+  ModelOptions model;
+  std::string hardware = "h100_sxm";
+  std::string tp = "1";
+  std::string batch = "1";
+  std::string context = "8192";
+  std::string contexts;
+  std::string q_tokens = "1";
+  std::string form = "absorbed";
+  std::string kv_dtype = "bf16";
+  std::string weight_dtype = "bf16";
+  std::string act_dtype = "bf16";
+  std::string format = "table";
+  std::string out;
+};
+
+int64_t one_int(const std::string& text, std::string_view field) {
+  const std::vector<int64_t> v = parse_int_axis(text, field);
+  if (v.size() != 1) {
+    throw InputError(fmt::format("{}: '{}' gives {} values; explain takes one (use `attnroof "
+                                 "sweep` for several)",
+                                 field, text, v.size()));
+  }
+  return v[0];
+}
+
+// One line of the CSV form: an op, a stage, a collective or the total.
+struct Line {
+  std::string_view kind{}, name{}, formula{}, stage{}, bound{}, algorithm{};
+  double flops = 0, weight_bytes = 0, kv_read_bytes = 0, kv_write_bytes = 0, act_bytes = 0,
+         bytes = 0, t_s = 0;
+};
+
+using report::Cell;
+using LineColumn = report::ColumnOf<Line>;
+const std::array kLineColumns = {
+    LineColumn{"kind", "op, stage, collective or total", 10, [](const Line& l) { return Cell::of(l.kind); }},
+    LineColumn{"name", "op / stage / collective name", 20, [](const Line& l) { return Cell::of(l.name); }},
+    LineColumn{"formula", "the formula's name (variants.md)", 24, [](const Line& l) { return Cell::of(l.formula); }},
+    LineColumn{"stage", "stage the op runs in", 10, [](const Line& l) { return Cell::of(l.stage); }},
+    LineColumn{"flops", "FLOPs", 10, [](const Line& l) { return Cell::of(l.flops); }},
+    LineColumn{"weight_bytes", "weight bytes read", 10, [](const Line& l) { return Cell::of(l.weight_bytes); }},
+    LineColumn{"kv_read_bytes", "KV cache bytes read", 10, [](const Line& l) { return Cell::of(l.kv_read_bytes); }},
+    LineColumn{"kv_write_bytes", "KV cache bytes written", 10, [](const Line& l) { return Cell::of(l.kv_write_bytes); }},
+    LineColumn{"act_bytes", "activation bytes (collectives: message bytes)", 10, [](const Line& l) { return Cell::of(l.act_bytes); }},
+    LineColumn{"bytes", "all bytes", 10, [](const Line& l) { return Cell::of(l.bytes); }},
+    LineColumn{"t_s", "time (stages, collectives, total)", 10, [](const Line& l) { return Cell::of(l.t_s); }},
+    LineColumn{"bound", "memory, compute, overhead or communication", 8, [](const Line& l) { return Cell::of(l.bound); }},
+    LineColumn{"algorithm", "collective algorithm", 8, [](const Line& l) { return Cell::of(l.algorithm); }},
+};
+
+nlohmann::json explain_json(const Row& r) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (int i = 0; i < r.cost.n_ops; ++i) {
+    const model::Op& op = r.cost.ops[std::size_t(i)];
+    ops.push_back({{"name", op.name}, {"formula", op.formula},
+                   {"stage", model::to_string(op.stage)}, {"flops", op.flops},
+                   {"weight_bytes", op.weight_bytes}, {"kv_read_bytes", op.kv_read_bytes},
+                   {"kv_write_bytes", op.kv_write_bytes}, {"act_bytes", op.act_bytes},
+                   {"bytes", op.bytes()}});
+  }
+  nlohmann::json stages = nlohmann::json::array();
+  for (const model::StageEstimate& s : r.est.stages) {
+    stages.push_back({{"stage", model::to_string(s.stage)}, {"flops", s.flops}, {"bytes", s.bytes},
+                      {"intensity_flop_per_byte", s.intensity}, {"t_mem_s", s.t_mem_s},
+                      {"t_math_s", s.t_math_s}, {"t_s", s.t_s}, {"bound", model::to_string(s.bound)}});
+  }
+  nlohmann::json comm = nlohmann::json::array();
+  for (int i = 0; i < r.est.n_comm; ++i) {
+    const model::CommEstimate& c = r.est.comm[std::size_t(i)];
+    comm.push_back({{"name", c.collective.name}, {"kind", model::to_string(c.collective.kind)},
+                    {"formula", c.collective.formula}, {"elems", c.collective.elems},
+                    {"count", c.collective.count}, {"algorithm", c.algorithm},
+                    {"bytes", c.bytes}, {"t_s", c.t_s}});
+  }
+  const model::Capacity& cap = r.cap;
+  return {{"ops", ops},
+          {"stages", stages},
+          {"collectives", comm},
+          {"totals",
+           {{"flops", r.cost.flops()}, {"bytes", r.cost.bytes()},
+            {"kv_read_bytes", r.cost.kv_read_bytes()},
+            {"kv_elems_per_token", r.cost.kv_elems_per_token},
+            {"kv_d_h_multiple", r.kv_d_h_multiple()},
+            {"kv_bytes_per_token", r.kv_bytes_per_token()},
+            {"weight_params", r.cost.weight_params}, {"weight_bytes", r.weight_bytes()},
+            {"t_compute_s", r.est.t_compute_s}, {"t_comm_s", r.est.t_comm_s},
+            {"t_layer_s", r.est.t_layer_s}, {"bound", model::to_string(r.est.bound)},
+            {"n_layers", r.model->n_layers}, {"t_attn_per_model_s", r.t_attn_per_model_s()}}},
+          {"capacity",
+           {{"weight_bytes_per_model", cap.weight_bytes}, {"kv_cache_bytes_per_model", cap.kv_bytes},
+            {"reserved_bytes", cap.reserved_bytes}, {"memory_bytes_per_model", cap.total_bytes},
+            {"memory_capacity_bytes", cap.capacity_bytes}, {"fits", cap.fits},
+            {"max_batch", cap.max_batch}, {"max_ctx_len", cap.max_ctx_len}}}};
+}
+
+std::string explain_text(const Row& r) {
+  const model::DecodePoint& p = r.point;
+  std::string s;
+  s += fmt::format("{} ({}) on {}: tp {}, batch {}, ctx_len {}{}, q_tokens {}, {} form, kv {}, weights {}, act {}\n",
+      r.model->name, r.model->variant->label(), r.hw->id, p.tp, p.batch, p.ctx_len_max,
+      p.ctx_len_min != p.ctx_len_max ? fmt::format(" (ragged, sum {})", p.ctx_len_sum) : "",
+      p.q_tokens, model::to_string(p.form), model::to_string(p.dtypes.kv),
+      model::to_string(p.dtypes.weight), model::to_string(p.dtypes.act));
+  s += fmt::format("per layer, per device, one decode step\n\n");
+  s += fmt::format("{:<22} {:<11} {:>11} {:>11} {:>11} {:>11} {:>11}  {}\n", "op", "stage", "FLOPs",
+      "weight B", "KV read B", "KV write B", "act B", "formula");
+  for (int i = 0; i < r.cost.n_ops; ++i) {
+    const model::Op& op = r.cost.ops[std::size_t(i)];
+    s += fmt::format("{:<22} {:<11} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g}  {}\n", op.name,
+        model::to_string(op.stage), op.flops, op.weight_bytes, op.kv_read_bytes,
+        op.kv_write_bytes, op.act_bytes, op.formula);
+  }
+  s += fmt::format("\n{:<11} {:>11} {:>11} {:>9} {:>11} {:>11} {:>11}  {}\n", "stage", "FLOPs", "bytes",
+      "FLOP/B", "t_mem s", "t_math s", "t s", "bound");
+  for (const model::StageEstimate& st : r.est.stages) {
+    s += fmt::format("{:<11} {:>11.4g} {:>11.4g} {:>9.4g} {:>11.4g} {:>11.4g} {:>11.4g}  {}\n",
+        model::to_string(st.stage), st.flops, st.bytes, st.intensity, st.t_mem_s, st.t_math_s,
+        st.t_s, model::to_string(st.bound));
+  }
+  s += fmt::format("(t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
+      r.hw->efficiency.kernel_overhead_s, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
+      r.hw->peak_flops_per_s(p.dtypes.act), r.hw->efficiency.tensor,
+      r.hw->efficiency.calibrated ? "calibrated" : "uncalibrated default");
+  if (r.est.n_comm == 0) {
+    s += fmt::format("\ncollectives: none{}\n", p.tp == 1 ? " (tp = 1)" : "");
+  } else {
+    s += fmt::format("\n{:<24} {:<15} {:>11} {:>5} {:>11} {:<9} {:>11}  {}\n", "collective", "kind", "elems",
+        "count", "bytes", "algorithm", "t s", "formula");
+    for (int i = 0; i < r.est.n_comm; ++i) {
+      const model::CommEstimate& c = r.est.comm[std::size_t(i)];
+      s += fmt::format("{:<24} {:<15} {:>11.4g} {:>5} {:>11.4g} {:<9} {:>11.4g}  {}\n", c.collective.name,
+          model::to_string(c.collective.kind), c.collective.elems, c.collective.count, c.bytes,
+          c.algorithm, c.t_s, c.collective.formula);
+    }
+  }
+  s += fmt::format("\nKV per token per layer: {} elements ({:g} d_h), {:.6g} B; attention weights {:.6g} params\n",
+      r.cost.kv_elems_per_token, r.kv_d_h_multiple(), r.kv_bytes_per_token(), r.cost.weight_params);
+  s += fmt::format("t_layer = {:.4g} s (compute {:.4g} s + communication {:.4g} s), bound: {}\n",
+      r.est.t_layer_s, r.est.t_compute_s, r.est.t_comm_s, model::to_string(r.est.bound));
+  s += fmt::format("attention blocks of all {} layers: {:.4g} s per step (FFN/MoE not modelled)\n",
+      r.model->n_layers, r.t_attn_per_model_s());
+  const model::Capacity& c = r.cap;
+  s += fmt::format("\nmemory per device (whole model): weights {:.4g} GB + KV {:.4g} GB + reserve {:.4g} GB = "
+      "{:.4g} GB of {:.4g} GB: {}\n",
+      c.weight_bytes / 1e9, c.kv_bytes / 1e9, c.reserved_bytes / 1e9, c.total_bytes / 1e9,
+      c.capacity_bytes / 1e9, c.fits ? "fits" : "does NOT fit");
+  s += fmt::format("max batch at ctx_len {}: {}; max ctx_len at batch {}: {}\n", p.ctx_len_max, c.max_batch,
+      p.batch, c.max_ctx_len);
+  return s;
+}
+
+void run(const Options& o, const Context& ctx) {
+  const report::Format format = report::parse_format(o.format, "--format");
+  const std::vector<ModelEntry> models = resolve_models(o.model, false);
+  const ModelEntry& m = models[0];
+  const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware");
+  if (hws.size() != 1) throw InputError("--hardware: explain takes one profile");
+  const model::Hardware& hw = *hws[0];
+  const int64_t tp = one_int(o.tp, "--tp");
+  const int64_t q_tokens = one_int(o.q_tokens, "--q-tokens");
+  model::DecodePoint p;
+  std::vector<int64_t> ragged;
+  if (!o.contexts.empty()) {
+    ragged = parse_int_axis(o.contexts, "--contexts");
+    p = model::DecodePoint::ragged(tp, ragged, q_tokens);
+  } else {
+    p = model::DecodePoint::uniform(tp, one_int(o.batch, "--batch"), one_int(o.context, "--context"),
+                                    q_tokens);
+  }
+  p.form = model::parse_form(o.form, "--form");
+  p.dtypes = model::Dtypes{.kv = model::parse_dtype(o.kv_dtype, "--kv-dtype"),
+                           .weight = model::parse_dtype(o.weight_dtype, "--weight-dtype"),
+                           .act = model::parse_dtype(o.act_dtype, "--act-dtype")};
+  throw_if_problems(fmt::format("cannot evaluate {} on {}", m.name, hw.id), point_problems(m, hw, p));
+
+  auto row = std::make_unique<Row>();
+  evaluate_point(m, hw, p, *row);
+
+  report::Output out(o.out, "-o");
+  if (format == report::Format::table) {
+    out.write(explain_text(*row));
+  } else if (format == report::Format::json) {
+    nlohmann::json j = {{"schema_version", report::kSchemaVersion},
+                        {"report", "explain"},
+                        {"provenance", report::provenance(ctx.command_line)},
+                        {"inputs",
+                         {{"model", m.to_json()},
+                          {"hardware", hw.id},
+                          {"tp", p.tp},
+                          {"batch", p.batch},
+                          {"ctx_len", p.ctx_len_max},
+                          {"ctx_len_sum", p.ctx_len_sum},
+                          {"q_tokens", p.q_tokens},
+                          {"form", model::to_string(p.form)},
+                          {"kv_dtype", model::to_string(p.dtypes.kv)},
+                          {"weight_dtype", model::to_string(p.dtypes.weight)},
+                          {"act_dtype", model::to_string(p.dtypes.act)}}},
+                        {"hardware", hw.to_json()}};
+    if (!ragged.empty()) j["inputs"]["contexts"] = ragged;
+    j.update(explain_json(*row));
+    out.write(j.dump(2));
+    out.write("\n");
+  } else {
+    std::vector<Line> lines;
+    for (int i = 0; i < row->cost.n_ops; ++i) {
+      const model::Op& op = row->cost.ops[std::size_t(i)];
+      lines.push_back(Line{.kind = "op", .name = op.name, .formula = op.formula,
+                           .stage = model::to_string(op.stage), .flops = op.flops,
+                           .weight_bytes = op.weight_bytes, .kv_read_bytes = op.kv_read_bytes,
+                           .kv_write_bytes = op.kv_write_bytes, .act_bytes = op.act_bytes,
+                           .bytes = op.bytes()});
+    }
+    for (const model::StageEstimate& s : row->est.stages) {
+      lines.push_back(Line{.kind = "stage", .name = model::to_string(s.stage),
+                           .stage = model::to_string(s.stage), .bound = model::to_string(s.bound),
+                           .flops = s.flops, .bytes = s.bytes, .t_s = s.t_s});
+    }
+    for (int i = 0; i < row->est.n_comm; ++i) {
+      const model::CommEstimate& c = row->est.comm[std::size_t(i)];
+      lines.push_back(Line{.kind = "collective", .name = c.collective.name,
+                           .formula = c.collective.formula, .bound = "communication",
+                           .algorithm = c.algorithm, .act_bytes = c.bytes, .bytes = c.bytes,
+                           .t_s = c.t_s});
+    }
+    lines.push_back(Line{.kind = "total", .name = "layer", .bound = model::to_string(row->est.bound),
+                         .flops = row->cost.flops(), .bytes = row->cost.bytes(),
+                         .t_s = row->est.t_layer_s});
+    report::write_rows<Line>(out, format, kLineColumns, lines);
+  }
+  out.commit();
+}
+
+}  // namespace
+
+Runner setup_explain(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<Options>();
+  add_model_options(app, o->model, false);
+  app.add_option("--hardware", o->hardware, "hardware profile (`attnroof hardware`)")->capture_default_str();
+  app.add_option("--tp", o->tp, "tensor-parallel degree")->capture_default_str();
+  app.add_option("--batch", o->batch, "sequences in the step")->capture_default_str();
+  app.add_option("--context", o->context, "ctx_len of every sequence (k = 1024, m = 1024^2)")
+      ->capture_default_str();
+  app.add_option("--contexts", o->contexts,
+                 "a ragged batch instead: one ctx_len per sequence (1000,2000,4k)");
+  app.add_option("--q-tokens", o->q_tokens, "query tokens per sequence (speculative decode)")
+      ->capture_default_str();
+  app.add_option("--form", o->form, "absorbed or materialized")->capture_default_str();
+  app.add_option("--kv-dtype", o->kv_dtype, "KV cache format: bf16, fp16, fp8, fp32")->capture_default_str();
+  app.add_option("--weight-dtype", o->weight_dtype, "weight format")->capture_default_str();
+  app.add_option("--act-dtype", o->act_dtype, "activation/compute format (picks the peak)")
+      ->capture_default_str();
+  app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
+      ->capture_default_str();
+  app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
+  app.footer(
+      "Examples:\n"
+      "  attnroof explain --preset llama3_70b --tp 8 --batch 16 --context 32k\n"
+      "  attnroof explain --preset llama3_70b --contexts 1000,8000,128k --hardware h200\n"
+      "  attnroof explain --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}' --tp 4\n"
+      "  attnroof explain --preset llama3_70b --format json -o point.json\n"
+      "Everything is per layer, per device, one decode step, except the capacity lines.");
+  return [o, &ctx] { run(*o, ctx); };
+}
+
+}  // namespace attnroof::cli

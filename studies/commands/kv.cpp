@@ -1,0 +1,93 @@
+// attnroof kv: per-device KV cache per token per layer over variants x TP (variants.md §2).
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "model/presets.h"
+#include "studies/commands/commands.h"
+#include "studies/kv_table.h"
+#include "studies/ranges.h"
+#include "studies/report/provenance.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+struct Options {
+  std::string presets;
+  std::string tp = "1,2,4,8";
+  std::string kv_dtype = "bf16";
+  std::string format = "table";
+  std::string out;
+};
+
+// The default set: the MLRA paper's 2.9B family (presets named paper29b_*) and the MLRA blog's
+// GQA (Llama-3-70B, 64 q / 8 KV heads).
+std::vector<ModelEntry> default_models() {
+  std::vector<ModelEntry> out;
+  for (const model::Preset& p : model::builtin_presets()) {
+    if (p.name.rfind("paper29b_", 0) == 0) out.push_back(entry_from_preset(p));
+  }
+  out.push_back(entry_from_preset(model::find_preset("llama3_70b", "default preset")));
+  return out;
+}
+
+void run(const Options& o, const Context& ctx) {
+  const report::Format format = report::parse_format(o.format, "--format");
+  const std::vector<int64_t> tps = parse_int_axis(o.tp, "--tp");
+  const std::vector<model::Dtype> dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
+  if (dtypes.size() != 1) throw InputError("--kv-dtype: give one dtype");
+  const std::vector<ModelEntry> models =
+      o.presets.empty() ? default_models() : resolve_presets(parse_list(o.presets, "--preset"), "--preset");
+  std::vector<nlohmann::json> skipped;
+  const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
+
+  report::Output out(o.out, "-o");
+  if (format == report::Format::table) {
+    out.write("KV cache per token per layer on the worst device: elements (multiple of d_h)\n");
+    out.write(kv_pivot(models, tps, rows).aligned());
+    for (const nlohmann::json& s : skipped) {
+      out.write(fmt::format("skipped {} at tp {}: {}\n", s["model"].get<std::string>(),
+                            s["tp"].get<int64_t>(), s["reasons"][0].get<std::string>()));
+    }
+  } else {
+    nlohmann::json header = {{"schema_version", report::kSchemaVersion},
+                             {"report", "kv"},
+                             {"provenance", report::provenance(ctx.command_line)},
+                             {"inputs", {{"tp", tps}, {"kv_dtype", o.kv_dtype}}}};
+    header["inputs"]["models"] = nlohmann::json::array();
+    for (const ModelEntry& m : models) header["inputs"]["models"].push_back(m.to_json());
+    report::write_rows<KvRow>(out, format, kv_columns(), rows, header,
+                              {{"skipped_count", skipped.size()}, {"skipped", skipped}});
+    if (format == report::Format::csv && !skipped.empty()) {
+      fmt::print(stderr, "kv: {} (model, tp) pairs skipped:\n", skipped.size());
+      for (const nlohmann::json& s : skipped) {
+        fmt::print(stderr, "  - {} at tp {}: {}\n", s["model"].get<std::string>(),
+                   s["tp"].get<int64_t>(), s["reasons"][0].get<std::string>());
+      }
+    }
+  }
+  out.commit();
+}
+
+}  // namespace
+
+Runner setup_kv(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<Options>();
+  app.add_option("--preset", o->presets,
+                 "presets (names or globs, comma-separated); default: paper29b_* and llama3_70b");
+  app.add_option("--tp", o->tp, "TP degrees: list or range (1,2,4,8; 1:8:+1)")->capture_default_str();
+  app.add_option("--kv-dtype", o->kv_dtype, "KV storage: bf16, fp16, fp8, fp32")->capture_default_str();
+  app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
+  app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
+  app.footer(
+      "Examples:\n"
+      "  attnroof kv\n"
+      "  attnroof kv --preset llama3_70b --tp 1:16:x2 --kv-dtype fp8\n"
+      "  attnroof kv --format csv -o kv.csv\n"
+      "Per layer, per device, worst device; a TP that does not shard a model is listed as "
+      "skipped with the reason.");
+  return [o, &ctx] { run(*o, ctx); };
+}
+
+}  // namespace attnroof::cli

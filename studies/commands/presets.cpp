@@ -1,0 +1,111 @@
+// attnroof presets [NAME]: the builtin presets (model/data/presets/*.json); NAME shows the
+// effective config, its source and the per-device KV and weights at TP 1, 2, 4, 8.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "model/presets.h"
+#include "model/registry.h"
+#include "studies/commands/commands.h"
+#include "studies/options.h"
+#include "studies/report/columns.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+struct Options {
+  std::string name;
+  std::string format = "table";
+};
+
+constexpr int64_t kShownTp[] = {1, 2, 4, 8};
+
+nlohmann::json describe(const model::Preset& p) {
+  nlohmann::json j = {{"name", p.name},
+                      {"description", p.description},
+                      {"source", p.source},
+                      {"retrieved", p.retrieved},
+                      {"variant", model::to_string(p.variant_id)},
+                      {"variant_label", p.variant->label()},
+                      {"n_layers", p.n_layers},
+                      {"other_params", p.other_params},
+                      {"config", p.config},
+                      {"effective_config", p.variant->config_json()}};
+  nlohmann::json per_tp = nlohmann::json::array();
+  for (int64_t tp : kShownTp) {
+    const std::vector<std::string> problems = p.variant->check_tp(tp);
+    nlohmann::json e = {{"tp", tp}};
+    if (problems.empty()) {
+      e["kv_elems_per_token"] = p.variant->kv_elems_per_token(tp);
+      e["kv_d_h_multiple"] = double(p.variant->kv_elems_per_token(tp)) / double(p.variant->d_head());
+      e["weight_params"] = p.variant->weight_params(tp);
+    } else {
+      e["problems"] = problems;
+    }
+    per_tp.push_back(e);
+  }
+  j["per_device"] = per_tp;
+  return j;
+}
+
+void run(const Options& o) {
+  const report::Format format = report::parse_format(o.format, "--format");
+  if (format == report::Format::csv) throw InputError("--format: csv is not offered here; use table or json");
+  if (o.name.empty()) {
+    if (format == report::Format::json) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const model::Preset& p : model::builtin_presets()) a.push_back(describe(p));
+      fmt::print("{}\n", a.dump(2));
+      return;
+    }
+    fmt::print("{:<24} {:<7} {:>6}  {}\n", "name", "variant", "layers", "description");
+    for (const model::Preset& p : model::builtin_presets()) {
+      fmt::print("{:<24} {:<7} {:>6}  {}\n", p.name, model::to_string(p.variant_id), p.n_layers,
+                 p.description);
+    }
+    return;
+  }
+  const model::Preset& p = model::find_preset(o.name, "NAME");
+  const nlohmann::json j = describe(p);
+  if (format == report::Format::json) {
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("{}: {}\n", p.name, p.description);
+  fmt::print("  variant        {} ({})\n", model::to_string(p.variant_id), p.variant->label());
+  fmt::print("  layers         {}\n", p.n_layers);
+  fmt::print("  other params   {:.6g} (outside attention; capacity only)\n", p.other_params);
+  fmt::print("  source         {}\n", p.source);
+  fmt::print("  retrieved      {}\n", p.retrieved);
+  fmt::print("  config         {}\n", p.variant->config_json().dump());
+  fmt::print("  per layer, per device (worst device):\n");
+  fmt::print("    {:>3} {:>18} {:>8} {:>16}\n", "tp", "kv_elems_per_token", "x d_h", "weight_params");
+  for (const nlohmann::json& e : j["per_device"]) {
+    if (e.contains("problems")) {
+      fmt::print("    {:>3} not shardable: {}\n", e["tp"].get<int64_t>(),
+                 e["problems"][0].get<std::string>());
+      continue;
+    }
+    fmt::print("    {:>3} {:>18} {:>8.4g} {:>16.6g}\n", e["tp"].get<int64_t>(),
+               e["kv_elems_per_token"].get<int64_t>(), e["kv_d_h_multiple"].get<double>(),
+               e["weight_params"].get<double>());
+  }
+}
+
+}  // namespace
+
+Runner setup_presets(CLI::App& app, const Context&) {
+  auto o = std::make_shared<Options>();
+  app.add_option("NAME", o->name, "one preset: everything about it, including its source");
+  app.add_option("--format", o->format, "table or json")->capture_default_str();
+  app.footer(
+      "Examples:\n"
+      "  attnroof presets\n"
+      "  attnroof presets llama3_70b\n"
+      "  attnroof presets llama3_70b --format json\n"
+      "Presets are embedded from model/data/presets/*.json at build time.");
+  return [o] { run(*o); };
+}
+
+}  // namespace attnroof::cli

@@ -1,0 +1,468 @@
+// attnroof study NAME: runs the study definition studies/NAME.json into reports/NAME/:
+// report.json (provenance, the definition, every section's rows), one CSV per section,
+// README.md (the tables in Markdown, the ratios against the papers' claims, the plots) and
+// the plots (.dat + .gp, rendered to PNG and SVG by gnuplot when it is installed). The
+// directory is built under a temporary name and renamed into place; on an error nothing is left.
+//
+// A study definition (reports/SCHEMA.md, "Study definitions"):
+//   {"schema_version": 1, "name", "title", "description", "sections": [SECTION, ...]}
+//   SECTION kv_table: {"type": "kv_table", "id", "title", "note", "models", "tp", "kv_dtype"}
+//   SECTION sweep:    {"type": "sweep", "id", "title", "note", "models", "hardware", "tp",
+//                      "batch", "context", "q_tokens", "form", "kv_dtype", "weight_dtype",
+//                      "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT}
+//   models: [{"preset": NAME-or-GLOB, "label"?, "tp"?}]   ("tp" pins the model's TP degree)
+//   RATIO: {"name", "metric", "numerator", "denominator", "claimed", "claimed_min", "claimed_max"}
+//          ratio = metric(numerator label) / metric(denominator label) at each ctx_len
+//   PLOT:  {"type": "lines", "x", "y", "x_label", "y_label", "x_divisor", "y_divisor",
+//           "log_x", "log_y", "title"} or {"type": "roofline", "title"}
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "model/error.h"
+#include "model/json_reader.h"
+#include "studies/commands/commands.h"
+#include "studies/evaluate.h"
+#include "studies/kv_table.h"
+#include "studies/ranges.h"
+#include "studies/report/gnuplot.h"
+#include "studies/report/output.h"
+#include "studies/report/provenance.h"
+#include "studies/report/sweep_columns.h"
+
+#ifndef ATTNROOF_SOURCE_DIR
+#define ATTNROOF_SOURCE_DIR "."
+#endif
+
+namespace attnroof::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using model::ObjectReader;
+using report::Output;
+
+struct Options {
+  std::string name = "paper";
+  std::string studies_dir = ATTNROOF_SOURCE_DIR "/studies";
+  std::string out_dir = "reports";
+  bool no_plots = false;
+};
+
+// An axis given in a study as a string ("128k:2m:+128k") or an array of integers.
+std::string axis_text(ObjectReader& r, const char* key, const std::string& fallback) {
+  if (!r.has(key)) return fallback;
+  const nlohmann::json& v = r.get_raw(key);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_array()) {
+    std::string out;
+    for (const nlohmann::json& e : v) {
+      if (!e.is_number_integer()) r.fail(key, "expected an array of integers or an axis string");
+      out += (out.empty() ? "" : ",") + std::to_string(e.get<int64_t>());
+    }
+    if (!out.empty()) return out;
+  }
+  r.fail(key, fmt::format("expected an axis string such as \"1,2,4,8\" or \"4k:2m:x2\", or an "
+                          "array of integers; got {}",
+                          v.type_name()));
+}
+
+std::vector<ModelEntry> read_models(ObjectReader& section) {
+  const nlohmann::json& arr = section.get_raw("models");
+  if (!arr.is_array() || arr.empty()) section.fail("models", "expected a non-empty array of {\"preset\": ...}");
+  std::vector<ModelEntry> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    ObjectReader m(arr[i], section.source(),
+                   section.position("models").substr(section.position("models").find(" at ") + 4) +
+                       "/" + std::to_string(i));
+    const std::string preset = m.get_string("preset");
+    std::vector<ModelEntry> found = resolve_presets({preset}, m.position("preset"));
+    const std::string label = m.get_string("label", "");
+    const int64_t tp = m.get_int("tp", 0);
+    if (tp < 0) m.fail("tp", fmt::format("tp = {} is invalid: must be >= 1", tp));
+    if (!label.empty() && found.size() != 1) {
+      m.fail("label", "a label needs a preset name, not a glob matching several presets");
+    }
+    for (ModelEntry& e : found) {
+      if (!label.empty()) e.label = label;
+      e.pinned_tp = tp;
+      out.push_back(std::move(e));
+    }
+    m.finish();
+  }
+  return out;
+}
+
+double metric_of(const Row& r, const std::string& column) {
+  for (const report::SweepColumn& c : report::sweep_columns()) {
+    if (c.name == column) {
+      const report::Cell cell = c.get(r);
+      return cell.kind == report::Cell::Kind::integer ? double(cell.integer) : cell.real;
+    }
+  }
+  return 0;
+}
+
+void require_numeric_column(ObjectReader& r, const char* key, const std::string& name) {
+  for (const report::SweepColumn& c : report::sweep_columns()) {
+    if (c.name == name) {
+      // probe the kind on a default row is not possible; text columns are listed here
+      static const char* const kText[] = {"model", "label", "variant", "hardware", "form", "kv_dtype",
+                                          "weight_dtype", "act_dtype", "comm_algorithm", "bound",
+                                          "attention_bound", "fits"};
+      for (const char* t : kText) {
+        if (name == t) r.fail(key, fmt::format("column '{}' is not numeric", name));
+      }
+      return;
+    }
+  }
+  r.fail(key, fmt::format("unknown column '{}' (reports/SCHEMA.md lists the sweep columns)", name));
+}
+
+struct SectionResult {
+  nlohmann::json json;
+  std::string markdown;
+};
+
+std::string md_escape(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\";
+    out.push_back(c);
+  }
+  return out;
+}
+
+SectionResult run_kv_section(ObjectReader& s, const fs::path& dir, const std::string& id) {
+  std::vector<ModelEntry> models = read_models(s);
+  const std::vector<int64_t> tps = parse_int_axis(axis_text(s, "tp", "1,2,4,8"), s.position("tp"));
+  const model::Dtype kv = model::parse_dtype(s.get_string("kv_dtype", "bf16"), s.position("kv_dtype"));
+  std::vector<nlohmann::json> skipped;
+  const std::vector<KvRow> rows = kv_rows(models, tps, kv, skipped);
+  {
+    Output out((dir / (id + ".csv")).string(), "report");
+    report::write_rows<KvRow>(out, report::Format::csv, kv_columns(), rows);
+    out.commit();
+  }
+  SectionResult res;
+  res.json = {{"csv", id + ".csv"},
+              {"rows", report::rows_json<KvRow>(kv_columns(), rows)},
+              {"skipped", skipped}};
+  res.markdown = "Elements per token per layer on the worst device (multiple of d_h); " +
+                 std::string(model::to_string(kv)) + " bytes = elements x " +
+                 fmt::format("{:g}", model::bytes_of(kv)) + ".\n\n" + kv_pivot(models, tps, rows).markdown();
+  for (const nlohmann::json& k : skipped) {
+    res.markdown += fmt::format("\nSkipped {} at tp {}: {}\n", k["model"].get<std::string>(),
+                                k["tp"].get<int64_t>(), k["reasons"][0].get<std::string>());
+  }
+  res.markdown += fmt::format("\nData: [{0}.csv]({0}.csv)\n", id);
+  return res;
+}
+
+SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std::string& id,
+                                bool plots, bool& rendered_all, std::vector<std::string>& plot_files) {
+  Axes axes;
+  axes.models = read_models(s);
+  axes.hardware = resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware"));
+  axes.tp = parse_int_axis(axis_text(s, "tp", "1"), s.position("tp"));
+  axes.batch = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
+  axes.ctx_len = parse_int_axis(axis_text(s, "context", "8192"), s.position("context"));
+  axes.q_tokens = parse_int_axis(axis_text(s, "q_tokens", "1"), s.position("q_tokens"));
+  axes.forms = parse_forms(s.get_string("form", "absorbed"), s.position("form"));
+  axes.kv_dtypes = parse_dtypes(s.get_string("kv_dtype", "bf16"), s.position("kv_dtype"));
+  axes.weight_dtypes = parse_dtypes(s.get_string("weight_dtype", "bf16"), s.position("weight_dtype"));
+  axes.act_dtypes = parse_dtypes(s.get_string("act_dtype", "bf16"), s.position("act_dtype"));
+  const std::string md_cols = s.get_string(
+      "markdown_columns", "label,hardware,tp,batch,ctx_len,kv_bytes_per_token,t_layer_s,bound");
+  const auto md_columns = report::select_columns(report::sweep_columns(), md_cols, s.position("markdown_columns"));
+
+  // A study is small: rows are kept (for ratios, plots and Markdown).
+  std::vector<std::unique_ptr<Row>> rows;
+  std::vector<nlohmann::json> skipped;
+  {
+    Output out((dir / (id + ".csv")).string(), "report");
+    report::RowStream<Row> csv(out, report::Format::csv,
+                               report::select_columns(report::sweep_columns(), "", "columns"));
+    for_each_point(
+        axes,
+        [&](const Row& r) {
+          csv.row(r);
+          rows.push_back(std::make_unique<Row>(r));
+        },
+        [&](Skip&& k) { skipped.push_back(k.to_json()); });
+    csv.finish();
+    out.commit();
+  }
+  SectionResult res;
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const report::SweepColumn& c : report::sweep_columns()) o[std::string(c.name)] = report::cell_json(c.get(*r));
+    rows_json.push_back(std::move(o));
+  }
+  res.json = {{"csv", id + ".csv"}, {"inputs", axes.to_json()}, {"rows", rows_json},
+              {"skipped", skipped}, {"skipped_count", skipped.size()}};
+
+  // Markdown table.
+  std::string md = "|";
+  for (const auto* c : md_columns) md += fmt::format(" {} |", c->name);
+  md += "\n|";
+  for (std::size_t i = 0; i < md_columns.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& r : rows) {
+    md += "|";
+    for (const auto* c : md_columns) md += fmt::format(" {} |", md_escape(report::cell_text(c->get(*r))));
+    md += "\n";
+  }
+  res.markdown = md;
+  for (const nlohmann::json& k : skipped) {
+    res.markdown += fmt::format("\nSkipped {} at tp {}: {}\n", k["model"].get<std::string>(),
+                                k["tp"].get<int64_t>(), k["reasons"][0].get<std::string>());
+  }
+  res.markdown += fmt::format("\nAll columns: [{0}.csv]({0}.csv) (reports/SCHEMA.md defines them)\n", id);
+
+  // Ratios against the papers' claims.
+  if (s.has("ratios")) {
+    const nlohmann::json& arr = s.get_raw("ratios");
+    if (!arr.is_array()) s.fail("ratios", "expected an array");
+    nlohmann::json ratios = nlohmann::json::array();
+    std::string rmd = "\n| ratio | metric | predicted min | predicted max | claimed |\n|---|---|---:|---:|---|\n";
+    std::string per_ctx;
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      ObjectReader q(arr[i], s.source(), fmt::format("/sections/{}/ratios/{}", id, i));
+      const std::string name = q.get_string("name");
+      const std::string metric = q.get_string("metric", "t_attention_s");
+      require_numeric_column(q, "metric", metric);
+      const std::string num = q.get_string("numerator");
+      const std::string den = q.get_string("denominator");
+      const std::string claimed = q.get_string("claimed", "");
+      const double claimed_min = q.get_double("claimed_min", 0);
+      const double claimed_max = q.get_double("claimed_max", claimed_min);
+      q.finish();
+      std::map<int64_t, std::pair<double, double>> by_ctx;  // ctx -> (num, den)
+      bool saw_num = false, saw_den = false;
+      for (const auto& r : rows) {
+        if (r->model->label == num) {
+          by_ctx[r->point.ctx_len_max].first = metric_of(*r, metric);
+          saw_num = true;
+        }
+        if (r->model->label == den) {
+          by_ctx[r->point.ctx_len_max].second = metric_of(*r, metric);
+          saw_den = true;
+        }
+      }
+      if (!saw_num || !saw_den) {
+        q.fail(saw_num ? "denominator" : "numerator",
+               fmt::format("no evaluated row has label '{}'", saw_num ? den : num));
+      }
+      nlohmann::json points = nlohmann::json::array();
+      double lo = 1e300, hi = -1e300;
+      for (const auto& [ctx, v] : by_ctx) {
+        if (v.first <= 0 || v.second <= 0) continue;
+        const double ratio = v.first / v.second;
+        lo = std::min(lo, ratio);
+        hi = std::max(hi, ratio);
+        points.push_back({{"ctx_len", ctx}, {"numerator", v.first}, {"denominator", v.second}, {"ratio", ratio}});
+      }
+      ratios.push_back({{"name", name}, {"metric", metric}, {"numerator", num}, {"denominator", den},
+                        {"predicted_min", lo}, {"predicted_max", hi}, {"claimed", claimed},
+                        {"claimed_min", claimed_min}, {"claimed_max", claimed_max},
+                        {"points", points}});
+      rmd += fmt::format("| {} = {}({}) / {}({}) | {} | {:.3f} | {:.3f} | {} |\n", name, metric,
+                         md_escape(num), metric, md_escape(den), metric, lo, hi, md_escape(claimed));
+      per_ctx += fmt::format("\n{} at each ctx_len: ", name);
+      for (const nlohmann::json& p : points) {
+        per_ctx += fmt::format("{}: {:.3f}; ", p["ctx_len"].get<int64_t>(), p["ratio"].get<double>());
+      }
+      per_ctx += "\n";
+    }
+    res.json["ratios"] = ratios;
+    res.markdown += rmd + per_ctx;
+  }
+
+  // Plot.
+  if (s.has("plot")) {
+    ObjectReader p = s.get_object("plot");
+    const std::string type = p.get_string("type", "lines");
+    const std::string title = p.get_string("title", s.get_string("title", id));
+    std::string script;
+    if (type == "lines") {
+      report::LinePlot lp;
+      lp.title = title;
+      const std::string x = p.get_string("x", "ctx_len");
+      const std::string y = p.get_string("y", "t_layer_s");
+      require_numeric_column(p, "x", x);
+      require_numeric_column(p, "y", y);
+      lp.x_label = p.get_string("x_label", x);
+      lp.y_label = p.get_string("y_label", y);
+      const double xd = p.get_double("x_divisor", 1), yd = p.get_double("y_divisor", 1);
+      lp.log_x = p.get_bool("log_x", false);
+      lp.log_y = p.get_bool("log_y", false);
+      p.finish();
+      for (const auto& r : rows) {
+        auto it = std::find_if(lp.series.begin(), lp.series.end(),
+                               [&](const report::Series& se) { return se.title == r->model->label; });
+        if (it == lp.series.end()) {
+          lp.series.push_back(report::Series{r->model->label, {}, {}});
+          it = lp.series.end() - 1;
+        }
+        it->x.push_back(metric_of(*r, x) / xd);
+        it->y.push_back(metric_of(*r, y) / yd);
+      }
+      script = report::write_line_plot(dir, id, lp);
+    } else if (type == "roofline") {
+      p.finish();
+      if (axes.hardware.size() != 1) s.fail("hardware", "a roofline plot takes one hardware profile");
+      const model::Hardware& hw = *axes.hardware[0];
+      report::RooflinePlot rp;
+      rp.title = title;
+      rp.hardware = hw.id;
+      rp.peak_flop_per_s = hw.peak_flops_per_s(axes.act_dtypes[0]);
+      rp.hbm_bytes_per_s = hw.hbm_bytes_per_s;
+      rp.eff_hbm = hw.efficiency.hbm;
+      rp.eff_tensor = hw.efficiency.tensor;
+      for (const auto& r : rows) {
+        const model::StageEstimate& st = r->stage(model::Stage::attention);
+        rp.points.push_back({fmt::format("{} tp{}", r->model->label, r->point.tp), st.intensity,
+                             st.t_s > 0 ? st.flops / st.t_s : 0});
+      }
+      script = report::write_roofline_plot(dir, id, rp);
+    } else {
+      p.fail("type", fmt::format("unknown plot type '{}'; known: lines, roofline", type));
+    }
+    bool rendered = false;
+    if (plots) rendered = report::run_gnuplot(dir, script);
+    rendered_all = rendered_all && rendered;
+    plot_files.push_back(id + ".dat");
+    plot_files.push_back(script);
+    res.json["plot"] = {{"type", type}, {"data", id + ".dat"}, {"script", script},
+                        {"png", rendered ? nlohmann::json(id + ".png") : nlohmann::json()},
+                        {"svg", rendered ? nlohmann::json(id + ".svg") : nlohmann::json()}};
+    res.markdown += rendered ? fmt::format("\n![{0}]({1}.png)\n\n(SVG: [{1}.svg]({1}.svg); data and gnuplot script: "
+                                           "[{1}.dat]({1}.dat), [{2}]({2}))\n",
+                                           md_escape(title), id, script)
+                             : fmt::format("\nPlot not rendered (gnuplot absent or failed): data [{0}.dat]({0}.dat), "
+                                           "script [{1}]({1}); run `gnuplot {1}` in this directory.\n",
+                                           id, script);
+  }
+  return res;
+}
+
+fs::path find_study(const Options& o) {
+  const bool is_path = o.name.find('/') != std::string::npos ||
+                       (o.name.size() > 5 && o.name.substr(o.name.size() - 5) == ".json");
+  const fs::path p = is_path ? fs::path(o.name) : fs::path(o.studies_dir) / (o.name + ".json");
+  if (!fs::exists(p)) {
+    std::string known;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(o.studies_dir, ec)) {
+      if (e.path().extension() == ".json") known += (known.empty() ? "" : ", ") + e.path().stem().string();
+    }
+    throw InputError(fmt::format("NAME: no study '{}' ({} does not exist); studies in {}: {}", o.name,
+                                 p.string(), o.studies_dir, known.empty() ? "none" : known));
+  }
+  return p;
+}
+
+void run(const Options& o, const Context& ctx) {
+  const fs::path file = find_study(o);
+  const nlohmann::json def = model::load_json_file(file.string());
+  ObjectReader r(def, model::JsonSource{file.string()});
+  const int64_t version = r.get_int("schema_version");
+  if (version != 1) r.fail("schema_version", fmt::format("schema_version {} is not supported; this attnroof reads 1", version));
+  const std::string name = r.get_string("name");
+  const std::string title = r.get_string("title");
+  const std::string description = r.get_string("description", "");
+  const nlohmann::json& sections = r.get_raw("sections");
+  if (!sections.is_array() || sections.empty()) r.fail("sections", "expected a non-empty array");
+  r.finish();
+
+  const bool plots = !o.no_plots && report::gnuplot_available();
+  if (!o.no_plots && !plots) {
+    fmt::print(stderr, "warning: gnuplot not found: plot data and scripts are written, not rendered "
+                       "(install gnuplot-nox)\n");
+  }
+  report::AtomicDir dir(fs::path(o.out_dir) / name);
+  nlohmann::json report = {{"schema_version", report::kSchemaVersion},
+                           {"report", "study"},
+                           {"provenance", report::provenance(ctx.command_line)},
+                           {"study_file", file.string()},
+                           {"definition", def}};
+  std::string readme = fmt::format("# {}\n\n{}\n\n", title, description);
+  const nlohmann::json prov = report["provenance"];
+  readme += fmt::format(
+      "Generated by `{}` (attnroof {}, commit {}{}, build {}) on {}. Every number below is computed "
+      "by the model from the presets and hardware profiles named in `report.json`; times use the "
+      "hardware profiles' efficiency terms (uncalibrated defaults unless the profile says calibrated). "
+      "Per layer, per device, per decode step unless a column says otherwise. Fields: "
+      "`reports/SCHEMA.md`.\n\n",
+      ctx.command_line, prov["version"].get<std::string>(), prov["git_commit"].get<std::string>(),
+      prov["git_dirty"].get<bool>() ? " + uncommitted changes" : "", prov["build"].get<std::string>(),
+      prov["date_utc"].get<std::string>());
+
+  nlohmann::json out_sections = nlohmann::json::array();
+  std::map<std::string, const model::Hardware*> used_hw;
+  bool rendered_all = true;
+  std::vector<std::string> plot_files;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    ObjectReader s(sections[i], model::JsonSource{file.string()}, fmt::format("/sections/{}", i));
+    const std::string type = s.get_string("type");
+    const std::string id = s.get_string("id");
+    if (id.empty() || id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+      s.fail("id", fmt::format("id '{}' must be lower-case letters, digits and '_' (it names files)", id));
+    }
+    const std::string stitle = s.get_string("title");
+    const std::string note = s.get_string("note", "");
+    SectionResult res;
+    if (type == "kv_table") {
+      res = run_kv_section(s, dir.temp(), id);
+    } else if (type == "sweep") {
+      res = run_sweep_section(s, dir.temp(), id, plots, rendered_all, plot_files);
+      for (const auto& hw_id : res.json["inputs"]["hardware"]) {
+        used_hw[hw_id.get<std::string>()] = &model::find_hardware(hw_id.get<std::string>(), "hardware");
+      }
+    } else {
+      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep", type));
+    }
+    s.finish();
+    res.json["id"] = id;
+    res.json["type"] = type;
+    res.json["title"] = stitle;
+    res.json["note"] = note;
+    out_sections.push_back(res.json);
+    readme += fmt::format("## {}\n\n{}{}{}\n", stitle, note, note.empty() ? "" : "\n\n", res.markdown);
+  }
+  report["sections"] = out_sections;
+  report["hardware"] = nlohmann::json::array();
+  for (const auto& [hw_id, hw] : used_hw) report["hardware"].push_back(hw->to_json());
+  report["plots_rendered"] = plots && rendered_all;
+  report::write_file_atomic(dir.temp() / "report.json", report.dump(2) + "\n");
+  report::write_file_atomic(dir.temp() / "README.md", readme);
+  dir.commit();
+  fmt::print(stderr, "study {}: {} sections written to {}{}\n", name, sections.size(),
+             dir.target().string(), plots && rendered_all ? "" : " (plots not rendered)");
+}
+
+}  // namespace
+
+Runner setup_study(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<Options>();
+  app.add_option("NAME", o->name, "study name (studies/NAME.json) or a path to a study file")
+      ->capture_default_str();
+  app.add_option("--studies-dir", o->studies_dir, "where NAME is looked up")->capture_default_str();
+  app.add_option("--out-dir", o->out_dir, "reports go to OUT_DIR/<study name>/")->capture_default_str();
+  app.add_flag("--no-plots", o->no_plots, "write plot data and scripts but do not run gnuplot");
+  app.footer(
+      "Examples:\n"
+      "  attnroof study paper                 # studies/paper.json -> reports/paper/\n"
+      "  attnroof study my_study.json --out-dir /tmp/reports\n"
+      "The report directory holds report.json, README.md, one CSV per section and the plots; it is\n"
+      "built under a temporary name and renamed into place, so a failed run leaves the old one.\n"
+      "The study file format is documented in reports/SCHEMA.md (\"Study definitions\").");
+  return [o, &ctx] { run(*o, ctx); };
+}
+
+}  // namespace attnroof::cli

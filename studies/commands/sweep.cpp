@@ -1,0 +1,190 @@
+// attnroof sweep: the cartesian product of any axes, one model evaluation per point, rows
+// streamed as they are computed (constant memory for any number of points). Points that cannot
+// be evaluated (TP does not shard, ctx_len < q_tokens, fp8 on a part without it) are counted and
+// listed, never dropped silently.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "studies/commands/commands.h"
+#include "studies/evaluate.h"
+#include "studies/ranges.h"
+#include "studies/report/provenance.h"
+#include "studies/report/sweep_columns.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+// Skipped points kept in full (JSON "skipped", stderr summary); the rest are counted.
+constexpr std::size_t kSkippedKept = 100;
+
+struct Options {
+  ModelOptions model;
+  std::string hardware = "h100_sxm";
+  std::string tp = "1";
+  std::string batch = "1";
+  std::string context = "8192";
+  std::string contexts;
+  std::string q_tokens = "1";
+  std::string form = "absorbed";
+  std::string kv_dtype = "bf16";
+  std::string weight_dtype = "bf16";
+  std::string act_dtype = "bf16";
+  std::string columns;
+  std::string format = "table";
+  std::string out;
+  bool quiet = false;
+};
+
+class Progress {
+ public:
+  Progress(uint64_t total, bool enabled)
+      : total_(total), enabled_(enabled), tty_(::isatty(2) != 0),
+        start_(std::chrono::steady_clock::now()), last_(start_) {}
+  void tick(uint64_t done) {
+    if (!enabled_ || (done & 0xFFFF) != 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    shown_ = true;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    fmt::print(stderr, "{}sweep: {}/{} points ({:.1f}%), {:.3g} points/s{}", tty_ ? "\r" : "",
+               done, total_, 100.0 * double(done) / double(total_), double(done) / s,
+               tty_ ? "" : "\n");
+  }
+  void done() const {
+    if (shown_ && tty_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  uint64_t total_;
+  bool enabled_;
+  bool tty_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+Axes build_axes(const Options& o) {
+  Axes a;
+  a.models = resolve_models(o.model, true);
+  a.hardware = resolve_hardware(o.hardware, "--hardware");
+  a.forms = parse_forms(o.form, "--form");
+  a.kv_dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
+  a.weight_dtypes = parse_dtypes(o.weight_dtype, "--weight-dtype");
+  a.act_dtypes = parse_dtypes(o.act_dtype, "--act-dtype");
+  a.tp = parse_int_axis(o.tp, "--tp");
+  a.q_tokens = parse_int_axis(o.q_tokens, "--q-tokens");
+  if (!o.contexts.empty()) {
+    a.ragged_contexts = parse_int_axis(o.contexts, "--contexts");
+  } else {
+    a.batch = parse_int_axis(o.batch, "--batch");
+    a.ctx_len = parse_int_axis(o.context, "--context");
+  }
+  return a;
+}
+
+void run(const Options& o, CLI::App& app, const Context& ctx) {
+  const report::Format format = report::parse_format(o.format, "--format");
+  if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
+    throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
+  }
+  const Axes axes = build_axes(o);
+  const std::string_view column_list =
+      o.columns.empty() && format == report::Format::table ? report::kDefaultTableColumns
+                                                           : std::string_view(o.columns);
+  auto columns = report::select_columns(report::sweep_columns(), column_list, "--columns");
+  const uint64_t total = axes.size();
+
+  report::Output out(o.out, "-o");
+  nlohmann::json header = nlohmann::json::object();
+  if (format == report::Format::json) {
+    header = {{"schema_version", report::kSchemaVersion},
+              {"report", "sweep"},
+              {"provenance", report::provenance(ctx.command_line)},
+              {"inputs", axes.to_json()}};
+    header["hardware"] = nlohmann::json::array();
+    for (const model::Hardware* h : axes.hardware) header["hardware"].push_back(h->to_json());
+  }
+  report::RowStream<Row> stream(out, format, std::move(columns), header);
+  std::vector<nlohmann::json> skipped;
+  uint64_t skipped_count = 0;
+  Progress progress(total, !o.quiet);
+  uint64_t visited = 0;
+  for_each_point(
+      axes,
+      [&](const Row& r) {
+        stream.row(r);
+        progress.tick(++visited);
+      },
+      [&](Skip&& s) {
+        ++skipped_count;
+        if (skipped.size() < kSkippedKept) skipped.push_back(s.to_json());
+        progress.tick(++visited);
+      });
+  progress.done();
+  stream.finish({{"skipped_count", skipped_count},
+                 {"skipped_truncated", skipped_count > skipped.size()},
+                 {"skipped", skipped}});
+  out.commit();
+
+  // Summary on stderr, so stdout stays a clean table / CSV / JSON document.
+  if (!o.quiet || skipped_count > 0) {
+    fmt::print(stderr, "sweep: {} points, {} rows{}{}\n", total, stream.rows(),
+               skipped_count ? fmt::format(", {} skipped", skipped_count) : "",
+               out.is_stdout() ? "" : fmt::format(", written to {}", o.out));
+  }
+  if (skipped_count > 0 && format != report::Format::json) {
+    for (const nlohmann::json& s : skipped) {
+      fmt::print(stderr, "  skipped {} on {} at tp {}, batch {}, ctx_len {}, q_tokens {}: {}\n",
+                 s["model"].get<std::string>(), s["hardware"].get<std::string>(),
+                 s["tp"].get<int64_t>(), s["batch"].get<int64_t>(), s["ctx_len"].get<int64_t>(),
+                 s["q_tokens"].get<int64_t>(), fmt::join(s["reasons"].get<std::vector<std::string>>(), "; "));
+    }
+    if (skipped_count > skipped.size()) {
+      fmt::print(stderr, "  ... and {} more skipped points\n", skipped_count - skipped.size());
+    }
+  }
+}
+
+}  // namespace
+
+Runner setup_sweep(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<Options>();
+  add_model_options(app, o->model, true);
+  app.add_option("--hardware", o->hardware, "hardware profiles, comma-separated")->capture_default_str();
+  app.add_option("--tp", o->tp, "TP degrees (axis)")->capture_default_str();
+  app.add_option("--batch", o->batch, "batch sizes (axis)")->capture_default_str();
+  app.add_option("--context", o->context, "ctx_len values (axis)")->capture_default_str();
+  app.add_option("--contexts", o->contexts,
+                 "one ragged batch instead of --batch x --context: one ctx_len per sequence");
+  app.add_option("--q-tokens", o->q_tokens, "query tokens per sequence (axis)")->capture_default_str();
+  app.add_option("--form", o->form, "absorbed, materialized or both (axis)")->capture_default_str();
+  app.add_option("--kv-dtype", o->kv_dtype, "KV formats (axis)")->capture_default_str();
+  app.add_option("--weight-dtype", o->weight_dtype, "weight formats (axis)")->capture_default_str();
+  app.add_option("--act-dtype", o->act_dtype, "activation formats (axis)")->capture_default_str();
+  app.add_option("--columns", o->columns,
+                 "columns to write, comma-separated (default: all for csv/json, a short set for table)");
+  app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
+  app.add_option("-o,--out", o->out, "write to FILE (temporary + rename; nothing on error)");
+  app.add_flag("-q,--quiet", o->quiet, "no progress and no summary line (skips are still listed)");
+  app.footer(
+      "Axis syntax (every integer axis):\n"
+      "  4096 | 4k | 2m        values; k = 1024 and m = 1048576 (binary, so 128k = 131072 tokens)\n"
+      "  1,2,4,8               a list\n"
+      "  4k:2m:x2              geometric range, ends included when reached\n"
+      "  128k:2m:+128k         arithmetic range (a:b:S is the same as a:b:+S)\n"
+      "Examples:\n"
+      "  attnroof sweep --preset llama3_70b --tp 1,2,4,8 --batch 1,16 --context 4k:1m:x2\n"
+      "  attnroof sweep --preset 'mlra_2p9b_*' --tp 1:8:x2 --hardware h100_sxm,h200_sxm --format csv -o s.csv\n"
+      "  attnroof sweep --preset llama3_70b --kv-dtype bf16,fp8 --format json -o s.json\n"
+      "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, batch,\n"
+      "context. Progress goes to stderr after 1 s; skipped points are summarised on stderr (JSON: the\n"
+      "\"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.");
+  CLI::App* self = &app;
+  return [o, self, &ctx] { run(*o, *self, ctx); };
+}
+
+}  // namespace attnroof::cli

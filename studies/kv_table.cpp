@@ -1,0 +1,79 @@
+#include "studies/kv_table.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "model/registry.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+using report::Cell;
+using KvColumn = report::ColumnOf<KvRow>;
+
+const std::array kKvColumns = {
+    KvColumn{"model", "preset name (or variant id)", 18, [](const KvRow& r) { return Cell::of(r.model->name); }},
+    KvColumn{"label", "display label", 18, [](const KvRow& r) { return Cell::of(r.model->label); }},
+    KvColumn{"variant", "variant id", 6,
+             [](const KvRow& r) { return Cell::of(model::to_string(r.model->variant->id())); }},
+    KvColumn{"tp", "tensor-parallel degree", 3, [](const KvRow& r) { return Cell::of(r.tp); }},
+    KvColumn{"kv_dtype", "KV cache storage format", 4,
+             [](const KvRow& r) { return Cell::of(model::to_string(r.kv_dtype)); }},
+    KvColumn{"d_head", "d_h the multiple is quoted in", 4,
+             [](const KvRow& r) { return Cell::of(r.model->variant->d_head()); }},
+    KvColumn{"kv_elems_per_token", "cached elements per token per layer on the worst device", 8,
+             [](const KvRow& r) { return Cell::of(r.kv_elems_per_token); }},
+    KvColumn{"kv_d_h_multiple", "kv_elems_per_token / d_head", 6,
+             [](const KvRow& r) { return Cell::of(r.d_h_multiple()); }},
+    KvColumn{"kv_bytes_per_token", "kv_elems_per_token x kv_dtype bytes", 8,
+             [](const KvRow& r) { return Cell::of(r.kv_bytes_per_token()); }},
+    KvColumn{"n_layers", "layers in the model", 3, [](const KvRow& r) { return Cell::of(r.model->n_layers); }},
+    KvColumn{"kv_bytes_per_token_per_model", "kv_bytes_per_token x n_layers (per device)", 9,
+             [](const KvRow& r) { return Cell::of(r.kv_bytes_per_token() * double(r.model->n_layers)); }},
+};
+
+}  // namespace
+
+std::span<const report::ColumnOf<KvRow>> kv_columns() { return kKvColumns; }
+
+std::vector<KvRow> kv_rows(std::span<const ModelEntry> models, std::span<const int64_t> tps,
+                           model::Dtype kv_dtype, std::vector<nlohmann::json>& skipped) {
+  std::vector<KvRow> rows;
+  for (const ModelEntry& m : models) {
+    for (int64_t tp : tps) {
+      const std::vector<std::string> problems = m.variant->check_tp(tp);
+      if (!problems.empty()) {
+        skipped.push_back({{"model", m.name}, {"tp", tp}, {"reasons", problems}});
+        continue;
+      }
+      rows.push_back(KvRow{.model = &m, .tp = tp, .kv_dtype = kv_dtype,
+                           .kv_elems_per_token = m.variant->kv_elems_per_token(tp)});
+    }
+  }
+  return rows;
+}
+
+report::TextTable kv_pivot(std::span<const ModelEntry> models, std::span<const int64_t> tps,
+                           std::span<const KvRow> rows) {
+  report::TextTable t;
+  t.header = {"model", "variant"};
+  for (int64_t tp : tps) t.header.push_back(fmt::format("TP={}", tp));
+  for (const ModelEntry& m : models) {
+    std::vector<std::string> line = {m.label, m.variant->label()};
+    for (int64_t tp : tps) {
+      std::string cell = "- (does not shard)";
+      for (const KvRow& r : rows) {
+        if (r.model == &m && r.tp == tp) {
+          cell = fmt::format("{} ({:g} d_h)", r.kv_elems_per_token, r.d_h_multiple());
+        }
+      }
+      line.push_back(cell);
+    }
+    t.rows.push_back(line);
+  }
+  return t;
+}
+
+}  // namespace attnroof::cli

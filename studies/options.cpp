@@ -1,0 +1,180 @@
+#include "studies/options.h"
+
+#include <fmt/format.h>
+
+#include "model/error.h"
+#include "model/registry.h"
+#include "studies/ranges.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // '*' matches any run of characters; everything else matches itself.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::string known_presets() {
+  std::string known;
+  for (const model::Preset& p : model::builtin_presets()) {
+    known += (known.empty() ? "" : ", ") + p.name;
+  }
+  return known;
+}
+
+}  // namespace
+
+nlohmann::json ModelEntry::to_json() const {
+  return {{"name", name},
+          {"label", label},
+          {"variant", model::to_string(variant->id())},
+          {"variant_label", variant->label()},
+          {"origin", origin},
+          {"n_layers", n_layers},
+          {"other_params", other_params},
+          {"config", variant->config_json()}};
+}
+
+ModelEntry entry_from_preset(const model::Preset& p) {
+  return ModelEntry{.name = p.name,
+                    .label = p.name,
+                    .variant = p.variant,
+                    .n_layers = p.n_layers,
+                    .other_params = p.other_params,
+                    .origin = "preset",
+                    .config = p.config,
+                    .pinned_tp = 0};
+}
+
+std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
+                                        std::string_view field) {
+  std::vector<ModelEntry> out;
+  for (const std::string& name : names) {
+    if (name.find('*') == std::string::npos) {
+      out.push_back(entry_from_preset(model::find_preset(name, field)));
+      continue;
+    }
+    std::size_t matched = 0;
+    for (const model::Preset& p : model::builtin_presets()) {
+      if (glob_match(name, p.name)) {
+        out.push_back(entry_from_preset(p));
+        ++matched;
+      }
+    }
+    if (matched == 0) {
+      throw InputError(fmt::format("{}: '{}' matches no preset; known presets: {}", field, name,
+                                   known_presets()));
+    }
+  }
+  return out;
+}
+
+ModelEntry model_from_config(const std::string& variant, const std::string& config,
+                             int64_t n_layers, double other_params) {
+  const model::VariantId id = model::parse_variant(variant, "--variant");
+  const bool inline_json = config.find_first_not_of(" \t\r\n") != std::string::npos &&
+                           config[config.find_first_not_of(" \t\r\n")] == '{';
+  const model::JsonSource source{inline_json ? std::string("--config") : config};
+  const nlohmann::json j = inline_json ? model::parse_json_text(config, source)
+                                       : model::load_json_file(config);
+  if (n_layers < 1) {
+    throw InputError(fmt::format("--layers: {} is invalid: must be >= 1", n_layers));
+  }
+  if (!(other_params >= 0)) {
+    throw InputError(fmt::format("--other-params: {} is invalid: must be >= 0", other_params));
+  }
+  ModelEntry e;
+  e.variant = model::make_variant(id, j, source);
+  e.name = std::string(model::to_string(id));
+  e.label = e.variant->label();
+  e.n_layers = n_layers;
+  e.other_params = other_params;
+  e.origin = source.name;
+  e.config = j;
+  return e;
+}
+
+void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list) {
+  app.add_option("--preset", o.presets,
+                 allow_list ? "builtin presets: names or globs, comma-separated (`attnroof presets`)"
+                            : "a builtin preset (`attnroof presets`)");
+  app.add_option("--variant", o.variant, "a variant (`attnroof variants`), with --config");
+  app.add_option("--config", o.config,
+                 "the variant's config: a JSON file, or inline JSON starting with '{'");
+  app.add_option("--layers", o.layers, "layers, with --variant (per-model columns)")
+      ->capture_default_str();
+  app.add_option("--other-params", o.other_params,
+                 "parameters outside attention, with --variant (capacity)")
+      ->capture_default_str();
+}
+
+std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
+  const bool has_preset = !o.presets.empty();
+  const bool has_variant = !o.variant.empty() || !o.config.empty();
+  if (has_preset && has_variant) {
+    throw InputError("--preset and --variant/--config are exclusive: give one way to name the model");
+  }
+  if (has_variant) {
+    if (o.variant.empty()) throw InputError("--config needs --variant (which variant it configures)");
+    if (o.config.empty()) {
+      throw InputError(fmt::format("--variant {} needs --config FILE|JSON (its dimensions)",
+                                   o.variant));
+    }
+    return {model_from_config(o.variant, o.config, o.layers, o.other_params)};
+  }
+  if (!has_preset) {
+    throw InputError(fmt::format("no model given: pass --preset NAME (known: {}) or --variant V "
+                                 "--config FILE|JSON",
+                                 known_presets()));
+  }
+  std::vector<ModelEntry> models = resolve_presets(parse_list(o.presets, "--preset"), "--preset");
+  if (!allow_list && models.size() != 1) {
+    throw InputError(fmt::format("--preset: '{}' names {} presets; this command takes one",
+                                 o.presets, models.size()));
+  }
+  return models;
+}
+
+std::vector<const model::Hardware*> resolve_hardware(std::string_view list,
+                                                     std::string_view field) {
+  std::vector<const model::Hardware*> out;
+  for (const std::string& name : parse_list(list, field)) {
+    out.push_back(&model::find_hardware(name, field));
+  }
+  return out;
+}
+
+std::vector<model::Dtype> parse_dtypes(std::string_view list, std::string_view field) {
+  std::vector<model::Dtype> out;
+  for (const std::string& name : parse_list(list, field)) {
+    out.push_back(model::parse_dtype(name, field));
+  }
+  return out;
+}
+
+std::vector<model::Form> parse_forms(std::string_view list, std::string_view field) {
+  std::vector<model::Form> out;
+  for (const std::string& name : parse_list(list, field)) {
+    out.push_back(model::parse_form(name, field));
+  }
+  return out;
+}
+
+}  // namespace attnroof::cli

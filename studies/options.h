@@ -1,0 +1,58 @@
+// defines: ModelEntry, resolve_presets, model_from_config, resolve_hardware, parse_dtypes,
+// parse_forms, add_model_options (the ways a command is told what to evaluate)
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model/decode_point.h"
+#include "model/hardware.h"
+#include "model/presets.h"
+
+namespace attnroof::cli {
+
+// One model to evaluate: a builtin preset, or a variant with a config given on the command line
+// or in a study. Per-model quantities (time per model, memory) use n_layers and other_params.
+struct ModelEntry {
+  std::string name;    // preset name, or the variant id for --variant/--config
+  std::string label;   // what tables and plots show (a study may set it; default = name)
+  model::VariantPtr variant;
+  int64_t n_layers = 1;
+  double other_params = 0;  // parameters outside attention (capacity only)
+  std::string origin;       // "preset" or the config's source ("--config", a file path)
+  nlohmann::json config;    // the variant config as given
+  int64_t pinned_tp = 0;    // > 0: this model runs at this TP only (a study's deployment)
+
+  nlohmann::json to_json() const;
+};
+
+ModelEntry entry_from_preset(const model::Preset& p);
+
+// Preset names, each exact or a glob with '*' ("mlra_2p9b_*"); a name or glob matching nothing
+// is an InputError listing the known presets. Order: as given, matches in preset order.
+std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
+                                        std::string_view field);
+
+// --variant NAME --config FILE|JSON (JSON when the text starts with '{').
+ModelEntry model_from_config(const std::string& variant, const std::string& config,
+                             int64_t n_layers, double other_params);
+
+// Options shared by explain and sweep: --preset or (--variant and --config).
+struct ModelOptions {
+  std::string presets;  // comma list / globs
+  std::string variant;
+  std::string config;
+  int64_t layers = 1;
+  double other_params = 0;
+};
+void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list);
+std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list);
+
+std::vector<const model::Hardware*> resolve_hardware(std::string_view list,
+                                                     std::string_view field);
+std::vector<model::Dtype> parse_dtypes(std::string_view list, std::string_view field);
+std::vector<model::Form> parse_forms(std::string_view list, std::string_view field);
+
+}  // namespace attnroof::cli

@@ -1,0 +1,46 @@
+// defines: Series, LinePlot, RooflinePlot, write_line_plot, write_roofline_plot (data files and
+// a gnuplot script per plot, rendered to PNG (pngcairo) and SVG when gnuplot is installed)
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace attnroof::report {
+
+struct Series {
+  std::string title;
+  std::vector<double> x, y;
+};
+
+struct LinePlot {
+  std::string title, x_label, y_label;
+  bool log_x = false, log_y = false;
+  std::vector<Series> series;
+};
+
+struct RooflinePoint {
+  std::string label;
+  double intensity_flop_per_byte = 0;
+  double flop_per_s = 0;
+};
+
+struct RooflinePlot {
+  std::string title;
+  std::string hardware;     // profile id, for the ceilings' legend
+  double peak_flop_per_s = 0;
+  double hbm_bytes_per_s = 0;
+  double eff_tensor = 1, eff_hbm = 1;
+  std::vector<RooflinePoint> points;
+};
+
+// Each writes <dir>/<stem>.dat and <stem>.gp; returns the script's file name.
+std::string write_line_plot(const std::filesystem::path& dir, const std::string& stem,
+                            const LinePlot& plot);
+std::string write_roofline_plot(const std::filesystem::path& dir, const std::string& stem,
+                                const RooflinePlot& plot);
+
+// Runs gnuplot on <dir>/<script>; false (with a warning on stderr) when gnuplot is absent or fails.
+bool gnuplot_available();
+bool run_gnuplot(const std::filesystem::path& dir, const std::string& script);
+
+}  // namespace attnroof::report

@@ -1,0 +1,129 @@
+// CUDA decode kernels against the float64 reference (kernels/cuda/decode_check.h has the rule,
+// layer_check.h the whole-MLRA-4-layer check). [gpu] tests need a device: CI compiles them;
+// scripts/gpu-run.sh runs them on the GPU machine.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <thread>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/decode_check.h"
+#include "kernels/cuda/layer_check.h"
+#include "kernels/cuda/validation.h"
+#include "kernels/reference/numerics.h"
+#include "model/error.h"
+
+namespace {
+
+using namespace attnroof;
+using namespace attnroof::kernels;
+
+int cpu_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
+TEST_CASE("launch_decode lists every unsupported parameter at once", "[kernels]") {
+  DecodeParams p;
+  p.family = KvFamily::shared_latent;
+  p.batch = 0;
+  p.q_heads = 8;
+  p.kv_heads = 2;
+  p.d_qk = 100;
+  p.d_v = 64;
+  const auto problems = check_decode(p);
+  // batch, kv_heads for latent, the shape, the scale, null q/k/o, ctx_lens
+  CHECK(problems.size() >= 7);
+  try {
+    launch_decode(p, nullptr);
+    FAIL("launch_decode accepted bad parameters");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("supported:") != std::string::npos);
+    CHECK(what.find("shared_latent d_qk=576 d_v=512") != std::string::npos);
+  }
+}
+
+TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
+  ValidationOptions o;
+  o.reduced = true;
+  o.list_only = true;
+  const nlohmann::json r = run_kernel_validation(o);
+  CHECK(r["cases"].size() == validation_grid(true).size() + layer_check_grid(true).size());
+  o.shapes = {"mla_576_512"};
+  o.layer_check = false;
+  for (const auto& c : run_kernel_validation(o)["cases"])
+    CHECK(c.get<std::string>().find("mla_576_512") != std::string::npos);
+}
+
+TEST_CASE("the fp32 emulation is within bf16 error of decode_reference, splits included",
+          "[kernels]") {
+  // The tolerance's E must be a bf16-sized error, not a harness mismatch.
+  Rng rng{7};
+  HostDecode h;
+  h.p.family = KvFamily::shared_latent;
+  h.p.batch = 2;
+  h.p.q_heads = 5;
+  h.p.kv_heads = 1;
+  h.p.d_qk = 192;
+  h.p.d_v = 128;
+  h.p.softmax_scale = 0.0721687836f;
+  h.p.max_ctx_len = 700;
+  h.p.n_splits = 3;
+  h.p.split_len = 256;
+  h.lens = {700, 300};
+  h.q.resize(std::size_t(2 * 5 * 192));
+  for (auto& x : h.q) x = ref::float_to_bf16_bits(rng.normal());
+  h.k.resize(std::size_t(2 * 700 * 192));
+  for (auto& x : h.k) x = ref::float_to_bf16_bits(rng.normal());
+  h.bind();
+  const EmuOutput emu = emulate_decode_fp32(h.p, 2);
+  const ref::DecodeOutput full = reference_decode(h.p, 2);
+  const ref::SplitOutput split = reference_split(h.p, 2);
+  REQUIRE(emu.o.size() == full.o.size());
+  double e = 0, e_part = 0, merged = 0;
+  for (std::size_t i = 0; i < full.o.size(); ++i) {
+    e = std::max(e, std::abs(double(emu.o[i]) - full.o[i]));
+    merged = std::max(merged, std::abs(split.merged.o[i] - full.o[i]));
+  }
+  for (std::size_t i = 0; i < split.o_partial.size(); ++i)
+    e_part = std::max(e_part, std::abs(double(emu.o_partial[i]) - split.o_partial[i]));
+  CHECK(e > 0);
+  CHECK(e < 1e-2);
+  CHECK(e_part < 2e-2);
+  CHECK(merged < 1e-12);
+}
+
+TEST_CASE("decode kernels match decode_reference on the reduced grid", "[gpu]") {
+  REQUIRE(cuda_device_available());
+  const uint64_t seed = std::random_device{}();
+  const auto grid = validation_grid(/*reduced=*/true);
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    const CheckResult r = run_check(grid[i], seed + i, cpu_threads());
+    INFO(describe(grid[i]) << " seed " << r.seed << ": " << r.failure);
+    CHECK(r.passed);
+  }
+}
+
+TEST_CASE("context length 0 gives o = 0 and lse = -inf, with and without splits", "[gpu]") {
+  REQUIRE(cuda_device_available());
+  for (const bool paged : {false, true}) {
+    CheckCase c{.shape = "mla_576_512", .family = KvFamily::shared_latent, .d_qk = 576, .d_v = 512,
+                .q_heads = 16, .kv_heads = 1, .batch = 1, .ctx = 0, .paged = paged,
+                .page_size = paged ? 64 : 0};
+    const CheckResult r = run_check(c, std::random_device{}(), cpu_threads());
+    INFO(describe(c) << ": " << r.failure);
+    CHECK(r.out.empty_ok);
+    CHECK(r.passed);
+  }
+}
+
+TEST_CASE("a whole MLRA-4 layer on the GPU matches the reference's absorbed decode", "[gpu]") {
+  REQUIRE(cuda_device_available());
+  for (const LayerCheckCase& c : layer_check_grid(/*reduced=*/true)) {
+    const LayerCheckResult r = run_layer_check(c, std::random_device{}(), cpu_threads());
+    INFO(describe_layer(c) << " seed " << r.seed << ": " << r.failure);
+    CHECK(r.branches.size() == 4);
+    CHECK(r.harness_rel_err <= kLayerHarnessTol);
+    CHECK(r.passed);
+  }
+}
