@@ -13,7 +13,7 @@
 namespace attnroof::model {
 
 struct Preset {
-  std::string name;         // "mlra_2p9b_mlra4"
+  std::string name;         // "paper29b_mlra4"
   std::string description;  // one line
   std::string source;       // where the numbers come from (paper table, config file, commit)
   std::string retrieved;    // date the source was read

@@ -13,7 +13,7 @@ std::string_view build_kind() { return ATTNROOF_BUILD_KIND; }
 
 std::string version_text() {
   return fmt::format("attnroof {}\ncommit: {}{}\nbuild: {}\n", tool_version(), git_commit(),
-                     git_dirty() ? " (with uncommitted changes at configure time)" : "",
+                     git_dirty() ? " (with uncommitted changes at build time)" : "",
                      build_kind());
 }
 

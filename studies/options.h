@@ -30,7 +30,7 @@ struct ModelEntry {
 
 ModelEntry entry_from_preset(const model::Preset& p);
 
-// Preset names, each exact or a glob with '*' ("mlra_2p9b_*"); a name or glob matching nothing
+// Preset names, each exact or a glob with '*' ("paper29b_*"); a name or glob matching nothing
 // is an InputError listing the known presets. Order: as given, matches in preset order.
 std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
                                         std::string_view field);

@@ -178,7 +178,7 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
       "  128k:2m:+128k         arithmetic range (a:b:S is the same as a:b:+S)\n"
       "Examples:\n"
       "  attnroof sweep --preset llama3_70b --tp 1,2,4,8 --batch 1,16 --context 4k:1m:x2\n"
-      "  attnroof sweep --preset 'mlra_2p9b_*' --tp 1:8:x2 --hardware h100_sxm,h200_sxm --format csv -o s.csv\n"
+      "  attnroof sweep --preset 'paper29b_*' --tp 1:8:x2 --hardware h100_sxm,h200_sxm --format csv -o s.csv\n"
       "  attnroof sweep --preset llama3_70b --kv-dtype bf16,fp8 --format json -o s.json\n"
       "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, batch,\n"
       "context. Progress goes to stderr after 1 s; skipped points are summarised on stderr (JSON: the\n"

@@ -50,10 +50,12 @@ inline std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-// Runs `attnroof ARGS` (ARGS is shell text) with stdout and stderr captured to files.
-inline CliResult run_cli_binary(const std::string& args) {
+// Runs `attnroof ARGS` (ARGS is shell text) with stdout and stderr captured to files; in
+// `workdir` when given (for commands that write relative paths).
+inline CliResult run_cli_binary(const std::string& args, const std::string& workdir = "") {
   TempDir io;
-  const std::string cmd = std::string("'") + ATTNROOF_BINARY_PATH + "' " + args + " >'" +
+  const std::string cd = workdir.empty() ? "" : "cd '" + workdir + "' && ";
+  const std::string cmd = cd + "'" + ATTNROOF_BINARY_PATH + "' " + args + " >'" +
                           (io / "out").string() + "' 2>'" + (io / "err").string() + "'";
   const int raw = std::system(cmd.c_str());
   CliResult r;
