@@ -36,7 +36,7 @@ const DecodeKernelEntry kLatentKernels[] = {
     make_entry<DecodeTile<kLat, 320, 256, 1, 4, 64, 3>>("latent_d320_v256_m16_n64_s3"),
     make_entry<DecodeTile<kLat, 320, 256, 4, 2, 64, 3>>("latent_d320_v256_m64_n64_s3"),
     make_entry<DecodeTile<kLat, 192, 128, 1, 4, 64, 4>>("latent_d192_v128_m16_n64_s4"),
-    make_entry<DecodeTile<kLat, 192, 128, 4, 2, 64, 3>>("latent_d192_v128_m64_n64_s3"),
+    make_entry<DecodeTile<kLat, 192, 128, 4, 2, 128, 2>>("latent_d192_v128_m64_n128_s2"),
 };
 }  // namespace
 
