@@ -15,14 +15,19 @@
 //          ratio = metric(numerator label) / metric(denominator label) at each ctx_len
 //   PLOT:  {"type": "lines", "x", "y", "x_label", "y_label", "x_divisor", "y_divisor",
 //           "log_x", "log_y", "title"} or {"type": "roofline", "title"}
+//   SECTION verify:   {"type": "verify", "id", "title", "note", "variants"?, "tp"?, "seed"?}
+//                     runs the float64 reference checks (attnroof verify) into ID.json; when a
+//                     check fails the report is still written and the study exits with status 1
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <map>
 #include <memory>
 
+#include "kernels/reference/verify.h"
 #include "model/error.h"
 #include "model/json_reader.h"
+#include "studies/cli.h"
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
 #include "studies/kv_table.h"
@@ -134,6 +139,58 @@ std::string md_escape(std::string s) {
     out.push_back(c);
   }
   return out;
+}
+
+// One row per variant: how many checks passed, the worst error of the checks that must hold and
+// the smallest violation of the negative controls (which must exceed their threshold).
+SectionResult run_verify_section(ObjectReader& s, const fs::path& dir, const std::string& id,
+                                 bool& failed) {
+  ref::VerifyOptions v;
+  if (s.has("variants")) v.variants = parse_list(s.get_string("variants"), s.position("variants"));
+  v.tps = parse_int_axis(axis_text(s, "tp", "1,2,4,8"), s.position("tp"));
+  const int64_t seed = s.get_int("seed", 1);
+  if (seed < 0) s.fail("seed", fmt::format("seed = {} is invalid: must be >= 0", seed));
+  v.seed = uint64_t(seed);
+  const nlohmann::json rep = ref::run_verify(v);
+  report::write_file_atomic(dir / (id + ".json"), rep.dump(2) + "\n");
+  failed = !ref::verify_passed(rep);
+
+  std::string md =
+      "| variant | checks passed | worst error of the checks that must hold | check | negative "
+      "controls: smallest violation (must exceed tol) |\n|---|---:|---:|---|---:|\n";
+  for (const nlohmann::json& var : rep["variants"]) {
+    int64_t applicable = 0, passed = 0;
+    double worst = 0, weakest_violation = -1;
+    std::string worst_check = "-";
+    for (const nlohmann::json& c : var["checks"]) {
+      if (!c["applicable"].get<bool>()) continue;
+      ++applicable;
+      passed += c["pass"].get<bool>() ? 1 : 0;
+      const double err = c["max_rel_err"].get<double>();
+      if (c["expect_violation"].get<bool>()) {
+        if (weakest_violation < 0 || err < weakest_violation) weakest_violation = err;
+      } else if (err >= worst) {
+        worst = err;
+        worst_check = c["check"].get<std::string>();
+      }
+    }
+    md += fmt::format("| {} | {} / {} | {:.2e} | {} | {} |\n", md_escape(var["label"].get<std::string>()),
+                      passed, applicable, worst, worst_check,
+                      weakest_violation < 0 ? std::string("-") : fmt::format("{:.3g}", weakest_violation));
+  }
+  const nlohmann::json& sum = rep["summary"];
+  md += fmt::format(
+      "\n{} checks, {} failed, {} not applicable (a variant without a separate absorbed form, or a "
+      "TP degree it does not shard to). Errors are max |x - ref| / max |ref|. Every check, its "
+      "tolerance and detail, the precision study (bf16 inputs, fp32 arithmetic, error vs shift) "
+      "and the LRKV finding: [{}.json]({}.json).\n",
+      sum["checks"].get<int64_t>(), sum["failed"].get<int64_t>(),
+      sum["not_applicable"].get<int64_t>(), id, id);
+  if (failed) md += "\n**FAILED: at least one check above did not hold.**\n";
+  SectionResult res;
+  res.json = {{"file", id + ".json"}, {"summary", sum}, {"pass", !failed}};
+  res.markdown = md;
+  return res;
 }
 
 SectionResult run_kv_section(ObjectReader& s, const fs::path& dir, const std::string& id) {
@@ -407,6 +464,7 @@ void run(const Options& o, const Context& ctx) {
   std::map<std::string, const model::Hardware*> used_hw;
   bool rendered_all = true;
   std::vector<std::string> plot_files;
+  std::vector<std::string> failed_sections;
   for (std::size_t i = 0; i < sections.size(); ++i) {
     ObjectReader s(sections[i], model::JsonSource{file.string()}, fmt::format("/sections/{}", i));
     const std::string type = s.get_string("type");
@@ -424,8 +482,12 @@ void run(const Options& o, const Context& ctx) {
       for (const auto& hw_id : res.json["inputs"]["hardware"]) {
         used_hw[hw_id.get<std::string>()] = &model::find_hardware(hw_id.get<std::string>(), "hardware");
       }
+    } else if (type == "verify") {
+      bool failed = false;
+      res = run_verify_section(s, dir.temp(), id, failed);
+      if (failed) failed_sections.push_back(id);
     } else {
-      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep", type));
+      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep, verify", type));
     }
     s.finish();
     res.json["id"] = id;
@@ -444,6 +506,11 @@ void run(const Options& o, const Context& ctx) {
   dir.commit();
   fmt::print(stderr, "study {}: {} sections written to {}{}\n", name, sections.size(),
              dir.target().string(), plots && rendered_all ? "" : " (plots not rendered)");
+  if (!failed_sections.empty()) {
+    std::string ids;
+    for (const std::string& f : failed_sections) ids += (ids.empty() ? "" : ", ") + f;
+    throw CommandFailed(fmt::format("checks failed in section(s) {} (the report was written)", ids));
+  }
 }
 
 }  // namespace
