@@ -24,6 +24,8 @@ constexpr std::array kCommands = {
     Command{"sweep", "the cartesian product of any axes, streamed as a table, CSV or JSON", &setup_sweep},
     Command{"study", "run a named study (studies/NAME.json) into reports/NAME/", &setup_study},
     Command{"verify", "float64 reference checks: forms, TP shards, KV bytes, translation equivariance", &setup_verify},
+    Command{"validate-kernels", "GPU: every CUDA decode kernel against the float64 reference", &setup_validate_kernels},
+    Command{"bench-kernels", "GPU: kernel times vs the measured bandwidth and tensor ceilings", &setup_bench_kernels},
 };
 
 }  // namespace

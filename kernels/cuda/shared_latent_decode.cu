@@ -13,15 +13,20 @@
 // Tile plan (split_kv_decode.cuh): q_heads <= 16: 16-row tile, 4 warps; more: 64-row tiles of 8
 // warps (4 along the heads x 2 along keys / output columns), 128 heads in two head blocks.
 //   576/512: 32-key tiles, 3 stages (m64; Q re-read from shared memory), 4 stages (m16)
-//   320/256: 64-key tiles, 3 stages       192/128: 64-key tiles, 3 stages (m64), 4 (m16)
+//   320/256: 64-key tiles, 3 stages       192/128: 128-key tiles, 2 stages (m64, v2), 64/4 (m16)
 //
-// Versions: v1 (this file): mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24
-// (reports/kernels/h100/): validated (135-case grid, memcheck and racecheck clean); batch 1 at 2M,
-// fraction of the measured 3009 GB/s read ceiling: MLA 46% (169 TFLOP/s), GLA-2 TP2 55%, MLRA-4
-// TP4 50%; MLRA-4 vs MLA time ratio 3.14 at 1M. Compute-limited on the mma.sync path: ~434 KB of
-// ldmatrix traffic per 32-key MLA tile (Q re-read from shared memory, 16-row warp tiles) and three
-// barriers per tile at one CTA per SM. Next: wgmma (operands read once per warpgroup) or larger
-// warp tiles for the latent shapes.
+// Versions: v1: mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24 (reports/kernels/h100/):
+// batch 1 at 2M, fraction of the measured read ceiling: MLA 46% (169 TFLOP/s), GLA-2 TP2 55%,
+// MLRA-4 TP4 49% (64-key tiles, 3 stages).
+// v2 (this file): MLRA-4 m64 tile 128 keys x 2 stages (half the barriers and row-max exchanges
+// per key; 208 registers, no spills). Same H100, validated against ref::decode_reference (139
+// cases incl. the MLRA-4 layer check; memcheck and racecheck clean); batch 1 MLRA-4 TP4:
+// 46.7% -> 50.9% at 1M, 49.0% -> 53.5% at 2M, 43.4% -> 46.9% at 512K (read ceiling 3042 GB/s);
+// MLA 45.9% at 1M (169 TFLOP/s), GLA-2 53.1%; MLRA-4 vs MLA time ratio at 1M 3.08 -> 3.33.
+// Still compute-limited on the mma.sync path: ~434 KB of ldmatrix traffic per 32-key MLA tile
+// (Q re-read from shared memory, 16-row warp tiles) and three barriers per tile at one CTA per
+// SM. Next: wgmma (m64 = the 64 heads, Q and the K tile read once per warpgroup from shared
+// memory, P kept in registers as the A operand of P V), reports/kernels/h100/README.md.
 // Test and benchmark: scripts/gpu-run.sh full.
 #include "kernels/cuda/split_kv_decode.cuh"
 

@@ -12,5 +12,7 @@ Runner setup_explain(CLI::App& app, const Context& context);
 Runner setup_sweep(CLI::App& app, const Context& context);
 Runner setup_study(CLI::App& app, const Context& context);
 Runner setup_verify(CLI::App& app, const Context& context);
+Runner setup_validate_kernels(CLI::App& app, const Context& context);
+Runner setup_bench_kernels(CLI::App& app, const Context& context);
 
 }  // namespace attnroof::cli

@@ -1,0 +1,210 @@
+// attnroof validate-kernels / bench-kernels: the CUDA decode kernels checked against the float64
+// reference (kernels/cuda/validation.h) and timed against the device's measured ceilings
+// (kernels/cuda/benchmark.h). Both need a CUDA build and a GPU; a CPU build explains how to get
+// one and exits with status 2.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <memory>
+
+#include "model/error.h"
+#include "studies/cli.h"
+#include "studies/commands/commands.h"
+#include "studies/ranges.h"
+#include "studies/report/output.h"
+#include "studies/report/provenance.h"
+
+#ifdef ATTNROOF_HAVE_CUDA
+#include "kernels/cuda/benchmark.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/validation.h"
+#endif
+
+namespace attnroof::cli {
+
+namespace {
+
+struct ValidateOptions {
+  bool reduced = false;
+  int64_t seed = -1;
+  std::string shapes;
+  std::string filter;
+  bool no_layer = false;
+  bool list = false;
+  std::string out;
+};
+
+struct BenchOptions {
+  bool reduced = false;
+  std::string shapes;
+  std::string batches = "1,8,64";
+  std::string contexts = "1k:2m:x2";
+  int64_t runs = 20;
+  int64_t warmup = 3;
+  std::string layout = "paged";
+  double max_cache_gb = 40;
+  std::string out_dir;
+};
+
+#ifndef ATTNROOF_HAVE_CUDA
+[[noreturn]] void no_cuda(const char* command) {
+  throw InputError(fmt::format(
+      "{} needs the CUDA kernels, and this build has none (`attnroof --version` says build: cpu); "
+      "install the CUDA Toolkit (nvcc) and rebuild: scripts/build.sh finds nvcc on PATH or in "
+      "/usr/local/cuda/bin",
+      command));
+}
+#endif
+
+#ifdef ATTNROOF_HAVE_CUDA
+// "NVIDIA H100 80GB HBM3" -> "h100": the folder name under reports/kernels/.
+std::string gpu_slug(const std::string& gpu) {
+  std::string name = gpu;
+  if (name.rfind("NVIDIA ", 0) == 0) name = name.substr(7);
+  std::string slug;
+  for (char c : name) {
+    if (c == ' ') break;
+    slug.push_back(std::isalnum(static_cast<unsigned char>(c)) ? char(std::tolower(static_cast<unsigned char>(c))) : '_');
+  }
+  return slug.empty() ? "gpu" : slug;
+}
+
+// A missing GPU or a failed CUDA call is not an attnroof bug: say what CUDA said, exit status 1.
+template <class F>
+nlohmann::json on_gpu(F&& f) {
+  try {
+    return f();
+  } catch (const CudaError& e) {
+    throw CommandFailed(fmt::format("CUDA: {} (this command needs a working NVIDIA GPU)", e.what()));
+  }
+}
+
+void print_line(const std::string& line) {
+  fmt::print(stderr, "{}\n", line);
+  std::fflush(stderr);
+}
+#endif
+
+void run_validate(const ValidateOptions& o, const Context& ctx) {
+#ifdef ATTNROOF_HAVE_CUDA
+  kernels::ValidationOptions v;
+  v.reduced = o.reduced;
+  if (o.seed >= 0) v.seed = uint64_t(o.seed);
+  if (!o.shapes.empty()) v.shapes = parse_list(o.shapes, "--shapes");
+  v.filter = o.filter;
+  v.layer_check = !o.no_layer;
+  v.list_only = o.list;
+  v.progress = print_line;
+  nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_validation(v); });
+  nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
+                        {"report", "validate_kernels"},
+                        {"provenance", report::provenance(ctx.command_line)}};
+  doc.update(rep);
+  report::Output out(o.out, "-o");
+  out.write(doc.dump(2) + "\n");
+  out.commit();
+  if (!o.list && doc.value("failed", int64_t(0)) > 0) {
+    throw CommandFailed(fmt::format("{} of {} kernel cases failed",
+                                    doc["failed"].get<int64_t>(),
+                                    doc["failed"].get<int64_t>() + doc["passed"].get<int64_t>()));
+  }
+#else
+  (void)o;
+  (void)ctx;
+  no_cuda("validate-kernels");
+#endif
+}
+
+void run_bench(const BenchOptions& o, const Context& ctx) {
+#ifdef ATTNROOF_HAVE_CUDA
+  kernels::BenchOptions b;
+  b.reduced = o.reduced;
+  if (!o.shapes.empty()) b.shapes = parse_list(o.shapes, "--shapes");
+  b.batches = parse_int_axis(o.batches, "--batches");
+  b.contexts = parse_int_axis(o.contexts, "--contexts");
+  if (o.runs < 1) throw InputError(fmt::format("--runs: {} must be >= 1", o.runs));
+  if (o.warmup < 0) throw InputError(fmt::format("--warmup: {} must be >= 0", o.warmup));
+  b.runs = int(o.runs);
+  b.warmup = int(o.warmup);
+  if (o.layout != "paged" && o.layout != "contiguous") {
+    throw InputError(fmt::format("--layout: '{}' is not paged or contiguous", o.layout));
+  }
+  b.paged = o.layout == "paged";
+  b.max_cache_gb = o.max_cache_gb;
+  b.progress = print_line;
+  nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_benchmark(b); });
+  nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
+                        {"report", "bench_kernels"},
+                        {"provenance", report::provenance(ctx.command_line)},
+                        {"command", ctx.command_line}};
+  doc.update(rep);
+  const std::string dir =
+      o.out_dir.empty() ? "reports/kernels/" + gpu_slug(doc["gpu"].get<std::string>()) : o.out_dir;
+  std::filesystem::create_directories(dir);
+  report::write_file_atomic(std::filesystem::path(dir) / "bench_kernels.json", doc.dump(1) + "\n");
+  report::write_file_atomic(std::filesystem::path(dir) / "bench_kernels.csv", kernels::bench_csv(doc));
+  for (const auto& t : doc["targets"]) {
+    fmt::print("target: {:<95} measured {:.3f} (need {:.2f}) {}\n", t["target"].get<std::string>(),
+               t["measured"].get<double>(), t["required"].get<double>(),
+               t["met"].get<bool>() ? "met" : "SHORT");
+  }
+  fmt::print(stderr, "bench-kernels: {} points written to {}/bench_kernels.{{json,csv}}\n",
+             doc["points"].size(), dir);
+#else
+  (void)o;
+  (void)ctx;
+  no_cuda("bench-kernels");
+#endif
+}
+
+}  // namespace
+
+Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<ValidateOptions>();
+  app.add_flag("--reduced", o->reduced, "small grid (contexts <= 4097): sanitizers, quick checks");
+  app.add_option("--seed", o->seed, "base seed (case i uses seed + i); default: fresh each run");
+  app.add_option("--shapes", o->shapes, "only these kernel shapes, comma-separated (see --list)");
+  app.add_option("--filter", o->filter, "only cases whose description contains this text");
+  app.add_flag("--no-layer", o->no_layer, "skip the whole-MLRA-4-layer check");
+  app.add_flag("--list", o->list, "print the cases and exit (no GPU needed)");
+  app.add_option("-o,--out", o->out, "write the JSON report to FILE (atomically) instead of stdout");
+  app.footer(
+      "Every decode kernel against the float64 reference (decode_reference) over h_q, context,\n"
+      "batch, paged/contiguous and ragged grids, memory past every valid length filled with NaN,\n"
+      "then the whole MLRA-4 layer (four branch shards summed) against the reference's absorbed\n"
+      "decode. Tolerance: max |o - ref| <= 2 E + 1e-5 with E the error of the same bf16 inputs\n"
+      "computed on the CPU with fp32 accumulation; |lse - ref| <= 1e-4. Needs a GPU.\n"
+      "Examples:\n"
+      "  attnroof validate-kernels --list\n"
+      "  attnroof validate-kernels -o reports/kernels/h100/validate.json\n"
+      "  attnroof validate-kernels --reduced --shapes mla_576_512 --seed 7\n"
+      "Exit status 1 when a case fails.");
+  return [o, &ctx] { run_validate(*o, ctx); };
+}
+
+Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<BenchOptions>();
+  app.add_flag("--reduced", o->reduced,
+               "decision grid: 4 per-device shapes x batch 1 x {16K, 128K, 1M} + MLA-128 batch 64 x 8K");
+  app.add_option("--shapes", o->shapes, "gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128; default: all");
+  app.add_option("--batches", o->batches, "batch sizes (axis syntax)")->capture_default_str();
+  app.add_option("--contexts", o->contexts, "contexts (axis syntax; k = 1024)")->capture_default_str();
+  app.add_option("--runs", o->runs, "timed runs per point (median)")->capture_default_str();
+  app.add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
+  app.add_option("--layout", o->layout, "paged (shuffled page table) or contiguous")->capture_default_str();
+  app.add_option("--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this")
+      ->capture_default_str();
+  app.add_option("--out-dir", o->out_dir, "output folder (default: reports/kernels/<gpu>, e.g. h100)");
+  app.footer(
+      "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate), then each\n"
+      "kernel shape over batch and context: CUDA events and CUDA-graph replay, L2 flushed before\n"
+      "every run, warm-up, median. KV bytes come from the model's kv_elems_per_token; achieved\n"
+      "GB/s is reported against the read ceiling measured in the same run. Needs a GPU.\n"
+      "Examples:\n"
+      "  attnroof bench-kernels --reduced\n"
+      "  attnroof bench-kernels --shapes mla,mlra4_tp4 --batches 1 --contexts 128k:2m:x2\n"
+      "  attnroof bench-kernels                      # the full grid into reports/kernels/<gpu>/");
+  return [o, &ctx] { run_bench(*o, ctx); };
+}
+
+}  // namespace attnroof::cli

@@ -1,0 +1,33 @@
+// validate-kernels and bench-kernels on a machine without a GPU (CI, this machine): a CPU build
+// says how to get the kernels (exit 2); a CUDA build says the GPU is missing (exit 1). Neither
+// crashes or writes a report. The GPU itself runs them through scripts/gpu-run.sh.
+#include <catch2/catch.hpp>
+
+#include "tests/cli/cli_test_util.h"
+
+using attnroof::test::run_cli_binary;
+using attnroof::test::TempDir;
+using Catch::Matchers::Contains;
+
+TEST_CASE("kernel commands without a GPU fail clearly and write nothing", "[cli][kernels]") {
+  const auto command = GENERATE(as<std::string>{}, "validate-kernels --reduced -o out.json",
+                                "bench-kernels --reduced --out-dir out");
+  TempDir dir;
+  const auto version = run_cli_binary("--version");
+  const bool cuda_build = version.out.find("build: cuda") != std::string::npos;
+  const auto r = run_cli_binary(command, dir.path().string());
+  INFO(command << "\nstderr: " << r.err);
+  if (cuda_build) {
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Contains("needs a working NVIDIA GPU"));
+  } else {
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains("this build has none"));
+  }
+  CHECK(dir.count() == 0);
+}
+
+TEST_CASE("bench-kernels rejects bad options before touching a GPU", "[cli][kernels]") {
+  const auto r = run_cli_binary("bench-kernels --runs 0");
+  CHECK(r.status == 2);
+}
