@@ -15,11 +15,17 @@
 //          ratio = metric(numerator label) / metric(denominator label) at each ctx_len
 //   PLOT:  {"type": "lines", "x", "y", "x_label", "y_label", "x_divisor", "y_divisor",
 //           "log_x", "log_y", "title"} or {"type": "roofline", "title"}
+//   SECTION measured_kernels: {"type": "measured_kernels", "id", "title", "note", "bench" (a
+//                     bench-kernels JSON, relative to the repository), "hardware", "batch",
+//                     "shapes": [{"shape", "preset", "tp", "label"}], "ratios"?: [{"numerator",
+//                     "denominator", "claimed"?}]}: prediction vs measurement
 //   SECTION verify:   {"type": "verify", "id", "title", "note", "variants"?, "tp"?, "seed"?}
 //                     runs the float64 reference checks (attnroof verify) into ID.json; when a
 //                     check fails the report is still written and the study exits with status 1
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -216,6 +222,154 @@ SectionResult run_kv_section(ObjectReader& s, const fs::path& dir, const std::st
                                 k["tp"].get<int64_t>(), k["reasons"][0].get<std::string>());
   }
   res.markdown += fmt::format("\nData: [{0}.csv]({0}.csv)\n", id);
+  return res;
+}
+
+// The model's prediction next to the kernels' measured time (a bench-kernels report): one row
+// per benchmark point of the listed shapes, each shape mapped to the preset and TP degree whose
+// per-device attention it is. The bench's KV bytes must equal the model's (one truth).
+SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const std::string& id,
+                                   const fs::path& repo_root, bool plots, bool& rendered_all,
+                                   std::vector<std::string>& plot_files) {
+  fs::path bench_path = s.get_string("bench");
+  if (bench_path.is_relative()) bench_path = repo_root / bench_path;
+  const nlohmann::json bench = model::load_json_file(bench_path.string());
+  const model::Hardware& hw = *resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware")).at(0);
+  const std::vector<int64_t> batches = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
+  const double read_bytes_per_s = bench.at("ceilings").at("read_GBps").get<double>() * 1e9;
+
+  struct Shape {
+    std::string name;
+    ModelEntry model;
+    int64_t tp = 1;
+  };
+  std::vector<Shape> shapes;
+  const nlohmann::json& arr = s.get_raw("shapes");
+  if (!arr.is_array() || arr.empty()) s.fail("shapes", "expected a non-empty array of {\"shape\", \"preset\", \"tp\", \"label\"}");
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    ObjectReader m(arr[i], s.source(), fmt::format("/sections/{}/shapes/{}", id, i));
+    Shape sh;
+    sh.name = m.get_string("shape");
+    sh.model = resolve_presets({m.get_string("preset")}, m.position("preset")).at(0);
+    sh.model.label = m.get_string("label", sh.model.name);
+    sh.tp = m.get_positive_int("tp");
+    m.finish();
+    shapes.push_back(std::move(sh));
+  }
+
+  std::string md =
+      "| shape | batch | ctx_len | kv_bytes | measured_time_s | predicted_time_s | measured / predicted | "
+      "bytes / measured read ceiling (s) | measured fraction of read ceiling |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::string csv = "shape,label,preset,tp,batch,ctx_len,kv_bytes,measured_time_s,predicted_time_s,"
+                    "measured_over_predicted,read_ceiling_time_s,measured_fraction_of_read_ceiling\n";
+  nlohmann::json rows = nlohmann::json::array();
+  report::LinePlot lp;
+  lp.title = fmt::format("Decode attention, batch {}: model prediction ({}) vs measured kernels ({})",
+                         batches.front(), hw.id, bench.at("gpu").get<std::string>());
+  lp.x_label = "context length (K tokens, K = 1024)";
+  lp.y_label = "time per layer (microseconds)";
+  lp.log_x = lp.log_y = true;
+  for (const Shape& sh : shapes) {
+    const int color = int(lp.series.size() / 2) + 1;
+    report::Series predicted{sh.model.label + " predicted", {}, {}, color, true};
+    report::Series measured{sh.model.label + " measured", {}, {}, color, false};
+    for (const nlohmann::json& pt : bench.at("points")) {
+      if (pt.at("shape").get<std::string>() != sh.name) continue;
+      const int64_t batch = pt.at("batch").get<int64_t>();
+      if (std::find(batches.begin(), batches.end(), batch) == batches.end()) continue;
+      const int64_t ctx = pt.at("ctx").get<int64_t>();
+      const model::DecodePoint point = model::DecodePoint::uniform(sh.tp, batch, ctx);
+      const std::vector<std::string> problems = point_problems(sh.model, hw, point);
+      if (!problems.empty()) s.fail("shapes", fmt::format("{} at tp {}: {}", sh.name, sh.tp, problems.front()));
+      Row row;
+      evaluate_point(sh.model, hw, point, row);
+      const double kv_bytes = pt.at("kv_bytes").get<double>();
+      const double model_kv = row.cost.kv_read_bytes();
+      if (std::abs(kv_bytes - model_kv) > 1e-9 * model_kv) {
+        throw InputError(fmt::format("{}: {} batch {} ctx {}: the benchmark moved {} KV bytes but the "
+                                     "model's {} at tp {} reads {}: the mapping or one of the two is wrong",
+                                     bench_path.string(), sh.name, batch, ctx, kv_bytes, sh.model.name,
+                                     sh.tp, model_kv));
+      }
+      const double t_measured = pt.at("time_us_graph_median").get<double>() * 1e-6;
+      const double t_predicted = row.stage(model::Stage::attention).t_s;
+      const double t_ceiling = pt.at("total_bytes").get<double>() / read_bytes_per_s;
+      md += fmt::format("| {} | {} | {} | {:.4g} | {:.4g} | {:.4g} | {:.3f} | {:.4g} | {:.3f} |\n",
+                        md_escape(sh.model.label), batch, ctx, kv_bytes, t_measured, t_predicted,
+                        t_measured / t_predicted, t_ceiling, t_ceiling / t_measured);
+      csv += fmt::format("{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g}\n", sh.name,
+                         sh.model.label, sh.model.name, sh.tp, batch, ctx, kv_bytes, t_measured,
+                         t_predicted, t_measured / t_predicted, t_ceiling, t_ceiling / t_measured);
+      rows.push_back({{"shape", sh.name}, {"label", sh.model.label}, {"preset", sh.model.name},
+                      {"tp", sh.tp}, {"batch", batch}, {"ctx_len", ctx}, {"kv_bytes", kv_bytes},
+                      {"measured_time_s", t_measured}, {"predicted_time_s", t_predicted},
+                      {"measured_over_predicted", t_measured / t_predicted},
+                      {"read_ceiling_time_s", t_ceiling},
+                      {"measured_fraction_of_read_ceiling", t_ceiling / t_measured}});
+      predicted.x.push_back(double(ctx) / 1024);
+      predicted.y.push_back(t_predicted * 1e6);
+      measured.x.push_back(double(ctx) / 1024);
+      measured.y.push_back(t_measured * 1e6);
+    }
+    if (measured.x.empty()) s.fail("shapes", fmt::format("the benchmark has no point of shape '{}' at the requested batch", sh.name));
+    lp.series.push_back(std::move(predicted));
+    lp.series.push_back(std::move(measured));
+  }
+  // Time ratios between shapes at each context, measured and predicted (the papers' speed-ups).
+  std::string ratio_md;
+  nlohmann::json ratios = nlohmann::json::array();
+  if (s.has("ratios")) {
+    const nlohmann::json& rarr = s.get_raw("ratios");
+    if (!rarr.is_array()) s.fail("ratios", "expected an array of {\"numerator\", \"denominator\", \"claimed\"}");
+    for (std::size_t i = 0; i < rarr.size(); ++i) {
+      ObjectReader q(rarr[i], s.source(), fmt::format("/sections/{}/ratios/{}", id, i));
+      const std::string num = q.get_string("numerator"), den = q.get_string("denominator");
+      const std::string claimed = q.get_string("claimed", "");
+      q.finish();
+      ratio_md += fmt::format("\nTime of `{}` / time of `{}` (claimed: {}):\n\n| ctx_len | measured | predicted |\n|---:|---:|---:|\n",
+                              num, den, claimed.empty() ? "-" : claimed);
+      nlohmann::json points = nlohmann::json::array();
+      for (const nlohmann::json& a : rows) {
+        if (a["shape"] != num) continue;
+        for (const nlohmann::json& b : rows) {
+          if (b["shape"] != den || b["ctx_len"] != a["ctx_len"] || b["batch"] != a["batch"]) continue;
+          const double measured_ratio = a["measured_time_s"].get<double>() / b["measured_time_s"].get<double>();
+          const double predicted_ratio = a["predicted_time_s"].get<double>() / b["predicted_time_s"].get<double>();
+          ratio_md += fmt::format("| {} | {:.2f} | {:.2f} |\n", a["ctx_len"].get<int64_t>(), measured_ratio, predicted_ratio);
+          points.push_back({{"ctx_len", a["ctx_len"]}, {"batch", a["batch"]}, {"measured", measured_ratio},
+                            {"predicted", predicted_ratio}});
+        }
+      }
+      if (points.empty()) q.fail("numerator", fmt::format("no common points of shapes '{}' and '{}'", num, den));
+      ratios.push_back({{"numerator", num}, {"denominator", den}, {"claimed", claimed}, {"points", points}});
+    }
+  }
+
+  report::write_file_atomic(dir / (id + ".csv"), csv);
+  const std::string script = report::write_line_plot(dir, id, lp);
+  bool rendered = false;
+  if (plots) rendered = report::run_gnuplot(dir, script);
+  rendered_all = rendered_all && rendered;
+  plot_files.push_back(id + ".dat");
+  plot_files.push_back(script);
+  SectionResult res;
+  res.json = {{"csv", id + ".csv"},
+              {"bench", bench_path.lexically_relative(repo_root).string()},
+              {"bench_gpu", bench.at("gpu")},
+              {"bench_command", bench.value("command", "")},
+              {"bench_read_ceiling_bytes_per_s", read_bytes_per_s},
+              {"rows", rows},
+              {"ratios", ratios},
+              {"plot", {{"type", "lines"}, {"data", id + ".dat"}, {"script", script},
+                        {"png", rendered ? nlohmann::json(id + ".png") : nlohmann::json()},
+                        {"svg", rendered ? nlohmann::json(id + ".svg") : nlohmann::json()}}}};
+  res.markdown = md + ratio_md + fmt::format(
+      "\nMeasured: `{}` on {} (CUDA-graph replay median; read ceiling {:.0f} GB/s measured in the same "
+      "run). Predicted: the model's attention stage on the `{}` profile (efficiencies: {}).\n\n"
+      "![{}]({}.png)\n\nData: [{}.csv]({}.csv)\n",
+      bench.value("command", "bench_kernels"), bench.at("gpu").get<std::string>(), read_bytes_per_s / 1e9,
+      hw.id, hw.efficiency.source, lp.title, id, id, id);
   return res;
 }
 
@@ -482,12 +636,15 @@ void run(const Options& o, const Context& ctx) {
       for (const auto& hw_id : res.json["inputs"]["hardware"]) {
         used_hw[hw_id.get<std::string>()] = &model::find_hardware(hw_id.get<std::string>(), "hardware");
       }
+    } else if (type == "measured_kernels") {
+      res = run_measured_section(s, dir.temp(), id, file.parent_path().parent_path(), plots,
+                                 rendered_all, plot_files);
     } else if (type == "verify") {
       bool failed = false;
       res = run_verify_section(s, dir.temp(), id, failed);
       if (failed) failed_sections.push_back(id);
     } else {
-      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep, verify", type));
+      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep, verify, measured_kernels", type));
     }
     s.finish();
     res.json["id"] = id;

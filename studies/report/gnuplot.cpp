@@ -49,8 +49,10 @@ std::string write_line_plot(const std::filesystem::path& dir, const std::string&
       quoted(plot.title), quoted(plot.x_label), quoted(plot.y_label),
       plot.log_x ? "set logscale x 2\n" : "", plot.log_y ? "set logscale y\n" : "");
   for (std::size_t i = 0; i < plot.series.size(); ++i) {
-    cmds += fmt::format("{}'{}.dat' index {} using 1:2 lw 2 pt 7 ps 0.8 title {}", i ? ", \\\n     " : "",
-                        stem, i, quoted(plot.series[i].title));
+    const Series& s = plot.series[i];
+    cmds += fmt::format("{}'{}.dat' index {} using 1:2 lw 2 pt 7 ps 0.8 lc {} dt {} title {}",
+                        i ? ", \\\n     " : "", stem, i, s.color > 0 ? s.color : int(i) + 1,
+                        s.dashed ? 2 : 1, quoted(s.title));
   }
   cmds += "\n";
   const std::string script = stem + ".gp";

@@ -10,6 +10,8 @@ namespace attnroof::report {
 struct Series {
   std::string title;
   std::vector<double> x, y;
+  int color = 0;        // 1-based line colour shared by related series; 0: one per series
+  bool dashed = false;  // e.g. a prediction drawn against a measured line of the same colour
 };
 
 struct LinePlot {

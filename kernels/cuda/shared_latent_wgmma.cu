@@ -1,0 +1,320 @@
+// Shared-latent decode on Hopper warpgroup MMA (wgmma, sm_90a): MLA (576/512), a GLA-2 shard
+// (320/256) and the MLRA-4 / MLRA-2 / TPLA shards (192/128), 17..128 query heads (64-row head
+// blocks). Compiled for sm_90a only (kernels/cuda/CMakeLists.txt); launch_decode picks it on
+// compute capability 9.0 for the 64-row latent tiles (ATTNROOF_NO_WGMMA=1 falls back to the
+// mma.sync kernels of shared_latent_decode.cu).
+//
+// Math: as shared_latent_decode.cu / split_kv_decode.cuh (same DecodeParams contract: per-split
+// normalized partials and natural-log LSE merged by merge_splits.cu; ctx 0 gives o = 0 and
+// lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches).
+//
+// Tile plan: one CTA = 64 query heads x one split; 2 warpgroups (256 threads), one CTA per SM.
+// Shared memory: Q [64 x d_qk] loaded once, kStages stages of kTileN cache rows [d_qk], all in
+// the 128-byte swizzled layout the wgmma descriptors read (wgmma_primitives.cuh): a row of d_qk
+// is d_qk / 64 column blocks of 128 B; block c of a tile of R rows starts at c * R * 128 B.
+// Per tile (both warpgroups):
+//   (1) S = Q K^T: wgmma m64 n(kTileN) k16, A = Q and B = the tile (both K-major, shared
+//       memory), d_qk / 16 steps. Each warpgroup computes the whole S (the 64 heads x kTileN
+//       keys): no score exchange, no extra barrier; the cost is the QK^T tensor work twice.
+//   (2) online softmax in registers: a warpgroup owns whole rows (4 threads per row), so the row
+//       max needs two quad shuffles; P = exp2(S - m) rounded to bf16 (as the mma.sync kernel).
+//   (3) O += P V: wgmma m64 n(d_v / 2) k16, A = P from registers (the S accumulator layout is the
+//       A fragment layout), B = the latent columns [wg * d_v / 2, ...) of the same tile through
+//       an N-major (transposed) descriptor. Warpgroup wg owns output columns wg * d_v / 2...
+// Loads: cp.async 16 B per thread into the swizzled layout (zero-fill past the end, page-table
+// entries past the end never read), kStages - 1 tiles in flight; fence.proxy.async before the
+// barrier that publishes a stage to the tensor cores.
+//
+// Versions: v1 (this file), written 2026-11-24; results in reports/kernels/h100/README.md.
+#include <cuda_bf16.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cuda/kernel_table.h"
+#include "kernels/cuda/mma_primitives.cuh"
+#include "kernels/cuda/wgmma_primitives.cuh"
+#include "kernels/decode_params.h"
+
+namespace attnroof::kernels::cuda {
+
+namespace {
+
+constexpr float kLog2eW = 1.4426950408889634f;
+constexpr float kLn2W = 0.6931471805599453f;
+
+template <int kDqk_, int kDv_, int kTileN_, int kStages_>
+struct LatentWgmmaTile {
+  static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = kTileN_, kStages = kStages_;
+  static constexpr int kThreads = 256, kTileM = 64;
+  static constexpr int kDvWg = kDv / 2;  // output columns per warpgroup
+  static constexpr int kKSteps = kDqk / 16;
+  static constexpr int kChunks = kDqk / 8;  // 16-byte chunks per row
+  static constexpr int kQBytes = kTileM * kDqk * 2;
+  static constexpr int kStageBytes = kTileN * kDqk * 2;
+  static constexpr int kSmemBytes = 1024 + kQBytes + kStages * kStageBytes;  // +1024: alignment
+  static constexpr int kSRegs = kTileN / 2;
+  static constexpr int kORegs = kDvWg / 2;
+  static_assert(kDqk % 64 == 0, "rows are whole 128-byte swizzle column blocks");
+  static_assert(kDvWg == 64 || kDvWg == 128 || kDvWg == 256, "P V wgmma n per warpgroup");
+  static_assert(kTileN == 32 || kTileN == 64 || kTileN == 128, "Q K^T wgmma n");
+  static_assert(kStages >= 2, "pipeline");
+  static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
+};
+
+// Byte offset of 16-byte chunk c of row r in a swizzled tile of kRows rows.
+template <int kRows>
+__device__ __forceinline__ uint32_t swizzled(int r, int c) {
+  return static_cast<uint32_t>((c >> 3) * (kRows * 128) + r * 128 + (((c & 7) ^ (r & 7)) << 4));
+}
+
+template <int kN>
+__device__ __forceinline__ void fence_all(float (&r)[kN]) {
+#pragma unroll
+  for (int i = 0; i < kN; ++i) wgmma_fence_operand(r[i]);
+}
+
+template <int kN>
+__device__ __forceinline__ void wgmma_qk(float (&s)[kN / 2], uint64_t da, uint64_t db, int acc) {
+  if constexpr (kN == 32) wgmma_ss_m64n32k16(s, da, db, acc);
+  else if constexpr (kN == 64) wgmma_ss_m64n64k16(s, da, db, acc);
+  else wgmma_ss_m64n128k16(s, da, db, acc);
+}
+template <int kN>
+__device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)[4], uint64_t db) {
+  if constexpr (kN == 64) wgmma_rs_m64n64k16_tnspb(o, a, db);
+  else if constexpr (kN == 128) wgmma_rs_m64n128k16_tnspb(o, a, db);
+  else wgmma_rs_m64n256k16_tnspb(o, a, db);
+}
+
+// grid: (head_blocks, n_splits, batch)   block: 256   shared: Tile::kSmemBytes
+template <class Tile>
+__global__ void __launch_bounds__(Tile::kThreads, 1)
+    latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
+  constexpr int kTileM = Tile::kTileM, kTileN = Tile::kTileN, kStages = Tile::kStages;
+  constexpr int kThreads = Tile::kThreads, kChunks = Tile::kChunks;
+
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  const uint32_t smem0 = (smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t q_s = smem0;
+  const uint32_t kv_s = smem0 + Tile::kQBytes;
+
+  const int tid = static_cast<int>(threadIdx.x);
+  const int wg = tid / 128, warp = (tid % 128) / 32, lane = tid % 32;
+  const int g = lane / 4, t4 = lane % 4;
+
+  const int head_block = static_cast<int>(blockIdx.x);
+  const int split = static_cast<int>(blockIdx.y);
+  const int b = static_cast<int>(blockIdx.z);  // kv_heads == 1
+  const int head0 = head_block * kTileM;
+  const int rows = min(kTileM, p.q_heads - head0);
+
+  const bool paged = p.page_table != nullptr;
+  const int64_t capacity =
+      paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
+  const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
+  const int64_t begin = int64_t(split) * p.split_len;
+  const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
+  const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
+  const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;
+
+  const bf16* k_base = static_cast<const bf16*>(p.k_cache);
+  const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
+  auto physical_row = [&](int64_t pos) -> int64_t {
+    if (!paged) return int64_t(b) * p.max_ctx_len + pos;
+    return int64_t(__ldg(page_row + (pos >> page_shift))) * p.page_size +
+           (pos & (p.page_size - 1));
+  };
+
+  auto load_tile = [&](int tile, int stage) {
+    const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
+    const int64_t key0 = begin + int64_t(tile) * kTileN;
+#pragma unroll 4
+    for (int c = tid; c < kTileN * kChunks; c += kThreads) {
+      const int r = c / kChunks, col = c % kChunks;
+      const int64_t pos = key0 + r;
+      const bool valid = pos < end;
+      const bf16* src = valid ? k_base + physical_row(pos) * p.d_qk + col * 8 : k_base;
+      cp_async_16(st + swizzled<kTileN>(r, col), src, valid);
+    }
+  };
+
+  {  // Q rows of this head block (zero past q_heads), in the first commit group
+    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * p.q_heads + head0) * p.d_qk;
+    for (int c = tid; c < kTileM * kChunks; c += kThreads) {
+      const int r = c / kChunks, col = c % kChunks;
+      const bool valid = r < rows;
+      const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
+      cp_async_16(q_s + swizzled<kTileM>(r, col), src, valid);
+    }
+  }
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < n_tiles) load_tile(s, s);
+    cp_async_commit();
+  }
+
+  float o_acc[Tile::kORegs];
+#pragma unroll
+  for (int i = 0; i < Tile::kORegs; ++i) o_acc[i] = 0.f;
+  float m_run[2] = {-INFINITY, -INFINITY};  // rows 16 warp + g, + 8
+  float l_run[2] = {0.f, 0.f};
+  const float scale_log2 = p.softmax_scale * kLog2eW;
+  // Column block of this warpgroup's V slice (d_v / 2 is a multiple of 64).
+  const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
+
+  for (int it = 0; it < n_tiles; ++it) {
+    cp_async_wait<kStages - 2>();
+    wgmma_wait<0>();           // P V of the previous tile done: its stage may be overwritten
+    fence_all(o_acc);
+    fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
+    __syncthreads();
+    {
+      const int next = it + kStages - 1;
+      if (next < n_tiles) load_tile(next, next % kStages);
+      cp_async_commit();
+    }
+    const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
+
+    // (1) S = Q K^T (64 heads x kTileN keys), both operands K-major in shared memory.
+    float s[Tile::kSRegs];
+#pragma unroll
+    for (int i = 0; i < Tile::kSRegs; ++i) s[i] = 0.f;
+    fence_all(s);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < Tile::kKSteps; ++kk) {
+      const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
+      const uint64_t da =
+          smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
+      const uint64_t db =
+          smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
+      wgmma_qk<kTileN>(s, da, db, kk > 0 ? 1 : 0);
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_all(s);
+
+    // (2) scale to log2 units, mask keys past the end, row max over the quad.
+    const int64_t key_base = begin + int64_t(it) * kTileN;
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int j = 0; j < kTileN / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int64_t key = key_base + j * 8 + 2 * t4 + (e & 1);
+        const float v = key < end ? s[4 * j + e] * scale_log2 : -INFINITY;
+        s[4 * j + e] = v;
+        mx[e >> 1] = fmaxf(mx[e >> 1], v);
+      }
+    float alpha[2], m_use[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+      const float m_new = fmaxf(m_run[h], mx[h]);
+      m_use[h] = m_new == -INFINITY ? 0.f : m_new;  // keeps exp2(-inf - -inf) out
+      alpha[h] = exp2f(m_run[h] - m_use[h]);
+      m_run[h] = m_new;
+    }
+
+    // P = exp2(S - m) as bf16 A fragments (k16 step kv = score blocks 2kv, 2kv + 1).
+    uint32_t pa[kTileN / 16][4];
+    float row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int kv = 0; kv < kTileN / 16; ++kv)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int j = 2 * kv + half;
+        const float p0 = exp2f(s[4 * j + 0] - m_use[0]), p1 = exp2f(s[4 * j + 1] - m_use[0]);
+        const float p2 = exp2f(s[4 * j + 2] - m_use[1]), p3 = exp2f(s[4 * j + 3] - m_use[1]);
+        row_sum[0] += p0 + p1;
+        row_sum[1] += p2 + p3;
+        pa[kv][2 * half + 0] = pack_bf16x2(p0, p1);
+        pa[kv][2 * half + 1] = pack_bf16x2(p2, p3);
+      }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * alpha[h] + row_sum[h];
+#pragma unroll
+    for (int j = 0; j < Tile::kORegs / 4; ++j) {
+      o_acc[4 * j + 0] *= alpha[0];
+      o_acc[4 * j + 1] *= alpha[0];
+      o_acc[4 * j + 2] *= alpha[1];
+      o_acc[4 * j + 3] *= alpha[1];
+    }
+
+    // (3) O += P V: B = latent columns of this warpgroup, N-major (keys 16 per step).
+    fence_all(o_acc);
+    wgmma_fence();
+#pragma unroll
+    for (int kv = 0; kv < kTileN / 16; ++kv) {
+      const uint64_t db = smem_desc_sw128(st + v_col_off + static_cast<uint32_t>(kv * 16 * 128),
+                                          kTileN * 128, 1024);
+      wgmma_pv<Tile::kDvWg>(o_acc, pa[kv], db);
+    }
+    wgmma_commit();
+    fence_all(o_acc);
+  }
+  wgmma_wait<0>();
+  fence_all(o_acc);
+  cp_async_wait<0>();  // only empty groups can be pending here
+
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
+    l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int r = warp * 16 + g + 8 * h;
+    if (r >= rows) continue;
+    const float l = l_run[h];
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2W : -INFINITY;
+    const int head = head0 + r;
+    const int col0 = wg * Tile::kDvWg + 2 * t4;
+    if (p.n_splits == 1) {
+      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * p.q_heads + head) * p.d_v;
+#pragma unroll
+      for (int j = 0; j < Tile::kORegs / 4; ++j)
+        *reinterpret_cast<uint32_t*>(o_row + col0 + 8 * j) =
+            pack_bf16x2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
+      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * p.q_heads + head] = lse;
+    } else {
+      const int64_t slot = (int64_t(b) * p.n_splits + split) * p.q_heads + head;
+      float* o_row = p.o_partial + slot * p.d_v;
+#pragma unroll
+      for (int j = 0; j < Tile::kORegs / 4; ++j)
+        *reinterpret_cast<float2*>(o_row + col0 + 8 * j) =
+            make_float2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
+      if (wg == 0 && t4 == 0) p.lse_partial[slot] = lse;
+    }
+  }
+}
+
+template <class Tile>
+DecodeKernelEntry make_wgmma_entry(const char* name) {
+  return DecodeKernelEntry{
+      .shape = DecodeShape{.family = KvFamily::shared_latent, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
+      .tile_m = Tile::kTileM,
+      .tile_n = Tile::kTileN,
+      .stages = Tile::kStages,
+      .threads = Tile::kThreads,
+      .smem_bytes = Tile::kSmemBytes,
+      .name = name,
+      .kernel = &latent_wgmma_kernel<Tile>,
+  };
+}
+
+// LatentWgmmaTile<d_qk, d_v, tile_n, stages>
+const DecodeKernelEntry kLatentWgmmaKernels[] = {
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 128, 4>>("latent_wgmma_d192_v128_m64_n128_s4"),
+};
+
+}  // namespace
+
+std::span<const DecodeKernelEntry> shared_latent_wgmma_kernels() { return kLatentWgmmaKernels; }
+
+}  // namespace attnroof::kernels::cuda
