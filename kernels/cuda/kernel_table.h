@@ -1,4 +1,5 @@
-// defines: DecodeKernelEntry, separate_kv_kernels, shared_latent_kernels
+// defines: DecodeKernelEntry, separate_kv_kernels, shared_latent_kernels,
+//          shared_latent_wgmma_kernels
 //
 // The compiled decode kernels as a table the launcher picks from (no nested dispatch macros,
 // style.md §3.4 item 5). Host-clean: the kernel is a plain function pointer.
@@ -22,6 +23,9 @@ struct DecodeKernelEntry {
 
 std::span<const DecodeKernelEntry> separate_kv_kernels();    // separate_kv_decode.cu
 std::span<const DecodeKernelEntry> shared_latent_kernels();  // shared_latent_decode.cu
+// The sm_90a warpgroup-MMA latent kernels (64-row head blocks; shared_latent_wgmma.cu). Usable
+// only on compute capability 9.0; launch_decode tries them first there.
+std::span<const DecodeKernelEntry> shared_latent_wgmma_kernels();
 // The split merge (split_kv_decode.cuh), instantiated once in merge_splits.cu.
 void (*merge_splits_kernel_ptr())(DecodeParams);
 inline constexpr int kMergeThreads = 256;  // 8 warps over the splits, 4 columns per lane

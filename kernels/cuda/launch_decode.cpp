@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -46,7 +47,26 @@ std::string shapes_text() {
 // 16 (4x fewer re-reads of the same K/V).
 int choose_tile_m(int32_t group) { return group <= 16 ? 16 : 64; }
 
+// The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
+// ATTNROOF_NO_WGMMA=1 (read once) keeps the mma.sync kernels, for comparisons.
+bool use_wgmma() {
+  static const bool disabled = [] {
+    const char* v = std::getenv("ATTNROOF_NO_WGMMA");
+    return v != nullptr && v[0] != '\0' && v[0] != '0';
+  }();
+  if (disabled) return false;
+  int device = 0, major = 0, minor = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  return major == 9 && minor == 0;
+}
+
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
+  const int group = p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads;
+  if (p.family == KvFamily::shared_latent && choose_tile_m(group) == 64 && use_wgmma())
+    for (const DecodeKernelEntry& e : cuda::shared_latent_wgmma_kernels())
+      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v) return &e;
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
   const int tile_m = choose_tile_m(p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);

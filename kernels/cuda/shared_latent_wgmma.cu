@@ -40,6 +40,7 @@ namespace attnroof::kernels::cuda {
 
 namespace {
 
+using bf16 = __nv_bfloat16;
 constexpr float kLog2eW = 1.4426950408889634f;
 constexpr float kLn2W = 0.6931471805599453f;
 
@@ -165,8 +166,6 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 
   for (int it = 0; it < n_tiles; ++it) {
     cp_async_wait<kStages - 2>();
-    wgmma_wait<0>();           // P V of the previous tile done: its stage may be overwritten
-    fence_all(o_acc);
     fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
     __syncthreads();
     {
@@ -177,9 +176,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
     const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
 
     // (1) S = Q K^T (64 heads x kTileN keys), both operands K-major in shared memory.
-    float s[Tile::kSRegs];
-#pragma unroll
-    for (int i = 0; i < Tile::kSRegs; ++i) s[i] = 0.f;
+    float s[Tile::kSRegs];  // the first k step overwrites (scale-d 0)
     fence_all(s);
     wgmma_fence();
 #pragma unroll
@@ -253,10 +250,11 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
       wgmma_pv<Tile::kDvWg>(o_acc, pa[kv], db);
     }
     wgmma_commit();
+    // Waited here, not at the next barrier: a wgmma group left open across the loop's back edge
+    // makes ptxas serialize every wgmma (C7515). The stage is free once both warpgroups pass it.
+    wgmma_wait<0>();
     fence_all(o_acc);
   }
-  wgmma_wait<0>();
-  fence_all(o_acc);
   cp_async_wait<0>();  // only empty groups can be pending here
 
 #pragma unroll

@@ -13,6 +13,7 @@
 
 #include "model/error.h"
 #include "model/registry.h"
+#include "model/variants/row_parallel_output.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -84,19 +85,7 @@ class GqaFamily final : public AttentionVariant {
                 .flops = 2 * A * h_t * dh,
                 .kv_read_bytes = p.cached_rows() * k_t * dh * kvb,
                 .act_bytes = T * h_t * dh * ab});
-    cost.add(Op{.name = "out_proj",
-                .formula = "2*T*h_t*d_h*d",
-                .stage = Stage::output,
-                .flops = 2 * T * h_t * dh * d,
-                .weight_bytes = h_t * dh * d * wb,
-                .act_bytes = T * (h_t * dh + d) * ab});
-    if (p.tp > 1) {
-      cost.add(Collective{.kind = CollectiveKind::all_reduce,
-                          .name = "out_proj_all_reduce",
-                          .formula = "T*d",
-                          .elems = T * d,
-                          .count = 1});
-    }
+    add_row_parallel_output(cost, p, h_t, dh, d, "2*T*h_t*d_h*d");
     return cost;
   }
 

@@ -3,8 +3,9 @@
 // n_t blocks, P (block, head) instances, H_q query heads, and H_o output heads.
 //
 //   KV/device      n_t d_b + d_R
-//   weights        d d_q' + d (n_t d_b + d_R) + d_q' H_q (d_n + d_R) + P d_b (d_n + d_v) + H_o d_v
-//   d FLOPs/device   2 T d d_q'                          q_down_proj  (T = B * q_tokens)
+//   weights        d d_q' + d (n_t d_b + d_R) + d_q' H_q (d_n + d_R) + P d_b (d_n + d_v)
+//                  + H_o d_v d
+//   FLOPs/device   2 T d d_q'                          q_down_proj  (T = B * q_tokens)
 //                + 2 T d (n_t d_b + d_R)               kv_down_proj (writes the new cache rows)
 //                + 2 T d_q' H_q (d_n + d_R)            q_up_proj
 //     absorbed   + P [ 2 T d_n d_b                     absorb    q~ = q^N W^UK^T
@@ -23,6 +24,8 @@
 // aliases the latent row). Implementations that make one kernel call per block re-read k^R
 // (variants.md §3.11.3, §8.6); that is a kernel property, not modelled here.
 #include "model/variants/latent_family.h"
+
+#include "model/variants/row_parallel_output.h"
 
 #include <fmt/format.h>
 
@@ -170,26 +173,15 @@ Cost LatentFamily::decode_cost(const DecodePoint& p) const {
                 .flops = 2 * A * P * dv,
                 .act_bytes = (N * P * dv + T * P * dv) * ab});
   }
-  cost.add(Op{.name = "out_proj",
-              .formula = "2*T*H_o*d_v*d",
-              .stage = Stage::output,
-              .flops = 2 * T * Ho * dv * d,
-              .weight_bytes = Ho * dv * d * wb,
-              .act_bytes = T * (Ho * dv + d) * ab});
-  if (p.tp > 1) {
-    if (pl.partial_outputs && out_proj_ == OutProj::sharded) {
-      cost.add(Collective{.kind = CollectiveKind::reduce_scatter,
-                          .name = "head_output_reduce_scatter",
-                          .formula = "T*h*d_v",
-                          .elems = T * double(dims_.q_heads) * dv,
-                          .count = 1});
-    }
-    cost.add(Collective{.kind = CollectiveKind::all_reduce,
-                        .name = "out_proj_all_reduce",
-                        .formula = "T*d",
-                        .elems = T * d,
+  if (p.tp > 1 && pl.partial_outputs && out_proj_ == OutProj::sharded) {
+    // Option B: sum the branches and land each head slice on its owner before W^O.
+    cost.add(Collective{.kind = CollectiveKind::reduce_scatter,
+                        .name = "head_output_reduce_scatter",
+                        .formula = "T*h*d_v",
+                        .elems = T * double(dims_.q_heads) * dv,
                         .count = 1});
   }
+  add_row_parallel_output(cost, p, Ho, dv, d, "2*T*H_o*d_v*d");
   return cost;
 }
 

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "model/registry.h"
+#include "model/variants/row_parallel_output.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -96,19 +97,7 @@ class Mfa final : public AttentionVariant {
                 .flops = 2 * A * h_t * df,
                 .kv_read_bytes = c_.key_reuse ? 0.0 : N * df * kvb,
                 .act_bytes = T * h_t * df * ab});
-    cost.add(Op{.name = "out_proj",
-                .formula = "2*T*h_t*d_f*d",
-                .stage = Stage::output,
-                .flops = 2 * T * h_t * df * d,
-                .weight_bytes = h_t * df * d * wb,
-                .act_bytes = T * (h_t * df + d) * ab});
-    if (p.tp > 1) {
-      cost.add(Collective{.kind = CollectiveKind::all_reduce,
-                          .name = "out_proj_all_reduce",
-                          .formula = "T*d",
-                          .elems = T * d,
-                          .count = 1});
-    }
+    add_row_parallel_output(cost, p, h_t, df, d, "2*T*h_t*d_f*d");
     return cost;
   }
 
