@@ -537,7 +537,7 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
       rp.eff_tensor = hw.efficiency.tensor;
       for (const auto& r : rows) {
         const model::StageEstimate& st = r->stage(model::Stage::attention);
-        rp.points.push_back({fmt::format("{} tp{}", r->model->label, r->point.tp), st.intensity,
+        rp.points.push_back({r->model->label, fmt::format("tp{}", r->point.tp), st.intensity,
                              st.t_s > 0 ? st.flops / st.t_s : 0});
       }
       script = report::write_roofline_plot(dir, id, rp);

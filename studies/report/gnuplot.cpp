@@ -13,7 +13,8 @@ namespace attnroof::report {
 
 namespace {
 
-std::string quoted(const std::string& s) {
+// A gnuplot double-quoted string literal.
+std::string gnuplot_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out.push_back('\\');
@@ -46,13 +47,13 @@ std::string write_line_plot(const std::filesystem::path& dir, const std::string&
   std::string cmds = fmt::format(
       "set title {}\nset xlabel {}\nset ylabel {}\nset grid\nset key outside right top\n{}{}"
       "set style data linespoints\nplot ",
-      quoted(plot.title), quoted(plot.x_label), quoted(plot.y_label),
+      gnuplot_string(plot.title), gnuplot_string(plot.x_label), gnuplot_string(plot.y_label),
       plot.log_x ? "set logscale x 2\n" : "", plot.log_y ? "set logscale y\n" : "");
   for (std::size_t i = 0; i < plot.series.size(); ++i) {
     const Series& s = plot.series[i];
     cmds += fmt::format("{}'{}.dat' index {} using 1:2 lw 2 pt 7 ps 0.8 lc {} dt {} title {}",
                         i ? ", \\\n     " : "", stem, i, s.color > 0 ? s.color : int(i) + 1,
-                        s.dashed ? 2 : 1, quoted(s.title));
+                        s.dashed ? 2 : 1, gnuplot_string(s.title));
   }
   cmds += "\n";
   const std::string script = stem + ".gp";
@@ -65,12 +66,26 @@ std::string write_roofline_plot(const std::filesystem::path& dir, const std::str
                                 const RooflinePlot& plot) {
   std::string dat = fmt::format("# {}\n# intensity_flop_per_byte attainable_tflop_per_s label\n", plot.title);
   double lo = 1e300, hi = 0, ylo = 1e300;
+  std::vector<std::string> groups;  // in order of first appearance; one data block each
   for (const RooflinePoint& p : plot.points) {
-    dat += fmt::format("{:.9g} {:.9g} {}\n", p.intensity_flop_per_byte, p.flop_per_s / 1e12,
-                       quoted(p.label));
-    lo = std::min(lo, p.intensity_flop_per_byte);
-    hi = std::max(hi, p.intensity_flop_per_byte);
-    ylo = std::min(ylo, p.flop_per_s / 1e12);
+    if (std::find(groups.begin(), groups.end(), p.group) == groups.end()) groups.push_back(p.group);
+  }
+  std::string point_cmds;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    dat += fmt::format("# group: {}\n", groups[g]);
+    for (const RooflinePoint& p : plot.points) {
+      if (p.group != groups[g]) continue;
+      dat += fmt::format("{:.9g} {:.9g} {}\n", p.intensity_flop_per_byte, p.flop_per_s / 1e12,
+                         gnuplot_string(p.label));
+      lo = std::min(lo, p.intensity_flop_per_byte);
+      hi = std::max(hi, p.intensity_flop_per_byte);
+      ylo = std::min(ylo, p.flop_per_s / 1e12);
+    }
+    dat += "\n\n";
+    point_cmds += fmt::format(
+        ", \\\n     '{0}.dat' index {1} using 1:2 with points pt 7 ps 1.5 lc {2} title {3}"
+        ", \\\n     '' index {1} using 1:2:3 with labels offset 0.8,0.5 left font 'Sans,9' tc lt {2} notitle",
+        stem, g, g + 1, gnuplot_string(groups[g]));
   }
   write_file_atomic(dir / (stem + ".dat"), dat);
   const double ridge = plot.peak_flop_per_s / plot.hbm_bytes_per_s;
@@ -90,19 +105,17 @@ std::string write_roofline_plot(const std::filesystem::path& dir, const std::str
       "set arrow from {ridge:.9g},{ymin:g} to {ridge:.9g},{peak:.9g} nohead dt 3 lc rgb 'gray40'\n"
       "set label 'ridge {ridge:.0f} FLOP/B' at {ridge:.9g},{ymin2:g} offset 0.5,0 tc rgb 'gray30'\n"
       "plot spec(x) lw 3 lc rgb 'black' title {spec_title}, \\\n"
-      "     eff(x) lw 2 dt 2 lc rgb 'gray50' title {eff_title}, \\\n"
-      "     '{stem}.dat' using 1:2 with points pt 7 ps 1.5 lc rgb 'red' title 'attention stage: variant x TP', \\\n"
-      "     '' using 1:2:3 with labels offset 1,0.6 left font 'Sans,9' notitle\n",
-      fmt::arg("title", quoted(plot.title)), fmt::arg("xmin", xmin), fmt::arg("xmax", xmax),
+      "     eff(x) lw 2 dt 2 lc rgb 'gray50' title {eff_title}{points}\n",
+      fmt::arg("title", gnuplot_string(plot.title)), fmt::arg("xmin", xmin), fmt::arg("xmax", xmax),
       fmt::arg("ymin", ymin), fmt::arg("ymax", ymax), fmt::arg("ymin2", ymin * 1.5),
       fmt::arg("bw", plot.hbm_bytes_per_s / 1e12), fmt::arg("peak", plot.peak_flop_per_s / 1e12),
       fmt::arg("eh", plot.eff_hbm), fmt::arg("et", plot.eff_tensor), fmt::arg("ridge", ridge),
-      fmt::arg("spec_title", quoted(fmt::format("{} datasheet roof: {:.4g} TB/s HBM, {:.4g} TFLOP/s",
+      fmt::arg("spec_title", gnuplot_string(fmt::format("{} datasheet roof: {:.4g} TB/s HBM, {:.4g} TFLOP/s",
                                                 plot.hardware, plot.hbm_bytes_per_s / 1e12,
                                                 plot.peak_flop_per_s / 1e12))),
-      fmt::arg("eff_title", quoted(fmt::format("with the profile's efficiencies (HBM x{:.2g}, tensor x{:.2g})",
+      fmt::arg("eff_title", gnuplot_string(fmt::format("with the profile's efficiencies (HBM x{:.2g}, tensor x{:.2g})",
                                                plot.eff_hbm, plot.eff_tensor))),
-      fmt::arg("stem", stem));
+      fmt::arg("points", point_cmds));
   const std::string script = stem + ".gp";
   write_file_atomic(dir / script, fmt::format("# generated by attnroof; run: gnuplot {}\n{}", script,
                                               terminals(stem, cmds)));

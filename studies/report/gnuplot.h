@@ -21,7 +21,8 @@ struct LinePlot {
 };
 
 struct RooflinePoint {
-  std::string label;
+  std::string group;  // one colour and legend entry per group (the variant)
+  std::string label;  // next to the point (the TP degree)
   double intensity_flop_per_byte = 0;
   double flop_per_s = 0;
 };
