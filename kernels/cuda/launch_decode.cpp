@@ -64,9 +64,16 @@ bool use_wgmma() {
 
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
   const int group = p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads;
-  if (p.family == KvFamily::shared_latent && choose_tile_m(group) == 64 && use_wgmma())
+  if (p.family == KvFamily::shared_latent && choose_tile_m(group) == 64 && use_wgmma()) {
+    // ATTNROOF_WGMMA_ALT=1 (read once): the second tile plan of the shape, for measurements.
+    static const int skip = [] {
+      const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
+      return v != nullptr && v[0] == '1' ? 1 : 0;
+    }();
+    int seen = 0;
     for (const DecodeKernelEntry& e : cuda::shared_latent_wgmma_kernels())
-      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v) return &e;
+      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && seen++ == skip) return &e;
+  }
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
   const int tile_m = choose_tile_m(p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);

@@ -25,7 +25,22 @@
 // entries past the end never read), kStages - 1 tiles in flight; fence.proxy.async before the
 // barrier that publishes a stage to the tensor cores.
 //
-// Versions: v1 (this file), written 2026-11-24; results in reports/kernels/h100/README.md.
+// Tile plans (defaults; ATTNROOF_WGMMA_ALT=1 the second): 576/512 64 keys x 2 stages (32 x 4),
+// 320/256 64 x 4 (128 x 2), 192/128 64 x 8 (128 x 4). Registers 201 / 214 / 131, no spills.
+//
+// Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the 3038 GB/s read ceiling
+// (reports/kernels/h100/README.md, "Round 3"):
+//   v0: the mma.sync kernel's load loop (a page-table load per 16-byte chunk, each cp.async waiting
+//       on it): MLA 52.8%, GLA-2 57.1%, MLRA-4 51.8% at 2M.
+//   v1: one page entry per thread and tile, prefetched one iteration ahead: MLA (64x2) 82.8% at
+//       1M, GLA-2 77.0%, MLRA-4 62.7% at 2M.
+//   v2 (this file): mask only in the tile holding the end, scale folded into one FFMA, ex2.approx.
+//       Validated (73/73 latent cases incl. the MLRA-4 layer check, [gpu] tests, memcheck and
+//       racecheck clean). 128K / 512K / 1M / 2M: MLA 49.6 / 80.7 / 88.3 / 87.3% (mma.sync: 35.5 /
+//       43.1 / 44.8 / 46.5%), GLA-2 TP2 42.3 / 67.1 / 76.5 / 83.1% (38.7 / 49.7 / 52.6 / 54.4%),
+//       MLRA-4 TP4 34.2 / 58.2 / 67.6 / 73.6% (33.1 / 46.5 / 50.6 / 53.1%).
+// Next: split S across the warpgroups (S is computed twice now) or ping-pong tiles between them,
+// and a TMA producer warp; see the README.
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -60,6 +75,8 @@ struct LatentWgmmaTile {
   static_assert(kDvWg == 64 || kDvWg == 128 || kDvWg == 256, "P V wgmma n per warpgroup");
   static_assert(kTileN == 32 || kTileN == 64 || kTileN == 128, "Q K^T wgmma n");
   static_assert(kStages >= 2, "pipeline");
+  static_assert(kThreads % kTileN == 0 && kChunks % (kThreads / kTileN) == 0,
+                "each tile row is copied by kThreads / kTileN threads, whole chunks each");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
 };
 
@@ -67,6 +84,14 @@ struct LatentWgmmaTile {
 template <int kRows>
 __device__ __forceinline__ uint32_t swizzled(int r, int c) {
   return static_cast<uint32_t>((c >> 3) * (kRows * 128) + r * 128 + (((c & 7) ^ (r & 7)) << 4));
+}
+
+// 2^x on the special-function unit (ex2.approx.ftz: ~2 ulp, far inside the bf16 rounding of P;
+// -inf gives 0).
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
 }
 
 template <int kN>
@@ -121,22 +146,29 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 
   const bf16* k_base = static_cast<const bf16*>(p.k_cache);
   const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
-  auto physical_row = [&](int64_t pos) -> int64_t {
-    if (!paged) return int64_t(b) * p.max_ctx_len + pos;
-    return int64_t(__ldg(page_row + (pos >> page_shift))) * p.page_size +
-           (pos & (p.page_size - 1));
+  // Loads: thread tid copies row lrow of every tile, chunks lsub, lsub + kTpr, ... (a warp
+  // covers 32 / kTpr rows, kTpr * 16 contiguous bytes each). One page-table entry per thread and
+  // tile, read one iteration ahead of its use, so no cp.async waits on a dependent global load.
+  constexpr int kTpr = kThreads / kTileN;
+  const int lrow = tid / kTpr, lsub = tid % kTpr;
+  auto row_entry = [&](int tile) -> int64_t {  // page entry (paged) of this thread's row, or -1
+    const int64_t pos = begin + int64_t(tile) * kTileN + lrow;
+    if (tile >= n_tiles || pos >= end) return -1;
+    if (!paged) return 0;
+    return int64_t(__ldg(page_row + (pos >> page_shift)));
   };
-
-  auto load_tile = [&](int tile, int stage) {
+  auto load_tile = [&](int tile, int stage, int64_t entry) {
     const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
-    const int64_t key0 = begin + int64_t(tile) * kTileN;
-#pragma unroll 4
-    for (int c = tid; c < kTileN * kChunks; c += kThreads) {
-      const int r = c / kChunks, col = c % kChunks;
-      const int64_t pos = key0 + r;
-      const bool valid = pos < end;
-      const bf16* src = valid ? k_base + physical_row(pos) * p.d_qk + col * 8 : k_base;
-      cp_async_16(st + swizzled<kTileN>(r, col), src, valid);
+    const int64_t pos = begin + int64_t(tile) * kTileN + lrow;
+    const bool valid = entry >= 0;
+    const int64_t phys = !valid  ? 0
+                         : paged ? entry * p.page_size + (pos & (p.page_size - 1))
+                                 : int64_t(b) * p.max_ctx_len + pos;
+    const bf16* src_row = k_base + phys * p.d_qk;
+#pragma unroll
+    for (int k = 0; k < kChunks / kTpr; ++k) {
+      const int col = lsub + k * kTpr;
+      cp_async_16(st + swizzled<kTileN>(lrow, col), valid ? src_row + col * 8 : k_base, valid);
     }
   };
 
@@ -151,9 +183,10 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   }
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    if (s < n_tiles) load_tile(s, s);
+    if (s < n_tiles) load_tile(s, s, row_entry(s));
     cp_async_commit();
   }
+  int64_t next_entry = row_entry(kStages - 1);
 
   float o_acc[Tile::kORegs];
 #pragma unroll
@@ -170,8 +203,9 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
     __syncthreads();
     {
       const int next = it + kStages - 1;
-      if (next < n_tiles) load_tile(next, next % kStages);
+      if (next < n_tiles) load_tile(next, next % kStages, next_entry);
       cp_async_commit();
+      next_entry = row_entry(next + 1);
     }
     const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
 
@@ -192,30 +226,34 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
     wgmma_wait<0>();
     fence_all(s);
 
-    // (2) scale to log2 units, mask keys past the end, row max over the quad.
+    // (2) row max over the quad on the raw scores (scale > 0 keeps the order); keys past the
+    // end masked to -inf, only in the one tile that holds the end (warp-uniform branch).
     const int64_t key_base = begin + int64_t(it) * kTileN;
+    if (key_base + kTileN > end) {
+      const int valid_keys = static_cast<int>(end - key_base);
+#pragma unroll
+      for (int j = 0; j < kTileN / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          if (j * 8 + 2 * t4 + (e & 1) >= valid_keys) s[4 * j + e] = -INFINITY;
+    }
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int j = 0; j < kTileN / 8; ++j)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int64_t key = key_base + j * 8 + 2 * t4 + (e & 1);
-        const float v = key < end ? s[4 * j + e] * scale_log2 : -INFINITY;
-        s[4 * j + e] = v;
-        mx[e >> 1] = fmaxf(mx[e >> 1], v);
-      }
+      for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
     float alpha[2], m_use[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
-      const float m_new = fmaxf(m_run[h], mx[h]);
+      const float m_new = fmaxf(m_run[h], mx[h] * scale_log2);  // log2 units
       m_use[h] = m_new == -INFINITY ? 0.f : m_new;  // keeps exp2(-inf - -inf) out
-      alpha[h] = exp2f(m_run[h] - m_use[h]);
+      alpha[h] = fast_exp2(m_run[h] - m_use[h]);
       m_run[h] = m_new;
     }
 
-    // P = exp2(S - m) as bf16 A fragments (k16 step kv = score blocks 2kv, 2kv + 1).
+    // P = exp2(scale_log2 s - m) as bf16 A fragments (k16 step kv = score blocks 2kv, 2kv + 1).
     uint32_t pa[kTileN / 16][4];
     float row_sum[2] = {0.f, 0.f};
 #pragma unroll
@@ -223,8 +261,10 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const int j = 2 * kv + half;
-        const float p0 = exp2f(s[4 * j + 0] - m_use[0]), p1 = exp2f(s[4 * j + 1] - m_use[0]);
-        const float p2 = exp2f(s[4 * j + 2] - m_use[1]), p3 = exp2f(s[4 * j + 3] - m_use[1]);
+        const float p0 = fast_exp2(fmaf(s[4 * j + 0], scale_log2, -m_use[0]));
+        const float p1 = fast_exp2(fmaf(s[4 * j + 1], scale_log2, -m_use[0]));
+        const float p2 = fast_exp2(fmaf(s[4 * j + 2], scale_log2, -m_use[1]));
+        const float p3 = fast_exp2(fmaf(s[4 * j + 3], scale_log2, -m_use[1]));
         row_sum[0] += p0 + p1;
         row_sum[1] += p2 + p3;
         pa[kv][2 * half + 0] = pack_bf16x2(p0, p1);
@@ -306,8 +346,12 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
 
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2>>("latent_wgmma_d576_v512_m64_n64_s2"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
+    // Alternatives (ATTNROOF_WGMMA_ALT=1 picks the second entry of a shape; for measurements).
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 128, 2>>("latent_wgmma_d320_v256_m64_n128_s2"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 128, 4>>("latent_wgmma_d192_v128_m64_n128_s4"),
 };
 
