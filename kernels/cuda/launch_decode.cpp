@@ -65,14 +65,20 @@ bool use_wgmma() {
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
   const int group = p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads;
   if (p.family == KvFamily::shared_latent && choose_tile_m(group) == 64 && use_wgmma()) {
-    // ATTNROOF_WGMMA_ALT=1 (read once): the second tile plan of the shape, for measurements.
+    // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th tile plan of the shape in table
+    // order, for measurements; a shape with fewer plans keeps its first (the default).
     static const int skip = [] {
       const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
-      return v != nullptr && v[0] == '1' ? 1 : 0;
+      return v != nullptr && v[0] >= '0' && v[0] <= '9' ? v[0] - '0' : 0;
     }();
+    const DecodeKernelEntry* first = nullptr;
     int seen = 0;
     for (const DecodeKernelEntry& e : cuda::shared_latent_wgmma_kernels())
-      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && seen++ == skip) return &e;
+      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v) {
+        if (first == nullptr) first = &e;
+        if (seen++ == skip) return &e;
+      }
+    if (first != nullptr) return first;
   }
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
@@ -149,6 +155,12 @@ int32_t configure(const DecodeKernelEntry& e) {
   const void* fn = reinterpret_cast<const void*>(e.kernel);
   ATTNROOF_CUDA_CHECK(
       cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, e.smem_bytes));
+  // The wgmma plans size their stages for the whole shared carveout (the 1-warpgroup 192/128
+  // plan runs 2 CTAs of 97 KB per SM): ask for it, so occupancy and launch agree.
+  const auto wgmma = cuda::shared_latent_wgmma_kernels();
+  if (!wgmma.empty() && &e >= wgmma.data() && &e < wgmma.data() + wgmma.size())
+    ATTNROOF_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                             static_cast<int>(cudaSharedmemCarveoutMaxShared)));
   int n = 0;
   ATTNROOF_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
       &n, fn, e.threads, static_cast<std::size_t>(e.smem_bytes)));

@@ -8,39 +8,50 @@
 // normalized partials and natural-log LSE merged by merge_splits.cu; ctx 0 gives o = 0 and
 // lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches).
 //
-// Tile plan: one CTA = 64 query heads x one split; 2 warpgroups (256 threads), one CTA per SM.
+// Tile plan: one CTA = 64 query heads x one split; 2 warpgroups (256 threads), one CTA per SM
+// (MLA, GLA-2), or, for 192/128, 1 warpgroup (128 threads) holding the whole d_v with 2 CTAs per SM
+// (kWarpgroups = 1: S computed once, no cross-warpgroup lockstep; the two CTAs interleave).
 // Shared memory: Q [64 x d_qk] loaded once, kStages stages of kTileN cache rows [d_qk], all in
 // the 128-byte swizzled layout the wgmma descriptors read (wgmma_primitives.cuh): a row of d_qk
 // is d_qk / 64 column blocks of 128 B; block c of a tile of R rows starts at c * R * 128 B.
-// Per tile (both warpgroups):
+// Per tile (each warpgroup):
 //   (1) S = Q K^T: wgmma m64 n(kTileN) k16, A = Q and B = the tile (both K-major, shared
 //       memory), d_qk / 16 steps. Each warpgroup computes the whole S (the 64 heads x kTileN
-//       keys): no score exchange, no extra barrier; the cost is the QK^T tensor work twice.
+//       keys): no score exchange, no extra barrier; with 2 warpgroups the QK^T work is done twice.
 //   (2) online softmax in registers: a warpgroup owns whole rows (4 threads per row), so the row
 //       max needs two quad shuffles; P = exp2(S - m) rounded to bf16 (as the mma.sync kernel).
-//   (3) O += P V: wgmma m64 n(d_v / 2) k16, A = P from registers (the S accumulator layout is the
-//       A fragment layout), B = the latent columns [wg * d_v / 2, ...) of the same tile through
-//       an N-major (transposed) descriptor. Warpgroup wg owns output columns wg * d_v / 2...
+//   (3) O += P V: wgmma m64 n(d_v / kWarpgroups) k16, A = P from registers (the S accumulator
+//       layout is the A fragment layout), B = the latent columns [wg * d_v / kWarpgroups, ...) of
+//       the same tile through an N-major (transposed) descriptor.
 // Loads: cp.async 16 B per thread into the swizzled layout (zero-fill past the end, page-table
-// entries past the end never read), kStages - 1 tiles in flight; fence.proxy.async before the
-// barrier that publishes a stage to the tensor cores.
+// entries past the end never read), kStages - 1 tiles in flight; kTpr threads per cache row (a
+// warp instruction covers 32 / kTpr rows x kTpr * 16 B; 8 for 192/128: whole 128-byte lines);
+// fence.proxy.async before the barrier that publishes a stage to the tensor cores.
 //
-// Tile plans (defaults; ATTNROOF_WGMMA_ALT=1 the second): 576/512 64 keys x 2 stages (32 x 4),
-// 320/256 64 x 4 (128 x 2), 192/128 64 x 8 (128 x 4). Registers 201 / 214 / 131, no spills.
+// Tile plans (defaults; ATTNROOF_WGMMA_ALT=k the (k+1)-th of the shape): 576/512 64 keys x 2
+// stages (32 x 4), 320/256 64 x 4 (128 x 2), 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM, 8 threads
+// per row (ALT=1: round 3's 2-warpgroup 64 x 8; ALT=2: 1 warpgroup 32 x 4, 3 CTAs/SM). Registers
+// (nvcc 13.0) 253 / 179 / 168 (ALT: 214 / 254 / 131 / 132), no spills, no stack.
 //
 // Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the 3038 GB/s read ceiling
-// (reports/kernels/h100/README.md, "Round 3"):
+// (reports/kernels/h100/README.md, "Round 3" and "Round 4"):
 //   v0: the mma.sync kernel's load loop (a page-table load per 16-byte chunk, each cp.async waiting
 //       on it): MLA 52.8%, GLA-2 57.1%, MLRA-4 51.8% at 2M.
 //   v1: one page entry per thread and tile, prefetched one iteration ahead: MLA (64x2) 82.8% at
 //       1M, GLA-2 77.0%, MLRA-4 62.7% at 2M.
-//   v2 (this file): mask only in the tile holding the end, scale folded into one FFMA, ex2.approx.
+//   v2: mask only in the tile holding the end, scale folded into one FFMA, ex2.approx.
 //       Validated (73/73 latent cases incl. the MLRA-4 layer check, [gpu] tests, memcheck and
 //       racecheck clean). 128K / 512K / 1M / 2M: MLA 49.6 / 80.7 / 88.3 / 87.3% (mma.sync: 35.5 /
 //       43.1 / 44.8 / 46.5%), GLA-2 TP2 42.3 / 67.1 / 76.5 / 83.1% (38.7 / 49.7 / 52.6 / 54.4%),
 //       MLRA-4 TP4 34.2 / 58.2 / 67.6 / 73.6% (33.1 / 46.5 / 50.6 / 53.1%).
-// Next: split S across the warpgroups (S is computed twice now) or ping-pong tiles between them,
-// and a TMA producer warp; see the README.
+//   v3 (round 4, 192/128 only): 1 warpgroup per CTA, 64 x 3, 2 CTAs/SM (97 KB each), 8 threads per
+//       row in the loads. Validated (27/27 mlra_192_128 incl. the 4 MLRA-4 layer checks, memcheck
+//       0 errors). MLRA-4 TP4 128K / 512K / 1M / 2M: 35.6 / 65.5 / 77.8 / 87.2% (round 3 in the same
+//       run: 34.6 / 58.7 / 67.7 / 73.9%); 1M 195.7 -> 170.3 us, MLA / MLRA-4 at 1M 2.30 -> 2.64.
+//       The 1-warpgroup plan alone (2 threads per row) gained nothing at 1M (196.9 us); the full-
+//       line loads alone on the round-3 plan lost 2% (199.0 us): only together did they help.
+// Next: overlap S of tile t+1 with the softmax of tile t, a TMA producer, fewer/cheaper split
+// partials below 1M (2 CTAs/SM doubles the splits); see the README (round 4).
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -59,11 +70,21 @@ using bf16 = __nv_bfloat16;
 constexpr float kLog2eW = 1.4426950408889634f;
 constexpr float kLn2W = 0.6931471805599453f;
 
-template <int kDqk_, int kDv_, int kTileN_, int kStages_>
+// kWarpgroups 2: both warpgroups compute the whole S and split d_v in halves (lockstep).
+// kWarpgroups 1: one warpgroup per CTA holds the full d_v (S computed once, no cross-warpgroup
+// barrier); kMinBlocks CTAs share an SM, their S / softmax / P V phases interleave.
+// kTpr: threads per cache row in the loads (0: kThreads / kTileN, one row per thread and tile);
+// a warp's cp.async covers 32 / kTpr rows x kTpr * 16 contiguous bytes.
+template <int kDqk_, int kDv_, int kTileN_, int kStages_, int kWarpgroups_ = 2, int kMinBlocks_ = 1,
+          int kTpr_ = 0>
 struct LatentWgmmaTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = kTileN_, kStages = kStages_;
-  static constexpr int kThreads = 256, kTileM = 64;
-  static constexpr int kDvWg = kDv / 2;  // output columns per warpgroup
+  static constexpr int kWarpgroups = kWarpgroups_, kMinBlocks = kMinBlocks_;
+  static constexpr int kThreads = 128 * kWarpgroups, kTileM = 64;
+  static constexpr int kTpr = kTpr_ > 0 ? kTpr_ : kThreads / kTileN_;
+  static constexpr int kRowsPass = kThreads / kTpr;  // rows one pass of the CTA copies
+  static constexpr int kRpt = kTileN_ / kRowsPass;     // rows per thread and tile
+  static constexpr int kDvWg = kDv / kWarpgroups;  // output columns per warpgroup
   static constexpr int kKSteps = kDqk / 16;
   static constexpr int kChunks = kDqk / 8;  // 16-byte chunks per row
   static constexpr int kQBytes = kTileM * kDqk * 2;
@@ -75,9 +96,12 @@ struct LatentWgmmaTile {
   static_assert(kDvWg == 64 || kDvWg == 128 || kDvWg == 256, "P V wgmma n per warpgroup");
   static_assert(kTileN == 32 || kTileN == 64 || kTileN == 128, "Q K^T wgmma n");
   static_assert(kStages >= 2, "pipeline");
-  static_assert(kThreads % kTileN == 0 && kChunks % (kThreads / kTileN) == 0,
-                "each tile row is copied by kThreads / kTileN threads, whole chunks each");
+  static_assert(kThreads % kTpr == 0 && kTileN % kRowsPass == 0 && kChunks % kTpr == 0 &&
+                    32 % kTpr == 0,
+                "each tile row is copied by kTpr threads of one warp, whole chunks each");
+  static_assert(kWarpgroups == 1 || kWarpgroups == 2, "warpgroups per CTA");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
+  static_assert(kMinBlocks * (kSmemBytes + 1024) <= 228 * 1024, "CTAs per SM by shared memory");
 };
 
 // Byte offset of 16-byte chunk c of row r in a swizzled tile of kRows rows.
@@ -115,7 +139,7 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)
 
 // grid: (head_blocks, n_splits, batch)   block: 256   shared: Tile::kSmemBytes
 template <class Tile>
-__global__ void __launch_bounds__(Tile::kThreads, 1)
+__global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
   constexpr int kTileM = Tile::kTileM, kTileN = Tile::kTileN, kStages = Tile::kStages;
   constexpr int kThreads = Tile::kThreads, kChunks = Tile::kChunks;
@@ -146,29 +170,38 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 
   const bf16* k_base = static_cast<const bf16*>(p.k_cache);
   const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
-  // Loads: thread tid copies row lrow of every tile, chunks lsub, lsub + kTpr, ... (a warp
-  // covers 32 / kTpr rows, kTpr * 16 contiguous bytes each). One page-table entry per thread and
-  // tile, read one iteration ahead of its use, so no cp.async waits on a dependent global load.
-  constexpr int kTpr = kThreads / kTileN;
-  const int lrow = tid / kTpr, lsub = tid % kTpr;
-  auto row_entry = [&](int tile) -> int64_t {  // page entry (paged) of this thread's row, or -1
-    const int64_t pos = begin + int64_t(tile) * kTileN + lrow;
-    if (tile >= n_tiles || pos >= end) return -1;
-    if (!paged) return 0;
-    return int64_t(__ldg(page_row + (pos >> page_shift)));
-  };
-  auto load_tile = [&](int tile, int stage, int64_t entry) {
-    const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
-    const int64_t pos = begin + int64_t(tile) * kTileN + lrow;
-    const bool valid = entry >= 0;
-    const int64_t phys = !valid  ? 0
-                         : paged ? entry * p.page_size + (pos & (p.page_size - 1))
-                                 : int64_t(b) * p.max_ctx_len + pos;
-    const bf16* src_row = k_base + phys * p.d_qk;
+  // Loads: thread tid copies rows lrow0 + r * kRowsPass (r < kRpt) of every tile, chunks lsub,
+  // lsub + kTpr, ... (a warp covers 32 / kTpr rows, kTpr * 16 contiguous bytes each). One
+  // page-table entry per thread, row and tile, read one iteration ahead of its use, so no
+  // cp.async waits on a dependent global load.
+  constexpr int kTpr = Tile::kTpr, kRowsPass = Tile::kRowsPass, kRpt = Tile::kRpt;
+  const int lrow0 = tid / kTpr, lsub = tid % kTpr;
+  using Entries = int64_t[kRpt];
+  auto row_entries = [&](int tile, Entries& e) {  // page entry (paged) of each row, or -1
 #pragma unroll
-    for (int k = 0; k < kChunks / kTpr; ++k) {
-      const int col = lsub + k * kTpr;
-      cp_async_16(st + swizzled<kTileN>(lrow, col), valid ? src_row + col * 8 : k_base, valid);
+    for (int r = 0; r < kRpt; ++r) {
+      const int64_t pos = begin + int64_t(tile) * kTileN + lrow0 + r * kRowsPass;
+      e[r] = tile >= n_tiles || pos >= end ? -1
+             : paged                       ? int64_t(__ldg(page_row + (pos >> page_shift)))
+                                           : 0;
+    }
+  };
+  auto load_tile = [&](int tile, int stage, const Entries& e) {
+    const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
+#pragma unroll
+    for (int r = 0; r < kRpt; ++r) {
+      const int lrow = lrow0 + r * kRowsPass;
+      const int64_t pos = begin + int64_t(tile) * kTileN + lrow;
+      const bool valid = e[r] >= 0;
+      const int64_t phys = !valid  ? 0
+                           : paged ? e[r] * p.page_size + (pos & (p.page_size - 1))
+                                   : int64_t(b) * p.max_ctx_len + pos;
+      const bf16* src_row = k_base + phys * p.d_qk;
+#pragma unroll
+      for (int k = 0; k < kChunks / kTpr; ++k) {
+        const int col = lsub + k * kTpr;
+        cp_async_16(st + swizzled<kTileN>(lrow, col), valid ? src_row + col * 8 : k_base, valid);
+      }
     }
   };
 
@@ -183,10 +216,15 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   }
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    if (s < n_tiles) load_tile(s, s, row_entry(s));
+    if (s < n_tiles) {
+      Entries e;
+      row_entries(s, e);
+      load_tile(s, s, e);
+    }
     cp_async_commit();
   }
-  int64_t next_entry = row_entry(kStages - 1);
+  Entries next_entry;
+  row_entries(kStages - 1, next_entry);
 
   float o_acc[Tile::kORegs];
 #pragma unroll
@@ -194,7 +232,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   float m_run[2] = {-INFINITY, -INFINITY};  // rows 16 warp + g, + 8
   float l_run[2] = {0.f, 0.f};
   const float scale_log2 = p.softmax_scale * kLog2eW;
-  // Column block of this warpgroup's V slice (d_v / 2 is a multiple of 64).
+  // Column block of this warpgroup's V slice (d_v / kWarpgroups is a multiple of 64).
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
   for (int it = 0; it < n_tiles; ++it) {
@@ -205,7 +243,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
       const int next = it + kStages - 1;
       if (next < n_tiles) load_tile(next, next % kStages, next_entry);
       cp_async_commit();
-      next_entry = row_entry(next + 1);
+      row_entries(next + 1, next_entry);
     }
     const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
 
@@ -344,15 +382,18 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
   };
 }
 
-// LatentWgmmaTile<d_qk, d_v, tile_n, stages>
+// LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2>>("latent_wgmma_d576_v512_m64_n64_s2"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
     // Alternatives (ATTNROOF_WGMMA_ALT=1 picks the second entry of a shape; for measurements).
+    // 192/128: the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 128, 2>>("latent_wgmma_d320_v256_m64_n128_s2"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 128, 4>>("latent_wgmma_d192_v128_m64_n128_s4"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
+    // ATTNROOF_WGMMA_ALT=2: 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM (second best, validated).
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_t8"),
 };
 
 }  // namespace
