@@ -1,0 +1,389 @@
+// The TP decode step's host side: shards, kernel inputs, the finish and the rule (tp_problem.h).
+#include "kernels/tp/tp_problem.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "kernels/reference/checks.h"
+#include "kernels/reference/latent_layout.h"
+#include "kernels/reference/model.h"
+#include "kernels/reference/weights.h"
+#include "model/error.h"
+#include "model/json_reader.h"
+
+namespace attnroof::kernels::tp {
+
+using ref::Mat;
+using ref::Row;
+
+struct VariantSetup {
+  ref::RefConfig cfg;
+  ref::Weights w;
+  std::unique_ptr<ref::RefModel<double>> m;
+  ref::Cache<double> cache;
+  ref::LatentLayout layout;  // latent family only
+  Mat q;  // [1, heads * width]: RoPE applied (GQA: width d_head; latent d_n + d_R)
+  Row out_ref;
+};
+
+std::string variant_name(TpVariant v) {
+  switch (v) {
+    case TpVariant::gqa:
+      return "gqa";
+    case TpVariant::mla:
+      return "mla";
+    case TpVariant::gla2:
+      return "gla2";
+    case TpVariant::mlra4:
+      return "mlra4";
+  }
+  return "?";
+}
+
+std::string describe_tp_case(const TpCase& c) {
+  std::string s = fmt::format("{} tp{}", variant_name(c.variant), c.tp);
+  if (c.variant == TpVariant::mlra4)
+    s += c.out_proj == ref::OutProj::sharded ? " out_proj=sharded" : " out_proj=replicated";
+  return s + fmt::format(" ctx={} d_model={}", c.ctx, c.d_model);
+}
+
+std::shared_ptr<VariantSetup> make_variant_setup(const TpCase& c) {
+  auto s = std::make_shared<VariantSetup>();
+  nlohmann::json config;
+  ref::VariantId id = ref::VariantId::gqa;
+  const nlohmann::json latent = {
+      {"d_model", c.d_model}, {"q_heads", 64}, {"d_q_latent", c.d_q_latent},
+      {"d_rope", 64},         {"d_nope", 128}, {"d_v", 128}};
+  switch (c.variant) {  // the bench64_* presets' head shapes (model/data/presets)
+    case TpVariant::gqa:
+      config = {{"d_model", c.d_model}, {"q_heads", 64}, {"kv_heads", 8}, {"d_head", 128}};
+      break;
+    case TpVariant::mla:
+      id = ref::VariantId::mla;
+      config = latent;
+      config["d_latent"] = 512;
+      break;
+    case TpVariant::gla2:
+      id = ref::VariantId::gla;
+      config = latent;
+      config["n_blocks"] = 2;
+      config["d_block"] = 256;
+      break;
+    case TpVariant::mlra4:
+      id = ref::VariantId::mlra4;
+      config = latent;
+      config["d_latent"] = 512;
+      config["out_proj"] = c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated";
+      break;
+  }
+  s->cfg = ref::parse_ref_config(id, config, model::JsonSource{"tp decode step"});
+  s->w = ref::init_weights(s->cfg, c.seed);
+  s->m = ref::make_ref_model<double>(s->w);
+  const Mat x = ref::random_tokens(c.ctx, c.d_model, c.seed + 1);
+  s->cache = s->m->new_cache();
+  for (int64_t t = 0; t < c.ctx; ++t) s->m->append(s->cache, x.row(t), t, true);
+  const int64_t pos = c.ctx - 1;
+  const std::array<int64_t, 1> at = {pos};
+  const ref::Form form = s->m->has_absorbed() ? ref::Form::absorbed : ref::Form::materialized;
+  s->out_ref = s->m->decode(s->cache, x.row(pos), pos, form);
+  const ref::RefConfig& g = s->cfg;
+  if (c.variant == TpVariant::gqa) {  // headed_kv.cpp queries(): x W^Q, RoPE on every head
+    s->q = Mat(x.row(pos)) * s->w.at("wq");
+    ref::apply_rope<double>(s->q, at, 0, g.d_head, g.q_heads, g.d_head, ref::RopeMode::float64);
+  } else {  // latent.cpp: alpha_q RMSNorm(x W^DQ) W^UQ, RoPE on each head's q^R
+    s->layout = ref::latent_layout(g);
+    s->q = (s->layout.alpha_q *
+            ref::rms_norm_rows<double>(Mat(x.row(pos)) * s->w.at("w_dq"), Row(s->w.at("q_norm")))) *
+           s->w.at("w_uq");
+    ref::apply_rope<double>(s->q, at, g.d_nope, g.d_rope, g.q_heads, g.d_nope + g.d_rope,
+                            ref::RopeMode::float64);
+  }
+  return s;
+}
+
+namespace {
+
+template <class... A>
+void require(bool ok, fmt::format_string<A...> f, A&&... a) {
+  if (!ok) throw InputError(fmt::format(f, std::forward<A>(a)...));
+}
+
+std::vector<uint16_t> to_bf16(const Mat& m) {
+  std::vector<uint16_t> v(std::size_t(m.size()));
+  for (Eigen::Index i = 0; i < m.size(); ++i)
+    v[std::size_t(i)] = ref::float_to_bf16_bits(static_cast<float>(m.data()[i]));
+  return v;
+}
+
+// A contiguous batch-1 cache of ctx rows: k rows (and v rows for separate_kv), bf16.
+HostDecode make_decode(const Mat& q, const Mat& k_rows, const Mat* v_rows, KvFamily family,
+                       int64_t kv_heads, int64_t d_qk, int64_t d_v, double tau, int64_t ctx) {
+  HostDecode h;
+  h.ctx_max = ctx;
+  DecodeParams& p = h.p;
+  p.family = family;
+  p.batch = 1;
+  p.q_heads = static_cast<int32_t>(q.rows());
+  p.kv_heads = static_cast<int32_t>(kv_heads);
+  p.d_qk = static_cast<int32_t>(d_qk);
+  p.d_v = static_cast<int32_t>(d_v);
+  p.softmax_scale = static_cast<float>(tau);
+  p.max_ctx_len = ctx;
+  h.lens = {static_cast<int32_t>(ctx)};
+  h.q = to_bf16(q);
+  h.k = to_bf16(k_rows);
+  if (v_rows != nullptr) h.v = to_bf16(*v_rows);
+  h.bind();
+  return h;
+}
+
+Mat softmax_attend(const Mat& q, const Mat& k, const Mat& v, double tau) {
+  const std::vector<char> valid(std::size_t(k.rows()), 1);
+  return ref::softmax_keys<double>(tau * (q * k.transpose()), valid) * v;
+}
+
+// y (all heads, [heads * d_v]) += out_scale z_i W^UV_i for every call of every rank.
+Row finish_y(const TpProblem& p, const std::vector<std::vector<Mat>>& z) {
+  Row y = Row::Zero(p.heads * p.d_v);
+  for (std::size_t r = 0; r < p.ranks.size(); ++r) {
+    for (std::size_t k = 0; k < p.ranks[r].calls.size(); ++k) {
+      const TpCall& call = p.ranks[r].calls[k];
+      const Mat& zk = z[r][k];
+      const int64_t nh = call.head_hi - call.head_lo;
+      for (int64_t j = 0; j < nh; ++j) {
+        auto seg = y.segment((call.head_lo + j) * p.d_v, p.d_v);
+        if (call.w_uv.empty()) {
+          seg += p.out_scale * zk.row(j);
+          continue;
+        }
+        Mat wuv(call.d_att, p.d_v);
+        for (int64_t e = 0; e < call.d_att * p.d_v; ++e) {
+          const uint16_t bits = call.w_uv[std::size_t(j * call.d_att * p.d_v + e)];
+          wuv.data()[e] = double(ref::bf16_bits_to_float(bits));
+        }
+        seg += p.out_scale * (zk.row(j) * wuv);
+      }
+    }
+  }
+  return y;
+}
+
+// The full W^O from the ranks' bf16 rows (each head's rows are held by some rank).
+Mat wo_bf16(const TpProblem& p) {
+  Mat wo = Mat::Zero(p.heads * p.d_v, p.d_model);
+  for (const TpRank& rk : p.ranks) {
+    for (int64_t row = 0; row < (rk.wo_hi - rk.wo_lo) * p.d_v; ++row)
+      for (int64_t col = 0; col < p.d_model; ++col)
+        wo(rk.wo_lo * p.d_v + row, col) =
+            double(ref::bf16_bits_to_float(rk.wo[std::size_t(row * p.d_model + col)]));
+  }
+  return wo;
+}
+
+}  // namespace
+
+std::vector<float> output_without_last_rank(const TpProblem& p) {
+  std::vector<std::vector<Mat>> z(p.ranks.size());
+  for (std::size_t k = 0; k < p.ranks.size(); ++k)
+    for (const TpCall& call : p.ranks[k].calls)
+      z[k].push_back(k + 1 == p.ranks.size() ? Mat(Mat::Zero(call.z_f64.rows(), call.z_f64.cols()))
+                                             : call.z_f64);
+  const Row out = finish_y(p, z) * wo_bf16(p);
+  std::vector<float> v(std::size_t(out.size()));
+  for (Eigen::Index i = 0; i < out.size(); ++i) v[std::size_t(i)] = static_cast<float>(out(i));
+  return v;
+}
+
+TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
+  const ref::RefConfig& g = s.cfg;
+  TpProblem p;
+  p.c = c;
+  p.heads = g.q_heads;
+  p.d_model = g.d_model;
+  const int64_t t = c.tp, h = g.q_heads;
+  require(t >= 1 && h % t == 0, "tp = {} must divide q_heads = {}", t, h);
+  const Mat& wo = s.w.at("wo");
+  p.label = fmt::format("{} TP{}", g.label(), t);
+  if (c.variant == TpVariant::gqa) {
+    const int64_t dh = g.d_head, g_size = h / g.kv_heads;
+    require(t <= g.kv_heads ? g.kv_heads % t == 0 : t % g.kv_heads == 0,
+            "GQA TP {}: needs h_kv | t or t | h_kv (h_kv = {})", t, g.kv_heads);
+    p.d_v = dh;
+    p.out_scale = 1;
+    const double tau = 1.0 / std::sqrt(double(dh));
+    for (int64_t r = 0; r < t; ++r) {
+      TpRank rk;
+      const int64_t lo = r * h / t, hi = (r + 1) * h / t;
+      const int64_t kv_lo = lo / g_size, kv_hi = (hi - 1) / g_size + 1;
+      TpCall call;
+      call.head_lo = lo;
+      call.head_hi = hi;
+      call.d_att = dh;
+      const Mat q = s.q.middleCols(lo * dh, (hi - lo) * dh).reshaped<Eigen::RowMajor>(hi - lo, dh);
+      const Mat k = s.cache.part(0).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
+      const Mat v = s.cache.part(1).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
+      call.h = make_decode(q, k, &v, KvFamily::separate_kv, kv_hi - kv_lo, dh, dh, tau, c.ctx);
+      call.z_f64.resize(hi - lo, dh);
+      for (int64_t i = lo; i < hi; ++i) {
+        const int64_t j = i / g_size - kv_lo;
+        call.z_f64.row(i - lo) =
+            softmax_attend(q.row(i - lo), k.middleCols(j * dh, dh), v.middleCols(j * dh, dh), tau);
+      }
+      rk.calls.push_back(std::move(call));
+      rk.y_lo = rk.wo_lo = lo;
+      rk.y_hi = rk.wo_hi = hi;
+      p.ranks.push_back(std::move(rk));
+    }
+  } else {
+    const int64_t dn = g.d_nope, dr = g.d_rope, dv = g.d_v, db = g.d_block(), nb = g.n_blocks;
+    require(t <= nb ? nb % t == 0 : t % nb == 0, "{} TP {}: needs n_c | t or t | n_c (n_c = {})",
+            g.label(), t, nb);
+    p.d_v = dv;
+    p.out_scale = s.layout.out_scale;
+    const double tau = 1.0 / std::sqrt(double(dn + dr));
+    const auto k_rope = s.cache.part(static_cast<std::size_t>(nb));
+    for (int64_t r = 0; r < t; ++r) {
+      TpRank rk;
+      std::vector<std::array<int64_t, 3>> shards;  // block, head lo, head hi
+      if (t <= nb) {
+        for (int64_t b = r * nb / t; b < (r + 1) * nb / t; ++b) {
+          const ref::HeadRange& hr = s.layout.block_heads[std::size_t(b)];
+          shards.push_back({b, hr.lo, hr.hi});
+        }
+      } else {
+        const int64_t reps = t / nb, b = r / reps, part = r % reps;
+        const ref::HeadRange& hr = s.layout.block_heads[std::size_t(b)];
+        require(hr.size() % reps == 0, "block {} serves {} heads: not divisible by {}", b,
+                hr.size(), reps);
+        shards.push_back(
+            {b, hr.lo + part * hr.size() / reps, hr.lo + (part + 1) * hr.size() / reps});
+      }
+      rk.y_lo = h;
+      for (const auto& [b, lo, hi] : shards) {
+        const Mat& w_ukv = s.w.at(fmt::format("w_ukv.{}", b));
+        const int64_t first = s.layout.block_heads[std::size_t(b)].lo;
+        TpCall call;
+        call.block = static_cast<int32_t>(b);
+        call.head_lo = lo;
+        call.head_hi = hi;
+        call.d_att = db;
+        Mat q(hi - lo, db + dr), rows(c.ctx, db + dr);
+        Mat wuv((hi - lo) * db, dv);
+        for (int64_t i = lo; i < hi; ++i) {
+          const int64_t j = i - first;  // the head's columns within w_ukv.b
+          const Row q_nope = s.q.block(0, i * (dn + dr), 1, dn);
+          q.row(i - lo).head(db) = q_nope * w_ukv.middleCols(j * (dn + dv), dn).transpose();
+          q.row(i - lo).tail(dr) = s.q.block(0, i * (dn + dr) + dn, 1, dr);
+          wuv.middleRows((i - lo) * db, db) = w_ukv.middleCols(j * (dn + dv) + dn, dv);
+        }
+        rows.leftCols(db) = s.cache.part(static_cast<std::size_t>(b));
+        rows.rightCols(dr) = k_rope;
+        call.z_f64 = softmax_attend(q, rows, rows.leftCols(db), tau);
+        call.h = make_decode(q, rows, nullptr, KvFamily::shared_latent, 1, db + dr, db, tau, c.ctx);
+        call.w_uv = to_bf16(wuv);
+        rk.y_lo = std::min(rk.y_lo, lo);
+        rk.y_hi = std::max(rk.y_hi, hi);
+        rk.calls.push_back(std::move(call));
+      }
+      p.ranks.push_back(std::move(rk));
+    }
+    for (int64_t r = 0; r < t; ++r) {
+      TpRank& rk = p.ranks[std::size_t(r)];
+      if (c.out_proj == ref::OutProj::sharded) {
+        require(rk.y_lo == 0 && rk.y_hi == h,
+                "out_proj = sharded needs every rank's y over all heads (MLRA-4, t <= 4)");
+        rk.wo_lo = r * h / t;
+        rk.wo_hi = (r + 1) * h / t;
+      } else {
+        rk.wo_lo = rk.y_lo;
+        rk.wo_hi = rk.y_hi;
+      }
+    }
+  }
+  for (TpRank& rk : p.ranks) {
+    rk.wo = to_bf16(wo.middleRows(rk.wo_lo * p.d_v, (rk.wo_hi - rk.wo_lo) * p.d_v));
+    int64_t elems = int64_t(rk.wo.size());
+    for (const TpCall& call : rk.calls) elems += int64_t(call.w_uv.size());
+    p.weight_elems.push_back(elems);
+  }
+  // The harness: float64 finish over float64 attention with the exact weights.
+  Row y = Row::Zero(h * p.d_v);
+  for (const TpRank& rk : p.ranks) {
+    for (const TpCall& call : rk.calls) {
+      for (int64_t i = call.head_lo; i < call.head_hi; ++i) {
+        auto seg = y.segment(i * p.d_v, p.d_v);
+        if (call.block < 0) {
+          seg += p.out_scale * call.z_f64.row(i - call.head_lo);
+        } else {
+          const Mat& w_ukv = s.w.at(fmt::format("w_ukv.{}", call.block));
+          const int64_t j = i - s.layout.block_heads[std::size_t(call.block)].lo;
+          seg += p.out_scale * (call.z_f64.row(i - call.head_lo) *
+                                w_ukv.middleCols(j * (g.d_nope + p.d_v) + g.d_nope, p.d_v));
+        }
+      }
+    }
+  }
+  p.out_ref = s.out_ref;
+  p.out_f64 = y * wo;
+  p.harness_rel_err = (p.out_f64 - p.out_ref).cwiseAbs().maxCoeff() /
+                      std::max(p.out_ref.cwiseAbs().maxCoeff(), 1e-300);
+  return p;
+}
+
+TpCheck check_tp_output(const TpProblem& p, const std::vector<float>& got, int cpu_threads) {
+  TpCheck r;
+  std::vector<std::vector<Mat>> z_emu(p.ranks.size());
+  for (std::size_t k = 0; k < p.ranks.size(); ++k) {
+    for (const TpCall& call : p.ranks[k].calls) {
+      HostDecode h = call.h;
+      h.bind();
+      const EmuOutput emu = emulate_decode_fp32(h.p, cpu_threads);
+      Mat z(call.head_hi - call.head_lo, call.d_att);
+      for (Eigen::Index i = 0; i < z.size(); ++i) z.data()[i] = double(emu.o[std::size_t(i)]);
+      z_emu[k].push_back(std::move(z));
+    }
+  }
+  // The device finish: bf16 W^UV (uploaded bits) and bf16 W^O, fp32 sums; emulated in float64.
+  const Row out_emu = finish_y(p, z_emu) * wo_bf16(p);
+  r.ref_max_abs = p.out_ref.cwiseAbs().maxCoeff();
+  require(int64_t(got.size()) == p.d_model, "output has {} elements, expected {}", got.size(),
+          p.d_model);
+  for (Eigen::Index i = 0; i < p.out_ref.size(); ++i) {
+    const float v = got[std::size_t(i)];
+    if (!std::isfinite(v)) {
+      ++r.non_finite;
+      continue;
+    }
+    r.max_err = std::max(r.max_err, std::abs(double(v) - p.out_ref(i)));
+  }
+  r.emu_err = (out_emu - p.out_ref).cwiseAbs().maxCoeff();
+  r.tolerance = kToleranceEmuFactor * r.emu_err + kToleranceAbs;
+  r.rel_err = r.ref_max_abs > 0 ? r.max_err / r.ref_max_abs : r.max_err;
+  r.harness_rel_err = p.harness_rel_err;
+  std::vector<std::string> why;
+  if (r.non_finite > 0) why.push_back(fmt::format("{} non-finite outputs", r.non_finite));
+  if (!(r.max_err <= r.tolerance))
+    why.push_back(
+        fmt::format("max |out - ref| = {:.3g} > 2 E + 1e-5 = {:.3g}", r.max_err, r.tolerance));
+  // E itself must be bf16-sized: a layout error in the bf16 inputs would make the emulation (and
+  // the device) wrong alike and inflate the tolerance; observed E is 0.4-0.7% of max |ref|.
+  if (!(r.emu_err <= kEmuSanityRel * r.ref_max_abs))
+    why.push_back(fmt::format("emulation: E = {:.3g} > {} max |ref| = {:.3g} (bf16 inputs laid out "
+                              "wrongly?)",
+                              r.emu_err, kEmuSanityRel, kEmuSanityRel * r.ref_max_abs));
+  if (!(r.harness_rel_err <= 1e-9))
+    why.push_back(
+        fmt::format("harness: float64 TP finish vs single-device reference {:.3g} > 1e-9 "
+                    "(a shard is wrong)",
+                    r.harness_rel_err));
+  for (const auto& reason : why) r.failure += (r.failure.empty() ? "" : "; ") + reason;
+  r.passed = why.empty();
+  return r;
+}
+
+}  // namespace attnroof::kernels::tp
