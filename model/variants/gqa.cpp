@@ -13,7 +13,7 @@
 
 #include "model/error.h"
 #include "model/registry.h"
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -61,18 +61,12 @@ class GqaFamily final : public AttentionVariant {
     const double h_t = double(c_.q_heads / p.tp), k_t = double(kv_heads_on_device(p.tp));
     const double d = double(c_.d_model), dh = double(c_.d_head);
     const double T = p.tokens(), A = p.attended_keys();
-    const double wb = bytes_of(p.dtypes.weight), kvb = bytes_of(p.dtypes.kv),
+    const double kvb = bytes_of(p.dtypes.kv),
                  ab = bytes_of(p.dtypes.act);
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
-    cost.add(Op{.name = "qkv_proj",
-                .formula = "2*T*d*d_h*(h_t+2*k_t)",
-                .stage = Stage::projection,
-                .flops = 2 * T * d * dh * (h_t + 2 * k_t),
-                .weight_bytes = d * dh * (h_t + 2 * k_t) * wb,
-                .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
-                .act_bytes = T * (d + dh * (h_t + 2 * k_t)) * ab});
+    add_qkv_projection(cost, p, dh * (h_t + 2 * k_t), d, "2*T*d*d_h*(h_t+2*k_t)");
     cost.add(Op{.name = "scores",
                 .formula = "2*A*h_t*d_h",
                 .stage = Stage::attention,

@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 
 #include "model/registry.h"
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -66,19 +66,13 @@ class Gta final : public AttentionVariant {
     const double h_t = double(c_.q_heads / p.tp), k_t = double(tied_heads_on_device(p.tp));
     const double d = double(c_.d_model), dh = double(c_.d_head), dr = double(c_.d_rope);
     const double T = p.tokens(), A = p.attended_keys(), N = p.cached_rows();
-    const double wb = bytes_of(p.dtypes.weight), kvb = bytes_of(p.dtypes.kv),
+    const double kvb = bytes_of(p.dtypes.kv),
                  ab = bytes_of(p.dtypes.act);
     const double proj_width = h_t * dh + k_t * dh + dr;
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
-    cost.add(Op{.name = "qkv_proj",
-                .formula = "2*T*d*(h_t*d_h+k_t*d_h+d_R)",
-                .stage = Stage::projection,
-                .flops = 2 * T * d * proj_width,
-                .weight_bytes = d * proj_width * wb,
-                .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
-                .act_bytes = T * (d + proj_width) * ab});
+    add_qkv_projection(cost, p, proj_width, d, "2*T*d*(h_t*d_h+k_t*d_h+d_R)");
     cost.add(Op{.name = "scores",
                 .formula = "2*A*h_t*d_h",
                 .stage = Stage::attention,

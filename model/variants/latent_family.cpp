@@ -25,7 +25,7 @@
 // (variants.md §3.11.3, §8.6); that is a kernel property, not modelled here.
 #include "model/variants/latent_family.h"
 
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 
 #include <fmt/format.h>
 

@@ -33,7 +33,7 @@
 #include <fmt/format.h>
 
 #include "model/registry.h"
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -84,13 +84,7 @@ class Lrkv final : public AttentionVariant {
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
-    cost.add(Op{.name = "qkv_proj",
-                .formula = "2*T*d*(h_t*d_h+2*d_h+2*h_t*r)",
-                .stage = Stage::projection,
-                .flops = 2 * T * d * proj_width,
-                .weight_bytes = d * proj_width * wb,
-                .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
-                .act_bytes = T * (d + proj_width) * ab});
+    add_qkv_projection(cost, p, proj_width, d, "2*T*d*(h_t*d_h+2*d_h+2*h_t*r)");
     if (p.form == Form::materialized) {
       cost.add(Op{.name = "materialize_kv",
                   .formula = "2*2*N*h_t*r*d_h",

@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 
 #include "model/registry.h"
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 #include "model/tp.h"
 
 namespace attnroof::model {

@@ -23,7 +23,7 @@
 #include <fmt/format.h>
 
 #include "model/registry.h"
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 #include "model/tp.h"
 
 namespace attnroof::model {
@@ -67,19 +67,13 @@ class Tpa final : public AttentionVariant {
     const double h_t = double(c_.q_heads / p.tp), d = double(c_.d_model), dh = double(c_.d_head);
     const double rq = double(c_.q_rank), rk = double(c_.k_rank), rv = double(c_.v_rank);
     const double T = p.tokens(), A = p.attended_keys(), N = p.cached_rows();
-    const double wb = bytes_of(p.dtypes.weight), kvb = bytes_of(p.dtypes.kv),
+    const double kvb = bytes_of(p.dtypes.kv),
                  ab = bytes_of(p.dtypes.act);
     const double factor_width = (h_t + dh) * double(total_rank());
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
-    cost.add(Op{.name = "qkv_proj",
-                .formula = "2*T*d*(h_t+d_h)*(R_q+R_K+R_V)",
-                .stage = Stage::projection,
-                .flops = 2 * T * d * factor_width,
-                .weight_bytes = d * factor_width * wb,
-                .kv_write_bytes = T * cost.kv_elems_per_token * kvb,
-                .act_bytes = T * (d + factor_width) * ab});
+    add_qkv_projection(cost, p, factor_width, d, "2*T*d*(h_t+d_h)*(R_q+R_K+R_V)");
     if (p.form == Form::absorbed) {
       cost.add(Op{.name = "scores",
                   .formula = "2*A*(R_q*R_K*d_h+h_t*R_q*R_K+h_t*R_K)",

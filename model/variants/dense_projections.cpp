@@ -1,6 +1,18 @@
-#include "model/variants/row_parallel_output.h"
+#include "model/variants/dense_projections.h"
 
 namespace attnroof::model {
+
+void add_qkv_projection(Cost& cost, const DecodePoint& p, double width, double d_model,
+                        std::string_view formula) {
+  const double T = p.tokens();
+  cost.add(Op{.name = "qkv_proj",
+              .formula = formula,
+              .stage = Stage::projection,
+              .flops = 2 * T * d_model * width,
+              .weight_bytes = d_model * width * bytes_of(p.dtypes.weight),
+              .kv_write_bytes = T * cost.kv_elems_per_token * bytes_of(p.dtypes.kv),
+              .act_bytes = T * (d_model + width) * bytes_of(p.dtypes.act)});
+}
 
 void add_row_parallel_output(Cost& cost, const DecodePoint& p, double heads, double head_width,
                              double d_model, std::string_view formula) {
