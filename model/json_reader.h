@@ -48,6 +48,8 @@ class ObjectReader {
   void finish() const;
 
   const JsonSource& source() const { return source_; }
+  // JSON pointer of `key` inside this object ("/sections/2/models"), for nested readers.
+  std::string pointer(const char* key) const { return pointer_ + "/" + key; }
   std::string position(const char* key) const;  // "<file>: at /a/b/key"
   [[noreturn]] void fail(const char* key, const std::string& what) const;
 

@@ -87,8 +87,7 @@ std::vector<ModelEntry> read_models(ObjectReader& section) {
   std::vector<ModelEntry> out;
   for (std::size_t i = 0; i < arr.size(); ++i) {
     ObjectReader m(arr[i], section.source(),
-                   section.position("models").substr(section.position("models").find(" at ") + 4) +
-                       "/" + std::to_string(i));
+                   section.pointer("models") + "/" + std::to_string(i));
     const std::string preset = m.get_string("preset");
     std::vector<ModelEntry> found = resolve_presets({preset}, m.position("preset"));
     const std::string label = m.get_string("label", "");
@@ -247,7 +246,7 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   const nlohmann::json& arr = s.get_raw("shapes");
   if (!arr.is_array() || arr.empty()) s.fail("shapes", "expected a non-empty array of {\"shape\", \"preset\", \"tp\", \"label\"}");
   for (std::size_t i = 0; i < arr.size(); ++i) {
-    ObjectReader m(arr[i], s.source(), fmt::format("/sections/{}/shapes/{}", id, i));
+    ObjectReader m(arr[i], s.source(), s.pointer("shapes") + "/" + std::to_string(i));
     Shape sh;
     sh.name = m.get_string("shape");
     sh.model = resolve_presets({m.get_string("preset")}, m.position("preset")).at(0);
@@ -323,7 +322,7 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
     const nlohmann::json& rarr = s.get_raw("ratios");
     if (!rarr.is_array()) s.fail("ratios", "expected an array of {\"numerator\", \"denominator\", \"claimed\"}");
     for (std::size_t i = 0; i < rarr.size(); ++i) {
-      ObjectReader q(rarr[i], s.source(), fmt::format("/sections/{}/ratios/{}", id, i));
+      ObjectReader q(rarr[i], s.source(), s.pointer("ratios") + "/" + std::to_string(i));
       const std::string num = q.get_string("numerator"), den = q.get_string("denominator");
       const std::string claimed = q.get_string("claimed", "");
       q.finish();
@@ -443,7 +442,7 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
     std::string rmd = "\n| ratio | metric | predicted min | predicted max | claimed |\n|---|---|---:|---:|---|\n";
     std::string per_ctx;
     for (std::size_t i = 0; i < arr.size(); ++i) {
-      ObjectReader q(arr[i], s.source(), fmt::format("/sections/{}/ratios/{}", id, i));
+      ObjectReader q(arr[i], s.source(), s.pointer("ratios") + "/" + std::to_string(i));
       const std::string name = q.get_string("name");
       const std::string metric = q.get_string("metric", "t_attention_s");
       require_numeric_column(q, "metric", metric);

@@ -92,3 +92,15 @@ TEST_CASE("study: a measured point whose KV bytes disagree with the model is ref
   CHECK(r.err.find("KV bytes") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "out/bad_bench"));
 }
+
+TEST_CASE("study: a bad key deep in a study names its JSON pointer by index", "[cli][study][bad]") {
+  TempDir dir;
+  std::ofstream(dir / "study.json") << R"({"schema_version": 1, "name": "x", "title": "t", "sections": [
+    {"type": "kv_table", "id": "a", "title": "a", "models": [{"preset": "llama3_70b"}]},
+    {"type": "kv_table", "id": "b", "title": "b", "models": [{"preset": "llama3_8b"}, {"preset": "llama3_70b", "bogus": 1}]}]})";
+  const auto r = run_cli_binary("study '" + (dir / "study.json").string() + "' --no-plots --out-dir '" +
+                                (dir / "out").string() + "'");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("at /sections/1/models/1/bogus: unknown key 'bogus'") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "out/x"));
+}
