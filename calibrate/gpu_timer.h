@@ -1,5 +1,5 @@
-// defines: TimingStats, GpuTimer (CUDA-event timing: warm-up, L2 flush before every run, median;
-//          the same through CUDA-graph replay)
+// defines: TimingStats, L2Flush, GpuTimer (CUDA-event timing: warm-up, L2 flush before every run,
+//          median; the same through CUDA-graph replay)
 //
 // Host-clean: streams through the CUDA runtime's own typedef.
 #pragma once
@@ -17,10 +17,18 @@ struct TimingStats {
   int runs = 0;
 };
 
+// How the L2 is emptied of the inputs before every timed run (untimed):
+//   clean: a read sweep over flush_bytes. Lines the previous run left dirty are written back
+//          during the sweep, and the L2 ends full of clean lines the timed run can drop for free.
+//   dirty: a memset over flush_bytes (the usual flush of nvbench and Triton's do_bench). The L2
+//          ends full of dirty lines, and the timed run pays their write-back (up to one L2 of
+//          DRAM writes: measured +5..9 us for a decode kernel on an H100, 50 MB L2).
+enum class L2Flush { clean, dirty };
+
 class GpuTimer {
  public:
-  // flush_bytes: a buffer written before every timed run so no input stays in L2 (>= 2x L2).
-  explicit GpuTimer(std::size_t flush_bytes);
+  // flush_bytes: the flush buffer (>= 2x L2, so no input stays in L2).
+  GpuTimer(std::size_t flush_bytes, L2Flush flush);
   ~GpuTimer();
   GpuTimer(const GpuTimer&) = delete;
   GpuTimer& operator=(const GpuTimer&) = delete;
@@ -30,6 +38,7 @@ class GpuTimer {
   // fn captured once into a CUDA graph; events around each replay.
   TimingStats time_graph(const std::function<void(cudaStream_t)>& fn, int warmup, int runs);
   cudaStream_t stream() const;
+  L2Flush flush_mode() const;
 
  private:
   struct Impl;

@@ -6,7 +6,7 @@
 namespace attnroof::model {
 
 inline constexpr int64_t kNoSplitBelow = 256;  // shorter contexts run as one split (flashinfer)
-inline constexpr int64_t kMinSplitLen = 256;   // a split shorter than this costs more than it buys
+inline constexpr int64_t kMinSplitLen = 128;   // a split shorter than this costs more than it buys
 
 struct SplitPlan {
   int64_t n_splits = 1;   // splits of the longest sequence

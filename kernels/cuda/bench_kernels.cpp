@@ -3,6 +3,7 @@
 //   bench_kernels --out DIR [--reduced] [--shapes a,b] [--batches 1,8,64] [--contexts a,b]
 //                 [--ctx-min 1024] [--ctx-max 2097152] [--runs 20] [--warmup 3]
 //                 [--layout paged|contiguous] [--max-cache-gb 40] [--skip-ceilings]
+//                 [--flush clean|dirty] [--split-len N]
 // Writes DIR/bench_kernels.json and DIR/bench_kernels.csv; exits 2 on bad input, 3 on errors.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   kernels::BenchOptions o;
   std::string out_dir = "reports/kernels/local", layout = "paged";
   bool skip_ceilings = false;
+  std::string flush = "clean";
   app.add_option("--out", out_dir, "output folder (JSON + CSV)");
   app.add_flag("--reduced", o.reduced,
                "decision grid: 4 shapes x batch 1 x {16K, 128K, 1M} + MLA-128 batch 64 ctx 8K");
@@ -35,10 +37,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"paged", "contiguous"}));
   app.add_option("--max-cache-gb", o.max_cache_gb, "skip points whose cache exceeds this");
   app.add_flag("--skip-ceilings", skip_ceilings, "do not measure ceilings (quick runs)");
+  app.add_option("--flush", flush,
+                 "L2 flush before each run: clean (read sweep) or dirty (memset; the timed run "
+                 "pays the write-back)")
+      ->check(CLI::IsMember({"clean", "dirty"}));
+  app.add_option("--split-len", o.split_len,
+                 "keys per split instead of the planned split (tuning; 0: planned)");
   CLI11_PARSE(app, argc, argv);
   std::string command = "bench_kernels";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   o.paged = layout == "paged";
+  o.flush = flush == "clean" ? calibrate::L2Flush::clean : calibrate::L2Flush::dirty;
   o.ceilings = !skip_ceilings;
   o.progress = [](const std::string& line) {
     fmt::print("{}\n", line);

@@ -111,6 +111,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     if (std::find(names.begin(), names.end(), name) == names.end())
       bad.push_back(fmt::format("shape '{}': valid shapes are {}", name, fmt::join(names, ", ")));
   }
+  if (opt.split_len < 0) bad.push_back(fmt::format("split_len = {}: must be >= 0", opt.split_len));
   if (opt.runs < 1) bad.push_back(fmt::format("runs = {}: must be >= 1", opt.runs));
   if (opt.warmup < 0) bad.push_back(fmt::format("warmup = {}: must be >= 0", opt.warmup));
   for (int64_t b : opt.batches)
@@ -129,7 +130,8 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
 
   cudaDeviceProp prop{};
   ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  calibrate::GpuTimer timer(std::size_t(2) * std::size_t(prop.l2CacheSize) * 2);
+  calibrate::GpuTimer timer(std::size_t(4) * std::size_t(prop.l2CacheSize), opt.flush);
+  const char* flush_name = opt.flush == calibrate::L2Flush::clean ? "clean" : "dirty";
   const cudaStream_t stream = timer.stream();
   calibrate::Ceilings ceil;
   if (opt.ceilings) {
@@ -245,7 +247,14 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
         } else {
           p.max_ctx_len = ctx;
         }
-        const DecodePlan plan = plan_decode(p, ctx);
+        DecodePlan plan = plan_decode(p, ctx);
+        if (opt.split_len > 0) {  // tuning override: same scratch rule as plan_decode
+          const int64_t len = (opt.split_len + plan.tile_n - 1) / plan.tile_n * plan.tile_n;
+          plan.split_len = static_cast<int32_t>(len);
+          plan.n_splits = static_cast<int32_t>(std::max<int64_t>((ctx + len - 1) / len, 1));
+          plan.o_partial_elems = plan.n_splits > 1 ? batch * plan.n_splits * s.q_heads * s.d_v : 0;
+          plan.lse_partial_elems = plan.n_splits > 1 ? batch * plan.n_splits * s.q_heads : 0;
+        }
         p.n_splits = plan.n_splits;
         p.split_len = plan.split_len;
         DeviceBuffer<float> op(std::size_t(plan.o_partial_elems)),
@@ -269,6 +278,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                                  {"n_splits", plan.n_splits},
                                  {"split_len", plan.split_len},
                                  {"ctas_per_sm", plan.ctas_per_sm},
+                                 {"l2_flush", flush_name},
                                  {"time_us_events_median", te.median_us},
                                  {"time_us_events_min", te.min_us},
                                  {"time_us_graph_median", tg.median_us},
@@ -296,9 +306,15 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                         {"ceilings", ceil.to_json()},
                         {"timing", fmt::format("CUDA events per call (split kernel + merge), "
                                                "{} warm-up runs, L2 flushed before every run "
-                                               "(memset of 4x L2), median of {} runs; the "
-                                               "same through CUDA-graph replay",
-                                               warmup, runs)},
+                                               "({}: {}), median of {} runs; the same through "
+                                               "CUDA-graph replay",
+                                               warmup, flush_name,
+                                               opt.flush == calibrate::L2Flush::clean
+                                                   ? "read sweep of 4x L2, no dirty lines left"
+                                                   : "memset of 4x L2, L2 left dirty",
+                                               runs)},
+                        {"l2_flush", flush_name},
+                        {"split_len_override", opt.split_len},
                         {"points", points},
                         {"targets", targets}};
 }

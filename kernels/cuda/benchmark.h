@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/gpu_timer.h"
+
 namespace attnroof::kernels {
 
 struct BenchOptions {
@@ -28,6 +30,10 @@ struct BenchOptions {
   bool paged = true;                 // shuffled page table (else contiguous)
   double max_cache_gb = 40;          // skip points whose cache exceeds this
   bool ceilings = true;              // measure the ceilings (needed for the fractions)
+  calibrate::L2Flush flush = calibrate::L2Flush::clean;  // gpu_timer.h says what each does
+  // Keys per split instead of plan_decode's (rounded up to the kernel's tile; any split plan is
+  // correct): for tuning the planner. 0: the planned split.
+  int64_t split_len = 0;
   std::function<void(const std::string&)> progress;  // one line per point; may be empty
 };
 

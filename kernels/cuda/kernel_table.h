@@ -28,10 +28,9 @@ std::span<const DecodeKernelEntry> shared_latent_kernels();  // shared_latent_de
 std::span<const DecodeKernelEntry> shared_latent_wgmma_kernels();
 // The split merge (split_kv_decode.cuh), instantiated once in merge_splits.cu.
 void (*merge_splits_kernel_ptr())(DecodeParams);
-inline constexpr int kMergeThreads = 256;  // 8 warps over the splits, 4 columns per lane
-// Shared memory of the merge: weights per split, 8 partial rows of d_v, a reduction scratch.
-inline constexpr int merge_smem_bytes(int n_splits, int d_v) {
-  return 4 * (((n_splits + 3) & ~3) + 8 * d_v + 32);
-}
+inline constexpr int kMergeThreads = 256;  // 16 half-warps over the splits, a float4 per lane
+inline constexpr int kMergeCols = 64;       // output columns per merge CTA (d_v is a multiple)
+// Merge grid: x = q_heads * d_v / kMergeCols, y = batch.
+inline constexpr int merge_grid_x(int q_heads, int d_v) { return q_heads * (d_v / kMergeCols); }
 
 }  // namespace attnroof::kernels::cuda

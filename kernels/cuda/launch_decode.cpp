@@ -25,8 +25,7 @@ namespace {
 using cuda::DecodeKernelEntry;
 
 constexpr std::array<int32_t, 2> kPageSizes = {64, 128};
-// The merge keeps one fp32 weight per split and 8 rows of d_v <= 512 in shared memory: 4096
-// splits stay under the 48 KB that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
+// A bound on the split scratch a caller can ask for (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
 
 std::string_view family_name(KvFamily f) {
@@ -195,6 +194,9 @@ std::vector<std::string> check_decode(const DecodeParams& p) {
   if (p.n_splits < 1 || p.n_splits > kMaxSplits)
     bad.push_back(fmt::format("n_splits={}: must be in [1, {}]", p.n_splits, kMaxSplits));
   if (p.n_splits > 1) {
+    if (p.d_v % cuda::kMergeCols != 0)  // every compiled d_v is; a new shape must keep it so
+      bad.push_back(fmt::format("d_v={}: the split merge needs a multiple of {}", p.d_v,
+                                cuda::kMergeCols));
     if (p.split_len < 1) bad.push_back(fmt::format("split_len={}: must be >= 1", p.split_len));
     if (p.o_partial == nullptr || p.lse_partial == nullptr)
       bad.push_back(fmt::format("n_splits={} needs o_partial and lse_partial (plan_decode sizes them)",
@@ -257,9 +259,10 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
   ATTNROOF_CUDA_CHECK_LAUNCH();
   if (p.n_splits > 1) {
     const cudaLaunchConfig_t merge_cfg{
-        .gridDim = dim3(static_cast<unsigned>(p.q_heads), static_cast<unsigned>(p.batch)),
+        .gridDim = dim3(static_cast<unsigned>(cuda::merge_grid_x(p.q_heads, p.d_v)),
+                        static_cast<unsigned>(p.batch)),
         .blockDim = dim3(static_cast<unsigned>(cuda::kMergeThreads)),
-        .dynamicSmemBytes = static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits, p.d_v)),
+        .dynamicSmemBytes = 0,
         .stream = stream,
         .attrs = nullptr,
         .numAttrs = 0,

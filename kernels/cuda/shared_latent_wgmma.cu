@@ -75,11 +75,16 @@ constexpr float kLn2W = 0.6931471805599453f;
 // barrier); kMinBlocks CTAs share an SM, their S / softmax / P V phases interleave.
 // kTpr: threads per cache row in the loads (0: kThreads / kTileN, one row per thread and tile);
 // a warp's cp.async covers 32 / kTpr rows x kTpr * 16 contiguous bytes.
+// kSplitS (2 warpgroups only): warpgroup w computes the scores of keys [w, w + 1) * kTileN / 2 of
+// each tile (half the Q K^T work of the duplicated S); the row max and P cross through shared
+// memory (two more barriers per tile), and each warpgroup's row sums add up at the end.
 template <int kDqk_, int kDv_, int kTileN_, int kStages_, int kWarpgroups_ = 2, int kMinBlocks_ = 1,
-          int kTpr_ = 0>
+          int kTpr_ = 0, bool kSplitS_ = false>
 struct LatentWgmmaTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = kTileN_, kStages = kStages_;
   static constexpr int kWarpgroups = kWarpgroups_, kMinBlocks = kMinBlocks_;
+  static constexpr bool kSplitS = kSplitS_;
+  static constexpr int kSKeys = kSplitS ? kTileN / 2 : kTileN;  // keys scored per warpgroup
   static constexpr int kThreads = 128 * kWarpgroups, kTileM = 64;
   static constexpr int kTpr = kTpr_ > 0 ? kTpr_ : kThreads / kTileN_;
   static constexpr int kRowsPass = kThreads / kTpr;  // rows one pass of the CTA copies
@@ -89,8 +94,13 @@ struct LatentWgmmaTile {
   static constexpr int kChunks = kDqk / 8;  // 16-byte chunks per row
   static constexpr int kQBytes = kTileM * kDqk * 2;
   static constexpr int kStageBytes = kTileN * kDqk * 2;
-  static constexpr int kSmemBytes = 1024 + kQBytes + kStages * kStageBytes;  // +1024: alignment
-  static constexpr int kSRegs = kTileN / 2;
+  // kSplitS exchange: P fragments [2 wg][kSKeys / 16][4 regs][128 threads] (u32), then the row
+  // max and the row sum of each warpgroup [2][64] (fp32).
+  static constexpr int kPxWords = 2 * (kSKeys / 16) * 4 * 128;
+  static constexpr int kExchangeBytes = kSplitS ? 4 * (kPxWords + 2 * 2 * 64) : 0;
+  static constexpr int kSmemBytes =
+      1024 + kQBytes + kStages * kStageBytes + kExchangeBytes;  // +1024: alignment
+  static constexpr int kSRegs = kSKeys / 2;
   static constexpr int kORegs = kDvWg / 2;
   static_assert(kDqk % 64 == 0, "rows are whole 128-byte swizzle column blocks");
   static_assert(kDvWg == 64 || kDvWg == 128 || kDvWg == 256, "P V wgmma n per warpgroup");
@@ -100,6 +110,7 @@ struct LatentWgmmaTile {
                     32 % kTpr == 0,
                 "each tile row is copied by kTpr threads of one warp, whole chunks each");
   static_assert(kWarpgroups == 1 || kWarpgroups == 2, "warpgroups per CTA");
+  static_assert(!kSplitS || (kWarpgroups == 2 && kSKeys >= 16), "split S: two warpgroups, k16 halves");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
   static_assert(kMinBlocks * (kSmemBytes + 1024) <= 228 * 1024, "CTAs per SM by shared memory");
 };
@@ -148,6 +159,11 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
   const uint32_t smem0 = (smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t q_s = smem0;
   const uint32_t kv_s = smem0 + Tile::kQBytes;
+  // kSplitS exchange buffers (generic-proxy accesses only).
+  uint32_t* const p_x = reinterpret_cast<uint32_t*>(
+      smem_raw + (smem0 - smem_addr(smem_raw)) + Tile::kQBytes + kStages * Tile::kStageBytes);
+  float* const m_x = reinterpret_cast<float*>(p_x + Tile::kPxWords);
+  float* const l_x = m_x + 2 * 64;
 
   const int tid = static_cast<int>(threadIdx.x);
   const int wg = tid / 128, warp = (tid % 128) / 32, lane = tid % 32;
@@ -247,7 +263,10 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     }
     const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
 
-    // (1) S = Q K^T (64 heads x kTileN keys), both operands K-major in shared memory.
+    // (1) S = Q K^T (64 heads x kSKeys keys from key s_key0 of the tile), both operands K-major
+    // in shared memory. s_key0 is a multiple of 8 rows: the swizzle phase is unchanged.
+    constexpr int kSKeys = Tile::kSKeys;
+    const int s_key0 = Tile::kSplitS ? wg * kSKeys : 0;
     float s[Tile::kSRegs];  // the first k step overwrites (scale-d 0)
     fence_all(s);
     wgmma_fence();
@@ -256,9 +275,9 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
       const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
       const uint64_t da =
           smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
-      const uint64_t db =
-          smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
-      wgmma_qk<kTileN>(s, da, db, kk > 0 ? 1 : 0);
+      const uint64_t db = smem_desc_sw128(
+          st + static_cast<uint32_t>((kk / 4) * (kTileN * 128) + s_key0 * 128) + koff, 16, 1024);
+      wgmma_qk<kSKeys>(s, da, db, kk > 0 ? 1 : 0);
     }
     wgmma_commit();
     wgmma_wait<0>();
@@ -270,21 +289,32 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     if (key_base + kTileN > end) {
       const int valid_keys = static_cast<int>(end - key_base);
 #pragma unroll
-      for (int j = 0; j < kTileN / 8; ++j)
+      for (int j = 0; j < kSKeys / 8; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e)
-          if (j * 8 + 2 * t4 + (e & 1) >= valid_keys) s[4 * j + e] = -INFINITY;
+          if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys) s[4 * j + e] = -INFINITY;
     }
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int j = 0; j < kTileN / 8; ++j)
+    for (int j = 0; j < kSKeys / 8; ++j)
 #pragma unroll
       for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
-    float alpha[2], m_use[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+    }
+    if constexpr (Tile::kSplitS) {  // the row max over both key halves
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+        if (t4 == 0) m_x[wg * 64 + warp * 16 + g + 8 * h] = mx[h];
+      __syncthreads();
+#pragma unroll
+      for (int h = 0; h < 2; ++h) mx[h] = fmaxf(mx[h], m_x[(1 - wg) * 64 + warp * 16 + g + 8 * h]);
+    }
+    float alpha[2], m_use[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
       const float m_new = fmaxf(m_run[h], mx[h] * scale_log2);  // log2 units
       m_use[h] = m_new == -INFINITY ? 0.f : m_new;  // keeps exp2(-inf - -inf) out
       alpha[h] = fast_exp2(m_run[h] - m_use[h]);
@@ -295,7 +325,7 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     uint32_t pa[kTileN / 16][4];
     float row_sum[2] = {0.f, 0.f};
 #pragma unroll
-    for (int kv = 0; kv < kTileN / 16; ++kv)
+    for (int kv = 0; kv < kSKeys / 16; ++kv)
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const int j = 2 * kv + half;
@@ -308,6 +338,21 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
         pa[kv][2 * half + 0] = pack_bf16x2(p0, p1);
         pa[kv][2 * half + 1] = pack_bf16x2(p2, p3);
       }
+    if constexpr (Tile::kSplitS) {
+      // Thread i of a warpgroup holds the same (row, key-in-block) fragment positions as thread i
+      // of the other, so the other half's k16 steps are its registers, passed through shared
+      // memory ([wg][kv][reg][thread]: conflict-free) and read back in tile key order.
+      const int lt = tid % 128;
+#pragma unroll
+      for (int kv = 0; kv < kSKeys / 16; ++kv)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) p_x[((wg * (kSKeys / 16) + kv) * 4 + r) * 128 + lt] = pa[kv][r];
+      __syncthreads();
+#pragma unroll
+      for (int kv = 0; kv < kTileN / 16; ++kv)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) pa[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
+    }
 #pragma unroll
     for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * alpha[h] + row_sum[h];
 #pragma unroll
@@ -339,6 +384,14 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
   for (int h = 0; h < 2; ++h) {
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
+  }
+  if constexpr (Tile::kSplitS) {  // each warpgroup summed its own keys (same running max)
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+      if (t4 == 0) l_x[wg * 64 + warp * 16 + g + 8 * h] = l_run[h];
+    __syncthreads();
+#pragma unroll
+    for (int h = 0; h < 2; ++h) l_run[h] += l_x[(1 - wg) * 64 + warp * 16 + g + 8 * h];
   }
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
@@ -382,17 +435,21 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
   };
 }
 
-// LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads>
+// LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
+//                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 0, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 0, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
+    // Alternatives (ATTNROOF_WGMMA_ALT=k picks the (k+1)-th entry of a shape; for measurements).
+    // ALT=1: 576/512 and 320/256 with both warpgroups computing the whole S (round 3); 192/128:
+    // the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2>>("latent_wgmma_d576_v512_m64_n64_s2"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
-    // Alternatives (ATTNROOF_WGMMA_ALT=1 picks the second entry of a shape; for measurements).
-    // 192/128: the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
+    // ALT=2: 576/512 32 x 4; 320/256 128 x 2; 192/128 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM.
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 128, 2>>("latent_wgmma_d320_v256_m64_n128_s2"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
-    // ATTNROOF_WGMMA_ALT=2: 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM (second best, validated).
     make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_t8"),
 };
 

@@ -43,6 +43,8 @@ struct BenchOptions {
   int64_t warmup = 3;
   std::string layout = "paged";
   double max_cache_gb = 40;
+  std::string flush = "clean";
+  int64_t split_len = 0;
   std::string out_dir;
 };
 
@@ -130,6 +132,12 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
     throw InputError(fmt::format("--layout: '{}' is not paged or contiguous", o.layout));
   }
   b.paged = o.layout == "paged";
+  if (o.flush != "clean" && o.flush != "dirty") {
+    throw InputError(fmt::format("--flush: '{}' is not clean or dirty", o.flush));
+  }
+  b.flush = o.flush == "clean" ? calibrate::L2Flush::clean : calibrate::L2Flush::dirty;
+  if (o.split_len < 0) throw InputError(fmt::format("--split-len: {} must be >= 0", o.split_len));
+  b.split_len = o.split_len;
   b.max_cache_gb = o.max_cache_gb;
   b.progress = print_line;
   nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_benchmark(b); });
@@ -194,12 +202,19 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_option("--layout", o->layout, "paged (shuffled page table) or contiguous")->capture_default_str();
   app.add_option("--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this")
       ->capture_default_str();
+  app.add_option("--flush", o->flush,
+                 "L2 flush before each timed run: clean (a read sweep) or dirty (a memset, whose "
+                 "write-back the timed run then pays)")
+      ->capture_default_str();
+  app.add_option("--split-len", o->split_len,
+                 "keys per split instead of the planned split (tuning the planner; 0: planned)")
+      ->capture_default_str();
   app.add_option("--out-dir", o->out_dir, "output folder (default: reports/kernels/<gpu>, e.g. h100)");
   app.footer(
       "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate), then each\n"
       "kernel shape over batch and context: CUDA events and CUDA-graph replay, L2 flushed before\n"
-      "every run, warm-up, median. KV bytes come from the model's kv_elems_per_token; achieved\n"
-      "GB/s is reported against the read ceiling measured in the same run. Needs a GPU.\n"
+      "every run (--flush), warm-up, median. KV bytes come from the model's kv_elems_per_token;\n"
+      "achieved GB/s is reported against the read ceiling measured in the same run. Needs a GPU.\n"
       "Examples:\n"
       "  attnroof bench-kernels --reduced\n"
       "  attnroof bench-kernels --shapes mla,mlra4_tp4 --batches 1 --contexts 128k:2m:x2\n"
