@@ -32,5 +32,10 @@ inline constexpr int kMergeThreads = 256;  // 16 half-warps over the splits, a f
 inline constexpr int kMergeCols = 64;       // output columns per merge CTA (d_v is a multiple)
 // Merge grid: x = q_heads * d_v / kMergeCols, y = batch.
 inline constexpr int merge_grid_x(int q_heads, int d_v) { return q_heads * (d_v / kMergeCols); }
+// Dynamic shared memory of the merge: a weight per split, 16 partial rows of kMergeCols, a
+// reduction scratch.
+inline constexpr int merge_smem_bytes(int n_splits) {
+  return 4 * (((n_splits + 3) & ~3) + 2 * (kMergeThreads / 32) * kMergeCols + 32);
+}
 
 }  // namespace attnroof::kernels::cuda

@@ -25,7 +25,8 @@ namespace {
 using cuda::DecodeKernelEntry;
 
 constexpr std::array<int32_t, 2> kPageSizes = {64, 128};
-// A bound on the split scratch a caller can ask for (plan_splits gives ~ SMs x CTAs per SM).
+// The merge keeps one fp32 weight per split in shared memory: 4096 splits stay under the 48 KB
+// that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
 
 std::string_view family_name(KvFamily f) {
@@ -262,7 +263,7 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
         .gridDim = dim3(static_cast<unsigned>(cuda::merge_grid_x(p.q_heads, p.d_v)),
                         static_cast<unsigned>(p.batch)),
         .blockDim = dim3(static_cast<unsigned>(cuda::kMergeThreads)),
-        .dynamicSmemBytes = 0,
+        .dynamicSmemBytes = static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits)),
         .stream = stream,
         .attrs = nullptr,
         .numAttrs = 0,

@@ -8,13 +8,12 @@
 //
 // Work plan: one CTA per (sequence, query head, 64 output columns), 8 warps; each half-warp reads
 // one split's 64 columns (256 contiguous bytes, a float4 per lane), the 16 half-warps take every
-// 16th split, four splits in flight per lane. No dynamic shared memory: the weights are
-// recomputed from the LSEs (L1 hits), so any split count fits.
-// History (H100, ncu gpu__time_duration): the first version (one CTA per head over all of d_v, each
-// warp walking every 8th split one row at a time) ran 15-18 us for 128-256 splits (MLA 64 heads,
-// GQA 8 heads: 64 or 8 CTAs, each bound by L2 latency); this plan runs 5-8 us. Programmatic
-// dependent launch (the merge launched while the split kernel drains, waiting in
-// griddepcontrol.wait) measured -2.5% .. +14% time on 12 batch-1 points: not kept.
+// 16th split, four splits in flight per lane.
+// Measured on an H100 (ncu gpu__time_duration, batch 1, 128-263 splits): 4.9-8.5 us. Slower
+// variants tried: one CTA per head over all of d_v, each warp walking every 8th split one row at a
+// time (15-18 us: 64 or 8 CTAs, each bound by L2 latency); partial rows loaded before the LSE
+// reduction with one (max, sum) pair reduction (6.3-10.5 us; 512 threads and 8 rows in flight:
+// 5.8-14 us); programmatic dependent launch of this kernel (-2.5% .. +14% step time): not kept.
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda/split_kv_decode.cuh"
 
@@ -24,6 +23,18 @@ namespace {
 
 constexpr int kMergeWarps = kMergeThreads / 32;
 constexpr int kHalfWarps = 2 * kMergeWarps;  // splits read per pass
+
+template <class Op>
+__device__ float block_reduce(float v, float* red, Op op) {
+  for (int off = 16; off > 0; off /= 2) v = op(v, __shfl_xor_sync(0xffffffffu, v, off));
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  if (lane == 0) red[warp] = v;
+  __syncthreads();
+  v = red[0];
+  for (int w = 1; w < kMergeWarps; ++w) v = op(v, red[w]);
+  __syncthreads();  // red reusable
+  return v;
+}
 constexpr int kUnroll = 4;                   // splits in flight per lane
 
 __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
@@ -36,18 +47,18 @@ __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
 }  // namespace
 
 // grid: (q_heads * d_v / kMergeCols, batch)   block: kMergeThreads
-// shared: part [16][kMergeCols] | red [2][kMergeWarps] (fp32)
-// Dependent loads are few: the LSEs and the first kUnroll partial rows of every half-warp are in
-// flight together; one block reduction of (max, sum) pairs gives the weights.
+// shared: w_s [n_splits] (LSE, then weights) | part [16][kMergeCols] | red [32] (fp32)
 __global__ void __launch_bounds__(kMergeThreads)
     merge_splits_kernel(const __grid_constant__ DecodeParams p) {
-  __shared__ float part[kHalfWarps * kMergeCols];
-  __shared__ float red[2][kMergeWarps];
+  extern __shared__ float merge_smem[];
+  float* w_s = merge_smem;
+  float* part = w_s + ((p.n_splits + 3) & ~3);  // 16-byte aligned for float4 rows
+  float* red = part + kHalfWarps * kMergeCols;
   const int chunks = p.d_v / kMergeCols;
   const int head = static_cast<int>(blockIdx.x) / chunks;
   const int col0 = (static_cast<int>(blockIdx.x) % chunks) * kMergeCols;
   const int b = static_cast<int>(blockIdx.y);
-  const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
+  const int tid = static_cast<int>(threadIdx.x);
   const int half_warp = tid / 16, col = col0 + (tid % 16) * 4;
   const bool paged = p.page_table != nullptr;
   const int64_t capacity =
@@ -58,69 +69,42 @@ __global__ void __launch_bounds__(kMergeThreads)
                               : static_cast<int>(min(int64_t(p.n_splits),
                                                      (ctx + p.split_len - 1) / p.split_len));
   const int64_t slot0 = int64_t(b) * p.n_splits * p.q_heads + head;  // split 0 of this head
-  const float* lse_in = p.lse_partial + slot0;                       // split s at s * q_heads
-  const float* rows = p.o_partial + slot0 * p.d_v + col;             // split s at s * stride
-  const int64_t stride = int64_t(p.q_heads) * p.d_v;
 
-  // Half-warp h sums the splits h, h + 16, ...: the first kUnroll rows load now.
-  float4 v[kUnroll];
-#pragma unroll
-  for (int u = 0; u < kUnroll; ++u) {
-    const int s = half_warp + u * kHalfWarps;
-    v[u] = s < n_used ? __ldcg(reinterpret_cast<const float4*>(rows + int64_t(s) * stride))
-                      : make_float4(0.f, 0.f, 0.f, 0.f);
-  }
-  // (max, sum of exp(lse - max)) over the block's splits, online.
-  float m = -INFINITY, l = 0.f;
+  float mx = -INFINITY;
   for (int s = tid; s < n_used; s += kMergeThreads) {
-    const float x = __ldcg(lse_in + int64_t(s) * p.q_heads);
-    if (x == -INFINITY) continue;  // an empty split weighs nothing
-    const float m_new = fmaxf(m, x);
-    l = l * expf(m - m_new) + expf(x - m_new);
-    m = m_new;
+    const float l = p.lse_partial[slot0 + int64_t(s) * p.q_heads];
+    w_s[s] = l;
+    mx = fmaxf(mx, l);
   }
-  auto combine = [](float& m1, float& l1, float m2, float l2) {
-    const float mm = fmaxf(m1, m2);
-    if (mm == -INFINITY) return;  // both empty
-    l1 = l1 * expf(m1 - mm) + l2 * expf(m2 - mm);
-    m1 = mm;
-  };
-  for (int off = 16; off > 0; off /= 2)
-    combine(m, l, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, l, off));
-  if (lane == 0) {
-    red[0][warp] = m;
-    red[1][warp] = l;
+  mx = block_reduce(mx, red, [](float x, float y) { return fmaxf(x, y); });
+  float sum = 0.f;
+  for (int s = tid; s < n_used; s += kMergeThreads) {
+    // All splits empty (mx = -inf): every weight 0, so o = 0 and lse = -inf, never NaN.
+    const float w = mx == -INFINITY ? 0.f : expf(w_s[s] - mx);
+    w_s[s] = w;
+    sum += w;
   }
-  __syncthreads();
-  m = red[0][0];
-  l = red[1][0];
-  for (int w = 1; w < kMergeWarps; ++w) combine(m, l, red[0][w], red[1][w]);
-  // All splits empty (m = -inf): every weight 0, so o = 0 and lse = -inf, never NaN.
-  auto weight = [&](int s) {
-    return m == -INFINITY ? 0.f : expf(__ldcg(lse_in + int64_t(s) * p.q_heads) - m);
-  };
+  sum = block_reduce(sum, red, [](float x, float y) { return x + y; });  // also publishes w_s
 
+  // Half-warp h sums splits h, h + 16, ...; kUnroll independent rows in flight per lane.
   float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll
-  for (int u = 0; u < kUnroll; ++u) {
-    const int s = half_warp + u * kHalfWarps;
-    if (s < n_used) fma4(acc, weight(s), v[u]);
-  }
-  for (int s = half_warp + kUnroll * kHalfWarps; s < n_used; s += kUnroll * kHalfWarps) {
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int su = s + u * kHalfWarps;
-      v[u] = su < n_used ? __ldcg(reinterpret_cast<const float4*>(rows + int64_t(su) * stride))
-                         : make_float4(0.f, 0.f, 0.f, 0.f);
-    }
+  const float* base = p.o_partial + slot0 * p.d_v + col;
+  const int64_t split_stride = int64_t(p.q_heads) * p.d_v;
+  int s = half_warp;
+  for (; s + (kUnroll - 1) * kHalfWarps < n_used; s += kUnroll * kHalfWarps) {
+    float4 v[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u)
-      if (s + u * kHalfWarps < n_used) fma4(acc, weight(s + u * kHalfWarps), v[u]);
+      v[u] = __ldcg(reinterpret_cast<const float4*>(base + int64_t(s + u * kHalfWarps) * split_stride));
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) fma4(acc, w_s[s + u * kHalfWarps], v[u]);
   }
+  for (; s < n_used; s += kHalfWarps)
+    fma4(acc, w_s[s], __ldcg(reinterpret_cast<const float4*>(base + int64_t(s) * split_stride)));
   *reinterpret_cast<float4*>(part + half_warp * kMergeCols + (tid % 16) * 4) = acc;
   __syncthreads();
 
-  const float inv = l > 0.f ? 1.f / l : 0.f;
+  const float inv = sum > 0.f ? 1.f / sum : 0.f;
   if (tid < kMergeCols / 2) {  // two output columns per thread
     float t0 = 0.f, t1 = 0.f;
 #pragma unroll
@@ -132,7 +116,7 @@ __global__ void __launch_bounds__(kMergeThreads)
                                  col0 + 2 * tid) = pack_bf16x2(t0 * inv, t1 * inv);
   }
   if (p.lse != nullptr && col0 == 0 && tid == 0)
-    p.lse[int64_t(b) * p.q_heads + head] = l > 0.f ? m + logf(l) : -INFINITY;
+    p.lse[int64_t(b) * p.q_heads + head] = sum > 0.f ? mx + logf(sum) : -INFINITY;
 }
 
 void (*merge_splits_kernel_ptr())(DecodeParams) { return &merge_splits_kernel; }
