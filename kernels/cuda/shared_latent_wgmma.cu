@@ -15,43 +15,45 @@
 // the 128-byte swizzled layout the wgmma descriptors read (wgmma_primitives.cuh): a row of d_qk
 // is d_qk / 64 column blocks of 128 B; block c of a tile of R rows starts at c * R * 128 B.
 // Per tile (each warpgroup):
-//   (1) S = Q K^T: wgmma m64 n(kTileN) k16, A = Q and B = the tile (both K-major, shared
-//       memory), d_qk / 16 steps. Each warpgroup computes the whole S (the 64 heads x kTileN
-//       keys): no score exchange, no extra barrier; with 2 warpgroups the QK^T work is done twice.
-//   (2) online softmax in registers: a warpgroup owns whole rows (4 threads per row), so the row
-//       max needs two quad shuffles; P = exp2(S - m) rounded to bf16 (as the mma.sync kernel).
+//   (1) S = Q K^T: wgmma m64 n(kSKeys) k16, A = Q and B = the tile rows this warpgroup scores
+//       (both K-major, shared memory), d_qk / 16 steps. Split S (kSplitS, the 2-warpgroup
+//       defaults): warpgroup w scores keys [w, w + 1) * kTileN / 2; the row maxima cross through
+//       shared memory (one barrier) and so do the bf16 P fragments (one barrier; thread i of one
+//       warpgroup holds the same fragment positions as thread i of the other), and the row sums
+//       add up at the end. Without it each warpgroup computes the whole S (QK^T work done twice,
+//       no exchange).
+//   (2) online softmax in registers: 4 threads per row, two quad shuffles for the row max;
+//       P = exp2(S - m) rounded to bf16 (as the mma.sync kernel).
 //   (3) O += P V: wgmma m64 n(d_v / kWarpgroups) k16, A = P from registers (the S accumulator
 //       layout is the A fragment layout), B = the latent columns [wg * d_v / kWarpgroups, ...) of
 //       the same tile through an N-major (transposed) descriptor.
 // Loads: cp.async 16 B per thread into the swizzled layout (zero-fill past the end, page-table
 // entries past the end never read), kStages - 1 tiles in flight; kTpr threads per cache row (a
-// warp instruction covers 32 / kTpr rows x kTpr * 16 B; 8 for 192/128: whole 128-byte lines);
-// fence.proxy.async before the barrier that publishes a stage to the tensor cores.
+// warp instruction covers 32 / kTpr rows x kTpr * 16 B; 8 everywhere by default: whole 128-byte
+// lines); fence.proxy.async before the barrier that publishes a stage to the tensor cores.
 //
-// Tile plans (defaults; ATTNROOF_WGMMA_ALT=k the (k+1)-th of the shape): 576/512 64 keys x 2
-// stages (32 x 4), 320/256 64 x 4 (128 x 2), 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM, 8 threads
-// per row (ALT=1: round 3's 2-warpgroup 64 x 8; ALT=2: 1 warpgroup 32 x 4, 3 CTAs/SM). Registers
-// (nvcc 13.0) 253 / 179 / 168 (ALT: 214 / 254 / 131 / 132), no spills, no stack.
+// Tile plans (defaults; ATTNROOF_WGMMA_ALT=k the (k+1)-th of the shape, table at the end): 576/512
+// 64 keys x 2 stages, split S, 8 threads per row; 320/256 64 x 4, split S, 8 threads per row;
+// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM, 8 threads per row. Registers (nvcc 13.0) 238 / 159 /
+// 171, no spills, no stack.
 //
-// Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the 3038 GB/s read ceiling
-// (reports/kernels/h100/README.md, "Round 3" and "Round 4"):
+// Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the read ceiling measured
+// in the same run (reports/kernels/h100/README.md, rounds 3 to 5):
 //   v0: the mma.sync kernel's load loop (a page-table load per 16-byte chunk, each cp.async waiting
 //       on it): MLA 52.8%, GLA-2 57.1%, MLRA-4 51.8% at 2M.
 //   v1: one page entry per thread and tile, prefetched one iteration ahead: MLA (64x2) 82.8% at
 //       1M, GLA-2 77.0%, MLRA-4 62.7% at 2M.
-//   v2: mask only in the tile holding the end, scale folded into one FFMA, ex2.approx.
-//       Validated (73/73 latent cases incl. the MLRA-4 layer check, [gpu] tests, memcheck and
-//       racecheck clean). 128K / 512K / 1M / 2M: MLA 49.6 / 80.7 / 88.3 / 87.3% (mma.sync: 35.5 /
-//       43.1 / 44.8 / 46.5%), GLA-2 TP2 42.3 / 67.1 / 76.5 / 83.1% (38.7 / 49.7 / 52.6 / 54.4%),
-//       MLRA-4 TP4 34.2 / 58.2 / 67.6 / 73.6% (33.1 / 46.5 / 50.6 / 53.1%).
-//   v3 (round 4, 192/128 only): 1 warpgroup per CTA, 64 x 3, 2 CTAs/SM (97 KB each), 8 threads per
-//       row in the loads. Validated (27/27 mlra_192_128 incl. the 4 MLRA-4 layer checks, memcheck
-//       0 errors). MLRA-4 TP4 128K / 512K / 1M / 2M: 35.6 / 65.5 / 77.8 / 87.2% (round 3 in the same
-//       run: 34.6 / 58.7 / 67.7 / 73.9%); 1M 195.7 -> 170.3 us, MLA / MLRA-4 at 1M 2.30 -> 2.64.
-//       The 1-warpgroup plan alone (2 threads per row) gained nothing at 1M (196.9 us); the full-
-//       line loads alone on the round-3 plan lost 2% (199.0 us): only together did they help.
-// Next: overlap S of tile t+1 with the softmax of tile t, a TMA producer, fewer/cheaper split
-// partials below 1M (2 CTAs/SM doubles the splits); see the README (round 4).
+//   v2: mask only in the tile holding the end, scale folded into one FFMA, ex2.approx: MLA 88.3%,
+//       GLA-2 76.5%, MLRA-4 67.6% at 1M.
+//   v3 (round 4, 192/128 only): 1 warpgroup per CTA, 2 CTAs/SM, 8 threads per row: MLRA-4 1M
+//       195.7 -> 170.3 us (neither change alone helped).
+//   v4 (round 5): split S for 576/512 and 320/256 (GLA-2 1M 310 -> 264 us; MLA batch 1 unchanged,
+//       it is memory-bound; MLA 128 heads batch 64 404 -> 377 us), then 8 threads per row for
+//       them too (same run, two repeats: MLA 1M 433 -> 416 us, 2M 844 -> 810 us; GLA-2 1M 252 ->
+//       243 us). A float4 epilogue (lane pairs swapping columns: half the store instructions)
+//       measured no change and was dropped.
+// Next: overlap S of tile t+1 with the softmax of tile t, a TMA producer, a merge fused into the
+// split kernel; see the README (round 5).
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -438,18 +440,19 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
 //                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 0, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 0, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits"),
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
     // Alternatives (ATTNROOF_WGMMA_ALT=k picks the (k+1)-th entry of a shape; for measurements).
-    // ALT=1: 576/512 and 320/256 with both warpgroups computing the whole S (round 3); 192/128:
-    // the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
+    // ALT=1: 576/512 and 320/256 with both warpgroups computing the whole S and 4 threads per
+    // row (round 3); 192/128: the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2>>("latent_wgmma_d576_v512_m64_n64_s2"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
-    // ALT=2: 576/512 32 x 4; 320/256 128 x 2; 192/128 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM.
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4>>("latent_wgmma_d576_v512_m64_n32_s4"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 128, 2>>("latent_wgmma_d320_v256_m64_n128_s2"),
+    // ALT=2: 576/512 split S with 4 threads per row (round 5 before the full-line loads); 320/256
+    // the same; 192/128 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM.
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 0, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 0, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_t8"),
 };
 
