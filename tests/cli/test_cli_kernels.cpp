@@ -28,6 +28,15 @@ TEST_CASE("kernel commands without a GPU fail clearly and write nothing", "[cli]
 }
 
 TEST_CASE("bench-kernels rejects bad options before touching a GPU", "[cli][kernels]") {
-  const auto r = run_cli_binary("bench-kernels --runs 0");
+  const auto [args, option] = GENERATE(table<std::string, std::string>({
+      {"--runs 0", "--runs"},
+      {"--flush sideways", "--flush"},
+      {"--split-len -5", "--split-len"},
+  }));
+  const bool cuda_build = run_cli_binary("--version").out.find("build: cuda") != std::string::npos;
+  const auto r = run_cli_binary("bench-kernels " + args);
+  INFO(args << "\nstderr: " << r.err);
   CHECK(r.status == 2);
+  // A CPU build stops at "no kernels" first; a CUDA build names the bad option.
+  if (cuda_build) CHECK_THAT(r.err, Contains(option));
 }
