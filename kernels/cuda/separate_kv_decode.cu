@@ -18,6 +18,10 @@
 // (8q/1kv, d128, paged 128) batch 1: 86% of the measured 3009 GB/s read ceiling at 2M, 80% at 1M,
 // 69% at 512K, 41% at 128K, 15% at 16K; batch 8: 95% at 2M. Short contexts are latency-bound
 // (~15 us floor: two launches, splits of >= 256 keys walked serially).
+// Round 5 (same kernel; a merge CTA per (head, 64 columns), 128-key minimum split, L2 cleaned
+// rather than left dirty before each timed run): GQA TP8 batch 1 21% / 57% / 78% / 85% / 89% of
+// the measured 3112 GB/s at 16K / 128K / 512K / 1M / 2M; the kernel alone streams at 88% at 1M
+// (ncu), the merge step adds ~5-9 us (reports/kernels/h100/README.md, "Where the time goes").
 // Test and benchmark: scripts/gpu-run.sh full.
 #include "kernels/cuda/split_kv_decode.cuh"
 
