@@ -51,7 +51,7 @@ struct DecodeParams {
   // Split-KV (flash-decoding) scratch, sized by model::plan_splits(): n_splits splits of
   // split_len keys each. Partials: o_partial [batch, n_splits, q_heads, d_v] fp32 (unnormalized
   // by nothing: each split's softmax-normalized output) and lse_partial [batch, n_splits,
-  // q_heads] fp32 natural log. A split past a sequence's length has lse = -inf.
+  // q_heads] fp32 natural log. A split past a sequence's length has lse = -inf (and a zero row).
   int32_t n_splits = 1;
   int32_t split_len = 0;
   float* o_partial = nullptr;

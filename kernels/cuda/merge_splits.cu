@@ -1,15 +1,16 @@
 // defines: merge_splits_kernel, merge_splits_kernel_ptr, merge_grid_x, kMergeThreads (kernel_table.h)
 //
-// The flash-decoding merge: per (sequence b, query head i), over the splits s that hold keys,
+// The flash-decoding merge: per (sequence b, query head i), over the splits s,
 //   lse_i = log sum_s exp(lse_s),   o_i = sum_s exp(lse_s - lse_i) o_s     (fp32, then bf16)
-// Splits past the sequence (lse_s = -inf) weigh 0; a sequence with no key gets o = 0, lse = -inf
+// splits past the sequence (lse_s = -inf) weigh 0; a sequence with no key gets o = 0, lse = -inf
 // (FlashMLA's combine: "in case all local LSEs are -inf"). Reads o_partial once: batch * n_splits
 // * q_heads * d_v * 4 bytes (mostly from L2: the split kernel wrote it just before).
 //
 // Work plan: one CTA per (sequence, query head, 64 output columns), 8 warps; each half-warp reads
 // one split's 64 columns (256 contiguous bytes, a float4 per lane), the 16 half-warps take every
 // 16th split, four splits in flight per lane.
-// Measured on an H100 (ncu gpu__time_duration, batch 1, 128-263 splits): 4.9-8.5 us. Slower
+// Measured on an H100 (ncu gpu__time_duration, batch 1, 128-263 splits): 4.3-7.4 us (4.9-8.6 us
+// when it first read the context length to skip the splits past the end). Slower
 // variants tried: one CTA per head over all of d_v, each warp walking every 8th split one row at a
 // time (15-18 us: 64 or 8 CTAs, each bound by L2 latency); partial rows loaded before the LSE
 // reduction with one (max, sum) pair reduction (6.3-10.5 us; 512 threads and 8 rows in flight:
@@ -60,25 +61,20 @@ __global__ void __launch_bounds__(kMergeThreads)
   const int b = static_cast<int>(blockIdx.y);
   const int tid = static_cast<int>(threadIdx.x);
   const int half_warp = tid / 16, col = col0 + (tid % 16) * 4;
-  const bool paged = p.page_table != nullptr;
-  const int64_t capacity =
-      paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
-  const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
-  // Splits holding at least one key (the last one takes the rest, as in the split kernel).
-  const int n_used = ctx == 0 ? 0
-                              : static_cast<int>(min(int64_t(p.n_splits),
-                                                     (ctx + p.split_len - 1) / p.split_len));
+  // Every split's LSE is read, not only the splits the context reaches: a split past a
+  // sequence's end has lse = -inf (weight 0) and a zero partial row, and skipping the context
+  // length saves a dependent load at the head of this kernel.
   const int64_t slot0 = int64_t(b) * p.n_splits * p.q_heads + head;  // split 0 of this head
 
   float mx = -INFINITY;
-  for (int s = tid; s < n_used; s += kMergeThreads) {
+  for (int s = tid; s < p.n_splits; s += kMergeThreads) {
     const float l = p.lse_partial[slot0 + int64_t(s) * p.q_heads];
     w_s[s] = l;
     mx = fmaxf(mx, l);
   }
   mx = block_reduce(mx, red, [](float x, float y) { return fmaxf(x, y); });
   float sum = 0.f;
-  for (int s = tid; s < n_used; s += kMergeThreads) {
+  for (int s = tid; s < p.n_splits; s += kMergeThreads) {
     // All splits empty (mx = -inf): every weight 0, so o = 0 and lse = -inf, never NaN.
     const float w = mx == -INFINITY ? 0.f : expf(w_s[s] - mx);
     w_s[s] = w;
@@ -91,16 +87,18 @@ __global__ void __launch_bounds__(kMergeThreads)
   const float* base = p.o_partial + slot0 * p.d_v + col;
   const int64_t split_stride = int64_t(p.q_heads) * p.d_v;
   int s = half_warp;
-  for (; s + (kUnroll - 1) * kHalfWarps < n_used; s += kUnroll * kHalfWarps) {
+  for (; s + (kUnroll - 1) * kHalfWarps < p.n_splits; s += kUnroll * kHalfWarps) {
     float4 v[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u)
       v[u] = __ldcg(reinterpret_cast<const float4*>(base + int64_t(s + u * kHalfWarps) * split_stride));
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) fma4(acc, w_s[s + u * kHalfWarps], v[u]);
+    for (int u = 0; u < kUnroll; ++u)
+      if (w_s[s + u * kHalfWarps] != 0.f) fma4(acc, w_s[s + u * kHalfWarps], v[u]);
   }
-  for (; s < n_used; s += kHalfWarps)
-    fma4(acc, w_s[s], __ldcg(reinterpret_cast<const float4*>(base + int64_t(s) * split_stride)));
+  for (; s < p.n_splits; s += kHalfWarps)
+    if (w_s[s] != 0.f)
+      fma4(acc, w_s[s], __ldcg(reinterpret_cast<const float4*>(base + int64_t(s) * split_stride)));
   *reinterpret_cast<float4*>(part + half_warp * kMergeCols + (tid % 16) * 4) = acc;
   __syncthreads();
 
