@@ -93,7 +93,6 @@ GpuTimer::~GpuTimer() {
 }
 
 cudaStream_t GpuTimer::stream() const { return impl_->stream; }
-L2Flush GpuTimer::flush_mode() const { return impl_->mode; }
 
 TimingStats GpuTimer::time(const std::function<void(cudaStream_t)>& fn, int warmup, int runs) {
   return impl_->measure([&] { fn(impl_->stream); }, warmup, runs);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;  // NOLINT: the CUDA runtime's own spelling
@@ -22,8 +24,16 @@ struct TimingStats {
 //          during the sweep, and the L2 ends full of clean lines the timed run can drop for free.
 //   dirty: a memset over flush_bytes (the usual flush of nvbench and Triton's do_bench). The L2
 //          ends full of dirty lines, and the timed run pays their write-back (up to one L2 of
-//          DRAM writes: measured +5..9 us for a decode kernel on an H100, 50 MB L2).
+//          DRAM writes: measured +1..13 us per decode step on an H100, 50 MB L2).
 enum class L2Flush { clean, dirty };
+
+// "clean" or "dirty": the names the command lines and reports use.
+inline const char* to_string(L2Flush f) { return f == L2Flush::clean ? "clean" : "dirty"; }
+inline std::optional<L2Flush> parse_l2_flush(std::string_view name) {
+  if (name == "clean") return L2Flush::clean;
+  if (name == "dirty") return L2Flush::dirty;
+  return std::nullopt;
+}
 
 class GpuTimer {
  public:
@@ -38,7 +48,6 @@ class GpuTimer {
   // fn captured once into a CUDA graph; events around each replay.
   TimingStats time_graph(const std::function<void(cudaStream_t)>& fn, int warmup, int runs);
   cudaStream_t stream() const;
-  L2Flush flush_mode() const;
 
  private:
   struct Impl;

@@ -17,6 +17,10 @@ inline constexpr std::array<Stage, 3> kAllStages = {Stage::projection, Stage::at
                                                     Stage::output};
 std::string_view to_string(Stage s);
 
+// Arithmetic intensity, FLOP per byte; 0 when there are no bytes (an op whose operands another op
+// of the same fused stage already streamed: its stage's intensity is the one that bounds it).
+inline double intensity(double flops, double bytes) { return bytes > 0 ? flops / bytes : 0; }
+
 struct Op {
   std::string_view name;     // "q_down_proj", "scores", "value", ... (glossary in SCHEMA.md)
   std::string_view formula;  // the formula's name as in variants.md, e.g. "2*B*h_t*L*(d_c+d_R)"
@@ -27,6 +31,7 @@ struct Op {
   double kv_write_bytes = 0;  // new cache rows written
   double act_bytes = 0;       // activations read and written (q, o, partial results)
   double bytes() const { return weight_bytes + kv_read_bytes + kv_write_bytes + act_bytes; }
+  double intensity() const { return model::intensity(flops, bytes()); }
 };
 
 enum class CollectiveKind { all_reduce, reduce_scatter, all_gather };

@@ -67,7 +67,7 @@ Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw
     s.stage = kAllStages[i];
     s.flops = cost.flops(s.stage);
     s.bytes = cost.bytes(s.stage);
-    s.intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
+    s.intensity = intensity(s.flops, s.bytes);
     s.t_mem_s = s.bytes / bw;
     s.t_math_s = s.flops / peak;
     const bool runs = s.flops > 0 || s.bytes > 0;

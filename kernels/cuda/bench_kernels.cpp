@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   std::string command = "bench_kernels";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   o.paged = layout == "paged";
-  o.flush = flush == "clean" ? calibrate::L2Flush::clean : calibrate::L2Flush::dirty;
+  o.flush = *calibrate::parse_l2_flush(flush);  // CLI::IsMember checked the name
   o.ceilings = !skip_ceilings;
   o.progress = [](const std::string& line) {
     fmt::print("{}\n", line);

@@ -131,7 +131,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
   cudaDeviceProp prop{};
   ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   calibrate::GpuTimer timer(std::size_t(4) * std::size_t(prop.l2CacheSize), opt.flush);
-  const char* flush_name = opt.flush == calibrate::L2Flush::clean ? "clean" : "dirty";
+  const char* flush_name = calibrate::to_string(opt.flush);
   const cudaStream_t stream = timer.stream();
   calibrate::Ceilings ceil;
   if (opt.ceilings) {
@@ -203,7 +203,6 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       DeviceBuffer<uint16_t> q(std::size_t(batch * s.q_heads * s.d_qk));
       DeviceBuffer<uint16_t> o(std::size_t(batch * s.q_heads * s.d_v));
       DeviceBuffer<float> lse(std::size_t(batch * s.q_heads));
-      DeviceBuffer<int32_t> lens(static_cast<std::size_t>(batch));
       calibrate::fill_random_bf16(q.get(), q.size(), 13, 1.f, stream);
       for (int64_t ctx : ctxs) {
         nlohmann::json pt{{"shape", s.name}, {"batch", batch}, {"ctx", ctx}, {"layout", layout}};
@@ -213,9 +212,8 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           points.push_back(pt);
           continue;
         }
-        const std::vector<int32_t> h_lens(std::size_t(batch), static_cast<int32_t>(ctx));
-        ATTNROOF_CUDA_CHECK(cudaMemcpy(lens.get(), h_lens.data(), h_lens.size() * 4,
-                                       cudaMemcpyHostToDevice));
+        const DeviceBuffer<int32_t> lens =
+            upload(std::vector<int32_t>(std::size_t(batch), static_cast<int32_t>(ctx)));
         DecodeParams p;
         p.family = s.family;
         p.batch = static_cast<int32_t>(batch);
@@ -238,23 +236,14 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           std::shuffle(perm.begin(), perm.end(), std::mt19937(uint32_t(ctx + batch)));
           std::vector<int32_t> h_table(std::size_t(batch * per_seq));
           for (std::size_t i = 0; i < h_table.size(); ++i) h_table[i] = perm[i];
-          table = DeviceBuffer<int32_t>(h_table.size());
-          ATTNROOF_CUDA_CHECK(cudaMemcpy(table.get(), h_table.data(), h_table.size() * 4,
-                                         cudaMemcpyHostToDevice));
+          table = upload(h_table);
           p.page_table = table.get();
           p.page_size = static_cast<int32_t>(page);
           p.max_pages_per_seq = static_cast<int32_t>(per_seq);
         } else {
           p.max_ctx_len = ctx;
         }
-        DecodePlan plan = plan_decode(p, ctx);
-        if (opt.split_len > 0) {  // tuning override: same scratch rule as plan_decode
-          const int64_t len = (opt.split_len + plan.tile_n - 1) / plan.tile_n * plan.tile_n;
-          plan.split_len = static_cast<int32_t>(len);
-          plan.n_splits = static_cast<int32_t>(std::max<int64_t>((ctx + len - 1) / len, 1));
-          plan.o_partial_elems = plan.n_splits > 1 ? batch * plan.n_splits * s.q_heads * s.d_v : 0;
-          plan.lse_partial_elems = plan.n_splits > 1 ? batch * plan.n_splits * s.q_heads : 0;
-        }
+        const DecodePlan plan = plan_decode(p, ctx, opt.split_len);
         p.n_splits = plan.n_splits;
         p.split_len = plan.split_len;
         DeviceBuffer<float> op(std::size_t(plan.o_partial_elems)),

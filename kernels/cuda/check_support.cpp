@@ -208,26 +208,6 @@ ref::SplitOutput reference_split(const DecodeParams& p, int threads) {
   return out;
 }
 
-namespace {
-
-template <class T>
-DeviceBuffer<T> upload(const std::vector<T>& host) {
-  DeviceBuffer<T> buf(host.size());
-  if (!host.empty())
-    ATTNROOF_CUDA_CHECK(cudaMemcpy(buf.get(), host.data(), host.size() * sizeof(T),
-                                   cudaMemcpyHostToDevice));
-  return buf;
-}
-
-template <class T>
-std::vector<T> download(const DeviceBuffer<T>& buf) {
-  std::vector<T> host(buf.size());
-  if (!host.empty())
-    ATTNROOF_CUDA_CHECK(cudaMemcpy(host.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost));
-  return host;
-}
-
-}  // namespace
 
 GpuDecodeResult run_decode_on_gpu(const HostDecode& h) {
   const DecodeParams& hp = h.p;

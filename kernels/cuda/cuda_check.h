@@ -1,5 +1,5 @@
 // defines: CudaError, throw_cuda_error, ATTNROOF_CUDA_CHECK, ATTNROOF_CUDA_CHECK_LAUNCH,
-//          DeviceBuffer<T> (RAII cudaMalloc), cuda_device_available
+//          DeviceBuffer<T> (RAII cudaMalloc), upload, download, cuda_device_available
 //
 // Included only by .cu/.cpp files that already need the CUDA runtime (style.md §3.8). Host
 // headers that describe the API (launch_decode.h) stay free of it.
@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace attnroof {
 
@@ -75,6 +76,24 @@ class DeviceBuffer {
   std::unique_ptr<void, CudaFreeDeleter> ptr_;
   std::size_t count_ = 0;
 };
+
+// A device copy of host (synchronous).
+template <class T>
+DeviceBuffer<T> upload(const std::vector<T>& host) {
+  DeviceBuffer<T> buf(host.size());
+  if (!host.empty())
+    ATTNROOF_CUDA_CHECK(cudaMemcpy(buf.get(), host.data(), buf.bytes(), cudaMemcpyHostToDevice));
+  return buf;
+}
+
+// A host copy of buf (synchronous).
+template <class T>
+std::vector<T> download(const DeviceBuffer<T>& buf) {
+  std::vector<T> host(buf.size());
+  if (!host.empty())
+    ATTNROOF_CUDA_CHECK(cudaMemcpy(host.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost));
+  return host;
+}
 
 // True when a CUDA device can be used. Any error from cudaGetDeviceCount (no driver, no device)
 // means "no GPU"; the sticky error is cleared.

@@ -208,9 +208,10 @@ std::vector<std::string> check_decode(const DecodeParams& p) {
   return bad;
 }
 
-DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max) {
+DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len) {
   std::vector<std::string> bad = check_shape(p);
   if (ctx_len_max < 0) bad.push_back(fmt::format("ctx_len_max={}: must be >= 0", ctx_len_max));
+  if (split_len < 0) bad.push_back(fmt::format("split_len={}: must be >= 0", split_len));
   throw_if_problems("plan_decode: unsupported decode parameters", bad);
   const DecodeKernelEntry* e = find_entry(p);
   if (e == nullptr) throw InputError("plan_decode: no kernel entry (internal table mismatch)");
@@ -226,9 +227,14 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max) {
   ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
   ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   plan.sm_count = sms;
-  const model::SplitPlan split =
-      model::plan_splits(ctx_len_max, p.batch, int64_t(p.kv_heads) * plan.head_blocks, sms,
-                         plan.ctas_per_sm, e->tile_n);
+  model::SplitPlan split;
+  if (split_len > 0) {
+    split.split_len = (split_len + e->tile_n - 1) / e->tile_n * e->tile_n;
+    split.n_splits = std::max<int64_t>((ctx_len_max + split.split_len - 1) / split.split_len, 1);
+  } else {
+    split = model::plan_splits(ctx_len_max, p.batch, int64_t(p.kv_heads) * plan.head_blocks, sms,
+                               plan.ctas_per_sm, e->tile_n);
+  }
   plan.n_splits = static_cast<int32_t>(std::min<int64_t>(split.n_splits, kMaxSplits));
   plan.split_len = static_cast<int32_t>(split.split_len);
   if (plan.n_splits > 1) {

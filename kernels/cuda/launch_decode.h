@@ -52,9 +52,10 @@ struct DecodePlan {
 std::vector<std::string> check_decode(const DecodeParams& p);
 
 // Splits for a batch whose longest context is ctx_len_max (model::plan_splits with the kernel's
-// occupancy and the device's SM count). Throws InputError listing check_decode's problems
-// (ignoring the split fields).
-DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max);
+// occupancy and the device's SM count). split_len > 0 asks for that many keys per split instead
+// (rounded up to the kernel's tile; for tuning the planner). Throws InputError listing
+// check_decode's problems (ignoring the split fields).
+DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len = 0);
 
 // Launches the split kernel and, when p.n_splits > 1, the merge. No host synchronization.
 // Any split plan is correct (the last split takes every key left); plan_decode's is the fast one.

@@ -17,7 +17,6 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <thread>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/tp/nccl_check.h"
@@ -157,24 +156,13 @@ int main(int argc, char** argv) {
     ncclUniqueId id{};
     ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
     std::vector<std::vector<Point>> per_rank(static_cast<std::size_t>(ranks));
-    std::vector<std::exception_ptr> err(static_cast<std::size_t>(ranks));
-    std::vector<std::thread> th;
-    for (int r = 0; r < ranks; ++r)
-      th.emplace_back([&, r] {
-        try {
-          ATTNROOF_CUDA_CHECK(cudaSetDevice(r));
-          ncclComm_t c = nullptr;
-          ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
-          const NcclComm comm(c);
-          per_rank[std::size_t(r)] =
-              sweep_rank(r, ranks, comm.get(), ops, sizes, dtype == "bf16", runs, warmup);
-        } catch (...) {
-          err[std::size_t(r)] = std::current_exception();
-        }
-      });
-    for (auto& t : th) t.join();
-    for (auto& e : err)
-      if (e) std::rethrow_exception(e);
+    on_each_rank(ranks, [&](int32_t r) {
+      ncclComm_t c = nullptr;
+      ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
+      const NcclComm comm(c);
+      per_rank[std::size_t(r)] =
+          sweep_rank(r, ranks, comm.get(), ops, sizes, dtype == "bf16", runs, warmup);
+    });
 
     nlohmann::json points = nlohmann::json::array();
     std::string csv = "op,ranks,dtype,bytes,time_us,graph_time_us,algbw_GBps,busbw_GBps\n";

@@ -10,9 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/tp/nccl_check.h"
 #include "model/error.h"
 
@@ -21,6 +24,23 @@ namespace attnroof::kernels::tp {
 void throw_nccl_error(ncclResult_t err, const char* expr, const char* file, int line) {
   throw CudaError(fmt::format("{}:{}: {} failed: {} ({})", file, line, expr,
                               ncclGetErrorString(err), ncclGetLastError(nullptr)));
+}
+
+void on_each_rank(int32_t ranks, const std::function<void(int32_t)>& fn) {
+  std::vector<std::exception_ptr> err(static_cast<std::size_t>(ranks));
+  std::vector<std::thread> threads;
+  for (int32_t r = 0; r < ranks; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        ATTNROOF_CUDA_CHECK(cudaSetDevice(r));
+        fn(r);
+      } catch (...) {
+        err[std::size_t(r)] = std::current_exception();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (auto& e : err)
+    if (e) std::rethrow_exception(e);
 }
 
 NcclComm::~NcclComm() {

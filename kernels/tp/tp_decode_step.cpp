@@ -25,8 +25,6 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/launch_decode.h"
@@ -38,14 +36,6 @@
 
 namespace attnroof::kernels::tp {
 namespace {
-
-template <class T>
-DeviceBuffer<T> upload(const std::vector<T>& v) {
-  DeviceBuffer<T> d(v.size());
-  if (!v.empty())
-    ATTNROOF_CUDA_CHECK(cudaMemcpy(d.get(), v.data(), d.bytes(), cudaMemcpyHostToDevice));
-  return d;
-}
 
 struct CallDev {
   DeviceBuffer<uint16_t> q, k, v, o, w_uv;
@@ -87,7 +77,6 @@ Group make_group(const TpProblem& p, bool simulated, ncclComm_t comm, int32_t fi
   }
   g.y_all = DeviceBuffer<float>(std::size_t(count * g.y_stride));
   g.out_all = DeviceBuffer<float>(std::size_t(count * p.d_model));
-  g.out = DeviceBuffer<float>(std::size_t(p.d_model));
   const int64_t owned = p.heads / p.c.tp * p.d_v;
   if (p.c.out_proj == ref::OutProj::sharded) {
     if (simulated)
@@ -96,9 +85,7 @@ Group make_group(const TpProblem& p, bool simulated, ncclComm_t comm, int32_t fi
       g.y_owned = DeviceBuffer<float>(static_cast<std::size_t>(owned));
   }
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-  const std::vector<float> nan_out(std::size_t(p.d_model), kNaN);
-  ATTNROOF_CUDA_CHECK(
-      cudaMemcpy(g.out.get(), nan_out.data(), g.out.bytes(), cudaMemcpyHostToDevice));
+  g.out = upload(std::vector<float>(std::size_t(p.d_model), kNaN));  // unwritten: fails the check
   for (int32_t r = first; r < first + count; ++r) {
     RankDev rd;
     rd.index = r;
@@ -204,12 +191,6 @@ void step(Group& g, cudaStream_t s, const Events* ev) {
   rec(5);
 }
 
-std::vector<float> download_out(const Group& g) {
-  std::vector<float> v(g.out.size());
-  ATTNROOF_CUDA_CHECK(cudaMemcpy(v.data(), g.out.get(), g.out.bytes(), cudaMemcpyDeviceToHost));
-  return v;
-}
-
 struct GroupTiming {
   std::vector<double> attention, projections, communication, step_eager, step_graph;
 };
@@ -262,7 +243,7 @@ GroupResult run_group(Group& g, const RunOptions& o) {
   try {
     step(g, s, &ev);
     ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(s));
-    res.checks.push_back(check_tp_output(*g.p, download_out(g), o.cpu_threads));
+    res.checks.push_back(check_tp_output(*g.p, download(g.out), o.cpu_threads));
     GroupTiming t;
     for (int i = 0; i < o.warmup + o.runs; ++i) {
       flush_l2();
@@ -286,7 +267,7 @@ GroupResult run_group(Group& g, const RunOptions& o) {
       ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(s));
       if (i >= o.warmup) t.step_graph.push_back(elapsed(g0, g1));
     }
-    res.checks.push_back(check_tp_output(*g.p, download_out(g), o.cpu_threads));
+    res.checks.push_back(check_tp_output(*g.p, download(g.out), o.cpu_threads));
     res.timing = {{"attention", stats(t.attention)},
                   {"projections", stats(t.projections)},
                   {"communication", stats(t.communication)},
@@ -541,39 +522,17 @@ int main(int argc, char** argv) {
         if (k.mode == "nccl") {
           if (!comms_ready) {  // ncclCommInitRank from each rank's thread (as one process per GPU)
             ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
-            std::vector<std::thread> th;
-            std::vector<std::exception_ptr> err(static_cast<std::size_t>(ranks));
-            for (int32_t r = 0; r < ranks; ++r)
-              th.emplace_back([&, r] {
-                try {
-                  ATTNROOF_CUDA_CHECK(cudaSetDevice(r));
-                  ncclComm_t c = nullptr;
-                  ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
-                  comms[std::size_t(r)] = std::make_unique<NcclComm>(c);
-                } catch (...) {
-                  err[std::size_t(r)] = std::current_exception();
-                }
-              });
-            for (auto& t : th) t.join();
-            for (auto& e : err)
-              if (e) std::rethrow_exception(e);
+            on_each_rank(ranks, [&](int32_t r) {
+              ncclComm_t c = nullptr;
+              ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
+              comms[std::size_t(r)] = std::make_unique<NcclComm>(c);
+            });
             comms_ready = true;
           }
-          std::vector<std::thread> th;
-          std::vector<std::exception_ptr> err(static_cast<std::size_t>(ranks));
-          for (int32_t r = 0; r < ranks; ++r)
-            th.emplace_back([&, r] {
-              try {
-                ATTNROOF_CUDA_CHECK(cudaSetDevice(r));
-                Group g = make_group(prob, false, comms[std::size_t(r)]->get(), r, 1);
-                results[std::size_t(r)] = run_group(g, ro);
-              } catch (...) {
-                err[std::size_t(r)] = std::current_exception();
-              }
-            });
-          for (auto& t : th) t.join();
-          for (auto& e : err)
-            if (e) std::rethrow_exception(e);
+          on_each_rank(ranks, [&](int32_t r) {
+            Group g = make_group(prob, false, comms[std::size_t(r)]->get(), r, 1);
+            results[std::size_t(r)] = run_group(g, ro);
+          });
         } else {
           ATTNROOF_CUDA_CHECK(cudaSetDevice(0));
           Group g = make_group(prob, true, nullptr, 0, k.c.tp);

@@ -49,13 +49,7 @@ struct Line {
   std::string_view kind{}, name{}, formula{}, stage{}, bound{}, algorithm{};
   double flops = 0, weight_bytes = 0, kv_read_bytes = 0, kv_write_bytes = 0, act_bytes = 0,
          bytes = 0, t_s = 0;
-  double intensity() const { return bytes > 0 ? flops / bytes : 0; }
 };
-
-// FLOP per byte of an op. An op whose operands another op of the same fused stage already
-// streamed (a latent row read once for scores and value) has no bytes of its own: 0, and its
-// stage's intensity is the one that bounds it.
-double op_intensity(const model::Op& op) { return op.bytes() > 0 ? op.flops / op.bytes() : 0; }
 
 using report::Cell;
 using LineColumn = report::ColumnOf<Line>;
@@ -70,7 +64,7 @@ const std::array kLineColumns = {
     LineColumn{"kv_write_bytes", "KV cache bytes written", 10, [](const Line& l) { return Cell::of(l.kv_write_bytes); }},
     LineColumn{"act_bytes", "activation bytes (collectives: message bytes)", 10, [](const Line& l) { return Cell::of(l.act_bytes); }},
     LineColumn{"bytes", "all bytes", 10, [](const Line& l) { return Cell::of(l.bytes); }},
-    LineColumn{"intensity_flop_per_byte", "flops / bytes (0: no bytes of its own, see its stage)", 10, [](const Line& l) { return Cell::of(l.intensity()); }},
+    LineColumn{"intensity_flop_per_byte", "flops / bytes (0: no bytes of its own, see its stage)", 10, [](const Line& l) { return Cell::of(model::intensity(l.flops, l.bytes)); }},
     LineColumn{"t_s", "time (stages, collectives, total)", 10, [](const Line& l) { return Cell::of(l.t_s); }},
     LineColumn{"bound", "memory, compute, overhead or communication", 8, [](const Line& l) { return Cell::of(l.bound); }},
     LineColumn{"algorithm", "collective algorithm", 8, [](const Line& l) { return Cell::of(l.algorithm); }},
@@ -84,7 +78,7 @@ nlohmann::json explain_json(const Row& r) {
                    {"stage", model::to_string(op.stage)}, {"flops", op.flops},
                    {"weight_bytes", op.weight_bytes}, {"kv_read_bytes", op.kv_read_bytes},
                    {"kv_write_bytes", op.kv_write_bytes}, {"act_bytes", op.act_bytes},
-                   {"bytes", op.bytes()}, {"intensity_flop_per_byte", op_intensity(op)}});
+                   {"bytes", op.bytes()}, {"intensity_flop_per_byte", op.intensity()}});
   }
   nlohmann::json stages = nlohmann::json::array();
   for (const model::StageEstimate& s : r.est.stages) {
@@ -134,7 +128,7 @@ std::string explain_text(const Row& r) {
       "weight B", "KV read B", "KV write B", "act B", "FLOP/B", "formula");
   for (int i = 0; i < r.cost.n_ops; ++i) {
     const model::Op& op = r.cost.ops[std::size_t(i)];
-    const double ai = op_intensity(op);
+    const double ai = op.intensity();
     s += fmt::format("{:<22} {:<11} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g} {:>9}  {}\n", op.name,
         model::to_string(op.stage), op.flops, op.weight_bytes, op.kv_read_bytes,
         op.kv_write_bytes, op.act_bytes, ai > 0 ? fmt::format("{:.4g}", ai) : "fused", op.formula);

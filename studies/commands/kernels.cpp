@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <memory>
+#include <optional>
 
 #include "model/error.h"
 #include "studies/cli.h"
@@ -132,10 +133,9 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
     throw InputError(fmt::format("--layout: '{}' is not paged or contiguous", o.layout));
   }
   b.paged = o.layout == "paged";
-  if (o.flush != "clean" && o.flush != "dirty") {
-    throw InputError(fmt::format("--flush: '{}' is not clean or dirty", o.flush));
-  }
-  b.flush = o.flush == "clean" ? calibrate::L2Flush::clean : calibrate::L2Flush::dirty;
+  const std::optional<calibrate::L2Flush> flush = calibrate::parse_l2_flush(o.flush);
+  if (!flush) throw InputError(fmt::format("--flush: '{}' is not clean or dirty", o.flush));
+  b.flush = *flush;
   if (o.split_len < 0) throw InputError(fmt::format("--split-len: {} must be >= 0", o.split_len));
   b.split_len = o.split_len;
   b.max_cache_gb = o.max_cache_gb;
