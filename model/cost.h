@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "model/time_model.h"
+
 namespace attnroof::model {
 
 // The kernels a decode step runs, in order. Ops in one stage are timed together (one roofline
@@ -45,6 +47,17 @@ struct Collective {
   int64_t count = 1;         // how many such collectives per layer per step
 };
 
+// The attention stage as one of our decode kernels would run it on the device (the calibrated
+// time model prices it, model/time_model.h). Absent for forms no kernel implements (materialized
+// latents, TPA, MFA, ...): their attention stage keeps the plain roofline.
+struct AttentionKernelShape {
+  bool present = false;
+  KernelFamily family = KernelFamily::separate_kv;
+  int64_t q_heads = 0;   // query heads (latent: (block, head) instances) on the device
+  int64_t kv_heads = 0;  // KV heads (latent: latent blocks) on the device
+  int64_t d_qk = 0, d_v = 0;
+};
+
 struct Cost {
   static constexpr int kMaxOps = 16;
   static constexpr int kMaxCollectives = 4;
@@ -57,6 +70,7 @@ struct Cost {
   // Per device, per layer: what the numbers above were computed from.
   double kv_elems_per_token = 0;  // cached elements per token (worst device)
   double weight_params = 0;       // attention weight parameters resident on the device
+  AttentionKernelShape attention_kernel;
 
   void add(const Op& op);                  // throws std::logic_error past kMaxOps
   void add(const Collective& collective);  // throws std::logic_error past kMaxCollectives

@@ -1,4 +1,5 @@
-// defines: EmbeddedFile, embedded_hardware_files, embedded_preset_files (data compiled in by
+// defines: EmbeddedFile, embedded_hardware_files, embedded_preset_files,
+//          embedded_calibration_files (data compiled in by
 // cmake/EmbedFiles.cmake from model/data/)
 #pragma once
 #include <span>
@@ -13,5 +14,6 @@ struct EmbeddedFile {
 
 std::span<const EmbeddedFile> embedded_hardware_files();
 std::span<const EmbeddedFile> embedded_preset_files();
+std::span<const EmbeddedFile> embedded_calibration_files();
 
 }  // namespace attnroof

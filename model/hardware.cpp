@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
+#include <mutex>
 #include <vector>
 
+#include "model/calibration.h"
 #include "model/embedded_file.h"
 #include "model/error.h"
 
@@ -44,6 +47,7 @@ std::vector<Hardware> load_builtin() {
     nlohmann::json j = parse_json_text(std::string(f.contents), source);
     ObjectReader r(j, source);
     out.push_back(parse_hardware(r));
+    out.back().calibration = find_builtin_calibration(out.back().id);
   }
   return out;
 }
@@ -113,6 +117,14 @@ Hardware load_hardware_file(const std::string& path) {
   return parse_hardware(r);
 }
 
+const Hardware* keep_hardware(Hardware hw) {
+  static std::mutex mutex;
+  static std::deque<Hardware> kept;  // a deque never moves its elements
+  const std::lock_guard<std::mutex> lock(mutex);
+  kept.push_back(std::move(hw));
+  return &kept.back();
+}
+
 std::span<const Hardware> builtin_hardware() {
   static const std::vector<Hardware> all = load_builtin();
   return all;
@@ -156,7 +168,8 @@ nlohmann::json Hardware::to_json() const {
             {"collective_latency_s", efficiency.collective_latency_s},
             {"calibrated", efficiency.calibrated},
             {"source", efficiency.source}}},
-          {"sources", sources}};
+          {"sources", sources},
+          {"calibration", calibration ? nlohmann::json(calibration->source) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace attnroof::model

@@ -1,16 +1,21 @@
-// defines: Efficiency, Hardware, builtin_hardware, find_hardware, load_hardware_file
+// defines: Efficiency, Hardware, builtin_hardware, find_hardware, load_hardware_file, keep_hardware
 //
 // Hardware is data: model/data/hardware/<id>.json, embedded into the binary at build time. Every
 // number carries its source and the date it was read. Efficiencies start as clearly labelled
 // uncalibrated defaults; calibration profiles (calibrate/) replace them.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 
 #include "model/dtype.h"
 #include "model/json_reader.h"
+
+namespace attnroof::model {
+struct CalibrationProfile;
+}
 
 namespace attnroof::model {
 
@@ -38,6 +43,10 @@ struct Hardware {
   double reserved_bytes = 0;          // runtime context + framework reserve, not for weights/KV
   Efficiency efficiency;
   nlohmann::json sources;             // per-field source and retrieval date, echoed verbatim
+  // The fitted decode time model of this GPU (model/calibration.h): the shipped profile of a
+  // builtin part (model/data/calibration/<id>.json), a user's (--calibration FILE), or none.
+  // When set, the attention stage of a variant our kernels implement is priced by it.
+  std::shared_ptr<const CalibrationProfile> calibration;
 
   // Peak dense FLOP/s for matmuls whose inputs are in `compute` format.
   double peak_flops_per_s(Dtype compute) const;
@@ -47,6 +56,9 @@ struct Hardware {
 };
 
 std::span<const Hardware> builtin_hardware();
+// A hardware profile kept alive for the whole process (files loaded and calibration overrides
+// made by the command line); the pointer stays valid.
+const Hardware* keep_hardware(Hardware hw);
 // By id ("h100_sxm") or a unique case-insensitive alias ("h100"); InputError lists the ids.
 const Hardware& find_hardware(std::string_view name, std::string_view field);
 Hardware load_hardware_file(const std::string& path);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/calibration.h"
 #include "model/error.h"
 
 namespace attnroof::model {
@@ -51,6 +52,47 @@ CommEstimate estimate_collective(const Collective& c, double bytes, int64_t tp, 
   return out;
 }
 
+namespace {
+
+// The calibrated time of the attention stage, when the hardware has a profile with a fit of the
+// kernel family that would run it. A ragged point is known by its sum, maximum and minimum only:
+// it is priced as one sequence of the maximum and the rest sharing the remainder evenly.
+std::optional<TimePrediction> calibrated_attention(const Cost& cost, const DecodePoint& point,
+                                                   const Hardware& hw) {
+  const AttentionKernelShape& k = cost.attention_kernel;
+  if (!hw.calibration || !k.present || k.kv_heads < 1 || k.q_heads % k.kv_heads != 0)
+    return std::nullopt;
+  if (point.dtypes.kv != Dtype::bf16 && point.dtypes.kv != Dtype::fp16) return std::nullopt;
+  DecodeWork w;
+  w.family = k.family;
+  w.q_heads = k.q_heads;
+  w.kv_heads = k.kv_heads;
+  w.d_qk = k.d_qk;
+  w.d_v = k.d_v;
+  w.q_tokens = point.q_tokens;
+  w.kv_elem_bytes = bytes_of(point.dtypes.kv);
+  w.ctx_lens.assign(std::size_t(point.batch), point.ctx_len_max);
+  if (point.batch > 1 && point.ctx_len_min != point.ctx_len_max) {
+    const int64_t rest = (point.ctx_len_sum - point.ctx_len_max) / (point.batch - 1);
+    std::fill(w.ctx_lens.begin() + 1, w.ctx_lens.end(), std::max<int64_t>(rest, point.q_tokens));
+  }
+  return predict_attention(*hw.calibration, std::move(w));
+}
+
+Bound bound_of(TimeBound b) {
+  switch (b) {
+    case TimeBound::memory:
+    case TimeBound::sm_feed:
+    case TimeBound::latency: return Bound::memory;
+    case TimeBound::sm_compute: return Bound::compute;
+    case TimeBound::launch:
+    case TimeBound::merge: return Bound::overhead;
+  }
+  return Bound::memory;
+}
+
+}  // namespace
+
 Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw) {
   if (!hw.supports(point.dtypes.act)) {
     throw InputError(fmt::format(
@@ -71,6 +113,18 @@ Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw
     s.t_mem_s = s.bytes / bw;
     s.t_math_s = s.flops / peak;
     const bool runs = s.flops > 0 || s.bytes > 0;
+    if (s.stage == Stage::attention && runs) {
+      if (const auto t = calibrated_attention(cost, point, hw)) {
+        s.t_s = t->t_s;
+        s.bound = bound_of(t->bound);
+        s.calibration = hw.calibration->source;
+        e.t_compute_s += s.t_s;
+        (s.bound == Bound::overhead  ? t_overhead_total
+         : s.bound == Bound::compute ? t_math_total
+                                     : t_mem_total) += s.t_s;
+        continue;
+      }
+    }
     const double overhead = runs ? hw.efficiency.kernel_overhead_s : 0;
     const double body = std::max(s.t_mem_s, s.t_math_s);
     s.t_s = overhead + body;

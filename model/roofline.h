@@ -1,9 +1,13 @@
 // defines: Bound, StageEstimate, CommEstimate, Estimate, estimate, Capacity, capacity
 //
-// The time model (design.md): each stage costs
+// The time model (design.md): the attention stage of a variant our decode kernels implement is
+// priced by the hardware's calibration profile when it has one (model/calibration.h: the fitted
+// split-KV model of the kernel that would run, planned by the same plan_splits as the kernels);
+// every other stage, and attention without a profile, costs
 //   overhead + max(bytes / (bandwidth x eff_hbm), flops / (peak x eff_tensor))
-// and reports which term bound it; collectives use an alpha-beta model per algorithm (ring for
-// bandwidth, one-shot for latency-bound small messages; the faster is reported).
+// with the hardware profile's uncalibrated defaults, and reports which term bound it; collectives
+// use an alpha-beta model per algorithm (ring for bandwidth, one-shot for latency-bound small
+// messages; the faster is reported), uncalibrated.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -24,8 +28,10 @@ struct StageEstimate {
   double intensity = 0;  // FLOP per byte
   double t_mem_s = 0;
   double t_math_s = 0;
-  double t_s = 0;        // overhead + max(t_mem, t_math)
+  double t_s = 0;        // overhead + max(t_mem, t_math), or the calibrated time
   Bound bound = Bound::memory;
+  // The calibration profile that priced this stage (its source); empty: the roofline defaults.
+  std::string_view calibration;
 };
 
 struct CommEstimate {

@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
 #   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | tp (issue 5: the TP
-#         decode step and the collective sweep, kernels/tp/README.md); results under $OUT
-#         (default ./gpu-out)
+#         decode step and the collective sweep, kernels/tp/README.md) | calibrate (issue 9, below);
+#         results under $OUT (default ./gpu-out)
+#   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
+#         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
+#         measurements.csv, and clocks.csv: nvidia-smi's SM/memory clocks, power, temperature and
+#         throttle reasons every 500 ms while it runs). Stage timeout 560 s (CAL_TIMEOUT);
+#         CAL_ARGS adds bench_kernels flags; a repeated single-value flag takes its last value
+#         (CAL_ARGS="--passes 3 --ctx-max 524288"); list flags (--batches, --layouts) add up.
+#         Plan: 5 shapes x batch 1..128 (x2, 8 values) x ctx 1K..2M (x2, 12 values) x 2 layouts,
+#         plus a ragged batch for each batch > 1, x 2 passes. --max-cache-gb 40 skips the points
+#         whose cache exceeds 40 GB (batch x ctx >= 2^26 tokens for MLA/MLA-128 (1152 B/token) and
+#         GLA-2 (640 B), >= 2^27 for GQA (512 B) and MLRA-4 (384 B)): 24 uniform + 24 ragged of
+#         480 + 420 per layout, leaving 456 uniform + 396 ragged = 852 points per layout, 1704 per
+#         pass, 3408 timed points in all, plus 72 projection GEMMs.
+#         Device time (H200): the points read 4.5 TB per pass (ragged batches average ~0.56 x
+#         ctx), 9 TB for 2 passes: 2.0 s per execution of every point at the read ceiling, but
+#         the graph medians sum to 4.3 s (small points are launch-bound, MLA-128 compute-bound);
+#         x 18 executions (3 warm-up + 15 timed, graph replay only) = 78 s, plus L2 flushes
+#         (3408 x 15 x ~60 us = 3 s), per-point setup, ceilings and the GEMM probe. Measured on
+#         an H200 (2026-12-01): the stage ran 86 s (SM clock 1455..1980 MHz: the board sat at its
+#         700 W power cap, throttle reason 0x4, during the large points).
 # Dependencies: the header-library .debs in .deps/ (git-ignored; fetch them once elsewhere with
 #   mkdir -p .deps && cd .deps && apt-get download libeigen3-dev libfmt-dev libfmt9 libcli11-dev \
 #     catch2 nlohmann-json3-dev
 # and carry ".deps"). Binaries: build-gpu-bin/ when carried (built on the CPU machine by
-# `scripts/gpu-run.sh prebuild`), else built here from the checkout.
+# `scripts/gpu-run.sh prebuild`, which also copies the attnroof CLI, $BUILD_DIR/studies/attnroof),
+# else built here from the checkout.
 # Environment: BENCH_ARGS (extra bench_kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
-#   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags).
+#   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
+#   CAL_ARGS, CAL_TIMEOUT (calibrate).
 set -uo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,10 +43,11 @@ if [[ $mode == prebuild ]]; then  # CPU machine: build the GPU binaries to carry
   build=${BUILD_DIR:-$root/build-cuda}
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j "$(nproc)" --target validate_kernels bench_kernels attnroof_tests_kernels_gpu \
-    tp_decode_step tp_collectives
+    tp_decode_step tp_collectives attnroof
   mkdir -p "$root/build-gpu-bin"
   cp "$build"/kernels/cuda/{validate_kernels,bench_kernels,attnroof_tests_kernels_gpu} "$root/build-gpu-bin/"
   cp "$build"/kernels/tp/{tp_decode_step,tp_collectives} "$root/build-gpu-bin/"
+  cp "$build"/studies/attnroof "$root/build-gpu-bin/"
   exit 0
 fi
 
@@ -72,6 +94,24 @@ if [[ $mode == sanitize || $mode == full ]]; then
     "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
   run_stage racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
+fi
+if [[ $mode == calibrate ]]; then
+  mkdir -p "$out/calibrate"
+  # The throttle-reason field's older name; drivers that dropped it know clocks_event_reasons.
+  reasons=clocks_throttle_reasons.active
+  nvidia-smi --query-gpu=$reasons --format=csv,noheader >/dev/null 2>&1 ||
+    reasons=clocks_event_reasons.active
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,$reasons \
+    --format=csv -lms 500 >"$out/calibrate/clocks.csv" 2>&1 &
+  smi_pid=$!
+  saved_timeout=$stage_timeout
+  stage_timeout=${CAL_TIMEOUT:-560}
+  run_stage calibrate "$bin/bench_kernels" --out "$out/calibrate" --batches 1,2,4,8,16,32,64,128 \
+    --ctx-min 1024 --ctx-max 2097152 --layouts paged,contiguous --ragged --passes 2 --graph-only \
+    --gemm-probe --runs 15 --max-cache-gb 40 ${CAL_ARGS:-}
+  stage_timeout=$saved_timeout
+  kill "$smi_pid" 2>/dev/null
+  wait "$smi_pid" 2>/dev/null
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the binaries also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0

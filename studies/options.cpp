@@ -152,13 +152,57 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
   return models;
 }
 
-std::vector<const model::Hardware*> resolve_hardware(std::string_view list,
-                                                     std::string_view field) {
+namespace {
+bool is_path(std::string_view name) {
+  return name.find('/') != std::string_view::npos ||
+         (name.size() > 5 && name.substr(name.size() - 5) == ".json");
+}
+}  // namespace
+
+model::CalibrationProfile resolve_calibration(std::string_view name, std::string_view field) {
+  if (name.empty() || name == "none")
+    throw InputError(fmt::format("{}: give a profile file (from `attnroof calibrate`) or a "
+                                 "hardware id with a shipped profile",
+                                 field));
+  if (is_path(name)) return model::load_calibration_file(std::string(name));
+  const model::Hardware& hw = model::find_hardware(name, field);
+  if (!hw.calibration)
+    throw InputError(fmt::format("{}: hardware '{}' ships no calibration profile; profiles are "
+                                 "shipped for: {}",
+                                 field, hw.id, [] {
+                                   std::string ids;
+                                   for (const model::Hardware& h : model::builtin_hardware())
+                                     if (h.calibration) ids += (ids.empty() ? "" : ", ") + h.id;
+                                   return ids.empty() ? std::string("none") : ids;
+                                 }()));
+  return *hw.calibration;
+}
+
+std::vector<const model::Hardware*> resolve_hardware(std::string_view list, std::string_view field,
+                                                     std::string_view calibration) {
+  std::shared_ptr<const model::CalibrationProfile> override_profile;
+  if (!calibration.empty() && calibration != "none")
+    override_profile = std::make_shared<model::CalibrationProfile>(
+        resolve_calibration(calibration, "--calibration"));
   std::vector<const model::Hardware*> out;
   for (const std::string& name : parse_list(list, field)) {
-    out.push_back(&model::find_hardware(name, field));
+    const bool file = is_path(name);
+    if (!file && calibration.empty()) {
+      out.push_back(&model::find_hardware(name, field));
+      continue;
+    }
+    model::Hardware hw = file ? model::load_hardware_file(name) : model::find_hardware(name, field);
+    hw.calibration = calibration == "none" ? nullptr : override_profile;
+    out.push_back(model::keep_hardware(std::move(hw)));
   }
   return out;
+}
+
+void add_calibration_option(CLI::App& app, std::string& calibration) {
+  app.add_option("--calibration", calibration,
+                 "the decode time model's calibration: a profile from `attnroof calibrate`, a "
+                 "hardware id whose shipped profile to use, or none (the uncalibrated roofline); "
+                 "default: the hardware's shipped profile, if any");
 }
 
 std::vector<model::Dtype> parse_dtypes(std::string_view list, std::string_view field) {

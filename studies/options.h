@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/decode_point.h"
+#include "model/calibration.h"
 #include "model/hardware.h"
 #include "model/presets.h"
 
@@ -50,8 +51,17 @@ struct ModelOptions {
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list);
 std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list);
 
-std::vector<const model::Hardware*> resolve_hardware(std::string_view list,
-                                                     std::string_view field);
+// Each entry of `list`: a builtin hardware id (or unique prefix), or a path to a hardware JSON
+// file (anything with a '/' or ending in .json; the format of model/data/hardware/). calibration:
+// "" keeps each part's shipped profile (builtin parts; a file has none), "none" drops it, anything
+// else is resolve_calibration's argument and replaces it on every part.
+std::vector<const model::Hardware*> resolve_hardware(std::string_view list, std::string_view field,
+                                                     std::string_view calibration = "");
+// A profile written by `attnroof calibrate` (a path), or the shipped profile of a builtin
+// hardware id.
+model::CalibrationProfile resolve_calibration(std::string_view name, std::string_view field);
+// The --calibration option of explain, sweep and the like.
+void add_calibration_option(CLI::App& app, std::string& calibration);
 std::vector<model::Dtype> parse_dtypes(std::string_view list, std::string_view field);
 std::vector<model::Form> parse_forms(std::string_view list, std::string_view field);
 

@@ -1,10 +1,12 @@
-// defines: BenchOptions, run_kernel_benchmark, bench_csv, bench_shape_names
+// defines: BenchOptions, check_bench_options, run_kernel_benchmark, bench_csv,
+//          bench_measurements_csv, bench_shape_names
 //
 // The library entry point behind `bench_kernels` (and the CLI's `bench-kernels`): the device's
-// measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over batch and
-// context, timed per call with CUDA events and through CUDA-graph replay (L2 flushed before every
-// run, warm-up, median), and the issue-4 targets scored against the measured read ceiling.
-// Host-clean header: no CUDA types.
+// measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over layout, batch
+// and context (and ragged batches), timed through CUDA-graph replay (and per call with CUDA
+// events unless graph_only; L2 flushed before every run, warm-up, median), the issue-4 targets
+// scored against the measured read ceiling, and every timed point as a typed measurement record
+// (calibrate/measurement.h, issue 9) for the time model's fit. Host-clean header: no CUDA types.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -27,7 +29,21 @@ struct BenchOptions {
   bool reduced = false;
   int runs = 20;                     // timed runs per point (median; >= 20 for reports)
   int warmup = 3;
-  bool paged = true;                 // shuffled page table (else contiguous)
+  // Cache layouts, each measured at every point: "paged" (shuffled page table) and/or
+  // "contiguous" (batch x max context rows).
+  std::vector<std::string> layouts = {"paged"};
+  // For every batch > 1 and context also a ragged batch: lengths uniform in [max(1, ctx / 8),
+  // ctx] (std::mt19937_64 seeded with seed, shape, batch and ctx: the same lengths in every pass
+  // and layout), one of them exactly ctx.
+  bool ragged = false;
+  // Each pass measures every point once; within a shape the points run in an order shuffled with
+  // seed and the pass, and the shape order rotates by one per pass, so a point is measured early
+  // in the call in one pass and late in another (clock or thermal drift shows as a difference).
+  int passes = 1;
+  bool graph_only = false;           // skip the CUDA-event timing (about half the device time)
+  uint64_t seed = 1;
+  bool gemm_probe = false;           // also time the projection GEMMs (calibrate/gemm_probe.h)
+  std::string commit;                // of the kernels, copied into every record ("": unknown)
   double max_cache_gb = 40;          // skip points whose cache exceeds this
   bool ceilings = true;              // measure the ceilings (needed for the fractions)
   calibrate::L2Flush flush = calibrate::L2Flush::clean;  // gpu_timer.h says what each does
@@ -40,11 +56,22 @@ struct BenchOptions {
 // Every shape name: gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128.
 std::vector<std::string> bench_shape_names();
 
-// Runs on the current CUDA device. Report: {"gpu", "ceilings", "timing", "points": [...],
-// "targets": [...]}. Throws CudaError (no device, CUDA failure), InputError (bad options).
+// Throws InputError listing every bad option (unknown shape or layout, runs < 1, passes < 1, ...).
+// Touches no GPU: callers check their options before the device is opened.
+void check_bench_options(const BenchOptions& options);
+
+// Runs on the current CUDA device. Report: {"gpu", "ceilings", "clocks", "timing", "points":
+// [...], "targets": [...], "records": [...]} plus {"gemm_timing", "gemm_records"} with
+// gemm_probe. "records" holds calibrate::measurement_to_json of each timed point. Throws
+// CudaError (no device, CUDA failure), InputError (bad options).
 nlohmann::json run_kernel_benchmark(const BenchOptions& options);
 
-// The report's points as CSV (header line first).
+// The report's timed points as CSV (header line first; time_us_events is empty for graph-only
+// points).
 std::string bench_csv(const nlohmann::json& report);
+
+// The report's "records" read back with calibrate::measurement_from_json (which checks each)
+// and written with calibrate::measurements_csv. Throws InputError for a bad record.
+std::string bench_measurements_csv(const nlohmann::json& report);
 
 }  // namespace attnroof::kernels

@@ -219,6 +219,7 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   plan.kernel = e->name;
   plan.tile_m = e->tile_m;
   plan.tile_n = e->tile_n;
+  plan.stages = e->stages;
   plan.threads = e->threads;
   plan.smem_bytes = e->smem_bytes;
   plan.head_blocks = head_blocks(p, *e);

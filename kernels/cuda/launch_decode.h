@@ -40,6 +40,7 @@ struct DecodePlan {
   std::string kernel;        // e.g. "latent_d576_v512_m64_n32_s3"
   int32_t tile_m = 0;        // query heads per CTA
   int32_t tile_n = 0;        // keys per pipeline stage
+  int32_t stages = 0;        // cp.async / TMA pipeline depth (tiles in flight per CTA)
   int32_t head_blocks = 0;   // CTAs per (sequence, KV head, split) along the query heads
   int32_t threads = 0;
   int32_t smem_bytes = 0;

@@ -66,6 +66,12 @@ class GqaFamily final : public AttentionVariant {
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
+    cost.attention_kernel = {.present = true,
+                             .family = KernelFamily::separate_kv,
+                             .q_heads = c_.q_heads / p.tp,
+                             .kv_heads = kv_heads_on_device(p.tp),
+                             .d_qk = c_.d_head,
+                             .d_v = c_.d_head};
     add_qkv_projection(cost, p, dh * (h_t + 2 * k_t), d, "2*T*d*d_h*(h_t+2*k_t)");
     cost.add(Op{.name = "scores",
                 .formula = "2*A*h_t*d_h",

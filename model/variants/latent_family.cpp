@@ -128,6 +128,14 @@ Cost LatentFamily::decode_cost(const DecodePoint& p) const {
               .weight_bytes = dq * Hq * (dn + dr) * wb,
               .act_bytes = T * (dq + Hq * (dn + dr)) * ab});
   if (p.form == Form::absorbed) {
+    // One latent block per KV unit, its instances as that unit's query heads; each block's row
+    // carries the shared RoPE key (a device with several blocks reads it once per block here).
+    cost.attention_kernel = {.present = true,
+                             .family = KernelFamily::shared_latent,
+                             .q_heads = pl.instances,
+                             .kv_heads = pl.blocks,
+                             .d_qk = dims_.d_block + dims_.d_rope,
+                             .d_v = dims_.d_block};
     cost.add(Op{.name = "absorb",
                 .formula = "2*T*P*d_n*d_b",
                 .stage = Stage::projection,

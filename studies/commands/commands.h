@@ -14,5 +14,7 @@ Runner setup_study(CLI::App& app, const Context& context);
 Runner setup_verify(CLI::App& app, const Context& context);
 Runner setup_validate_kernels(CLI::App& app, const Context& context);
 Runner setup_bench_kernels(CLI::App& app, const Context& context);
+Runner setup_calibrate(CLI::App& app, const Context& context);
+Runner setup_fidelity(CLI::App& app, const Context& context);
 
 }  // namespace attnroof::cli

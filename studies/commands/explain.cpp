@@ -21,6 +21,7 @@ namespace {
 struct Options {
   ModelOptions model;
   std::string hardware = "h100_sxm";
+  std::string calibration;
   std::string tp = "1";
   std::string batch = "1";
   std::string context = "8192";
@@ -140,10 +141,18 @@ std::string explain_text(const Row& r) {
         model::to_string(st.stage), st.flops, st.bytes, st.intensity, st.t_mem_s, st.t_math_s,
         st.t_s, model::to_string(st.bound));
   }
-  s += fmt::format("(t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
+  const model::StageEstimate& attention = r.est.stages[1];
+  s += fmt::format("({}t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
+      attention.calibration.empty() ? "" : "projection, output: ",
       r.hw->efficiency.kernel_overhead_s, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
       r.hw->peak_flops_per_s(p.dtypes.act), r.hw->efficiency.tensor,
       r.hw->efficiency.calibrated ? "calibrated" : "uncalibrated default");
+  if (!attention.calibration.empty())
+    s += fmt::format("(attention: the split-KV time model fitted to our decode kernels, {}; t_mem and t_math are "
+                     "the plain roofline's, for reference)\n",
+                     attention.calibration);
+  else
+    s += "(attention: uncalibrated roofline; no calibration profile applies to this hardware, form or variant)\n";
   if (r.est.n_comm == 0) {
     s += fmt::format("\ncollectives: none{}\n", p.tp == 1 ? " (tp = 1)" : "");
   } else {
@@ -176,7 +185,7 @@ void run(const Options& o, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
   const std::vector<ModelEntry> models = resolve_models(o.model, false);
   const ModelEntry& m = models[0];
-  const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware");
+  const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware", o.calibration);
   if (hws.size() != 1) throw InputError("--hardware: explain takes one profile");
   const model::Hardware& hw = *hws[0];
   const int64_t tp = one_int(o.tp, "--tp");
@@ -258,7 +267,10 @@ void run(const Options& o, const Context& ctx) {
 Runner setup_explain(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
   add_model_options(app, o->model, false);
-  app.add_option("--hardware", o->hardware, "hardware profile (`attnroof hardware`)")->capture_default_str();
+  app.add_option("--hardware", o->hardware,
+                 "hardware profile: a builtin id (`attnroof hardware`) or a JSON file in that format")
+      ->capture_default_str();
+  add_calibration_option(app, o->calibration);
   app.add_option("--tp", o->tp, "tensor-parallel degree")->capture_default_str();
   app.add_option("--batch", o->batch, "sequences in the step")->capture_default_str();
   app.add_option("--context", o->context, "ctx_len of every sequence (k = 1024, m = 1024^2)")

@@ -4,12 +4,16 @@
 // one and exits with status 2.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 
 #include "model/error.h"
 #include "studies/cli.h"
+#include "studies/cli_version.h"
 #include "studies/commands/commands.h"
 #include "studies/ranges.h"
 #include "studies/report/output.h"
@@ -42,7 +46,12 @@ struct BenchOptions {
   std::string contexts = "1k:2m:x2";
   int64_t runs = 20;
   int64_t warmup = 3;
-  std::string layout = "paged";
+  std::string layouts = "paged";
+  bool ragged = false;
+  int64_t passes = 1;
+  int64_t seed = 1;
+  bool graph_only = false;
+  bool gemm_probe = false;
   double max_cache_gb = 40;
   std::string flush = "clean";
   int64_t split_len = 0;
@@ -127,19 +136,51 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   b.contexts = parse_int_axis(o.contexts, "--contexts");
   if (o.runs < 1) throw InputError(fmt::format("--runs: {} must be >= 1", o.runs));
   if (o.warmup < 0) throw InputError(fmt::format("--warmup: {} must be >= 0", o.warmup));
+  if (o.runs > 1'000'000) throw InputError(fmt::format("--runs: {} must be <= 1000000", o.runs));
+  if (o.warmup > 1'000'000)
+    throw InputError(fmt::format("--warmup: {} must be <= 1000000", o.warmup));
   b.runs = int(o.runs);
   b.warmup = int(o.warmup);
-  if (o.layout != "paged" && o.layout != "contiguous") {
-    throw InputError(fmt::format("--layout: '{}' is not paged or contiguous", o.layout));
+  const std::vector<std::string> shape_names = kernels::bench_shape_names();
+  for (const std::string& s : b.shapes)
+    if (std::find(shape_names.begin(), shape_names.end(), s) == shape_names.end())
+      throw InputError(fmt::format("--shapes: '{}' is not a shape; valid: {}", s,
+                                   fmt::join(shape_names, ", ")));
+  for (int64_t batch : b.batches)
+    if (batch > 65535) throw InputError(fmt::format("--batches: {} must be <= 65535", batch));
+  for (int64_t c : b.contexts)
+    if (c > std::numeric_limits<int32_t>::max())
+      throw InputError(fmt::format("--contexts: {} must be <= {}", c,
+                                   std::numeric_limits<int32_t>::max()));
+  b.layouts = parse_list(o.layouts, "--layouts");
+  for (std::size_t i = 0; i < b.layouts.size(); ++i) {
+    const std::string& l = b.layouts[i];
+    if (l != "paged" && l != "contiguous")
+      throw InputError(fmt::format("--layouts: '{}' is not paged or contiguous", l));
+    if (std::find(b.layouts.begin(), b.layouts.begin() + std::ptrdiff_t(i), l) !=
+        b.layouts.begin() + std::ptrdiff_t(i))
+      throw InputError(fmt::format("--layouts: '{}' is listed twice", l));
   }
-  b.paged = o.layout == "paged";
+  b.ragged = o.ragged;
+  if (o.passes < 1 || o.passes > 1000)
+    throw InputError(fmt::format("--passes: {} must be in [1, 1000]", o.passes));
+  b.passes = int(o.passes);
+  if (o.seed < 0) throw InputError(fmt::format("--seed: {} must be >= 0", o.seed));
+  b.seed = uint64_t(o.seed);
+  b.graph_only = o.graph_only;
+  b.gemm_probe = o.gemm_probe;
   const std::optional<calibrate::L2Flush> flush = calibrate::parse_l2_flush(o.flush);
   if (!flush) throw InputError(fmt::format("--flush: '{}' is not clean or dirty", o.flush));
   b.flush = *flush;
   if (o.split_len < 0) throw InputError(fmt::format("--split-len: {} must be >= 0", o.split_len));
   b.split_len = o.split_len;
+  if (!(o.max_cache_gb > 0))
+    throw InputError(fmt::format("--max-cache-gb: {} must be > 0", o.max_cache_gb));
   b.max_cache_gb = o.max_cache_gb;
+  // The commit the binary was built from, into every record ("-dirty": tracked files differed).
+  if (git_commit() != "unknown") b.commit = std::string(git_commit()) + (git_dirty() ? "-dirty" : "");
   b.progress = print_line;
+  kernels::check_bench_options(b);  // whatever is left, still before the GPU is opened
   nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_benchmark(b); });
   nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
                         {"report", "bench_kernels"},
@@ -151,13 +192,22 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   std::filesystem::create_directories(dir);
   report::write_file_atomic(std::filesystem::path(dir) / "bench_kernels.json", doc.dump(1) + "\n");
   report::write_file_atomic(std::filesystem::path(dir) / "bench_kernels.csv", kernels::bench_csv(doc));
+  std::string measurements;
+  try {
+    measurements = kernels::bench_measurements_csv(doc);
+  } catch (const InputError& e) {  // our own record failed its check: a bug, not bad input
+    throw CommandFailed(fmt::format("a measurement record failed its check: {}", e.what()));
+  }
+  report::write_file_atomic(std::filesystem::path(dir) / "measurements.csv", measurements);
   for (const auto& t : doc["targets"]) {
     fmt::print("target: {:<95} measured {:.3f} (need {:.2f}) {}\n", t["target"].get<std::string>(),
                t["measured"].get<double>(), t["required"].get<double>(),
                t["met"].get<bool>() ? "met" : "SHORT");
   }
-  fmt::print(stderr, "bench-kernels: {} points written to {}/bench_kernels.{{json,csv}}\n",
-             doc["points"].size(), dir);
+  fmt::print(stderr,
+             "bench-kernels: {} points and {} records written to {}/bench_kernels.{{json,csv}} "
+             "and {}/measurements.csv\n",
+             doc["points"].size(), doc["records"].size(), dir, dir);
 #else
   (void)o;
   (void)ctx;
@@ -196,10 +246,30 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
                "decision grid: 4 per-device shapes x batch 1 x {16K, 128K, 1M} + MLA-128 batch 64 x 8K");
   app.add_option("--shapes", o->shapes, "gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128; default: all");
   app.add_option("--batches", o->batches, "batch sizes (axis syntax)")->capture_default_str();
-  app.add_option("--contexts", o->contexts, "contexts (axis syntax; k = 1024)")->capture_default_str();
+  app.add_option("--contexts", o->contexts,
+                 "contexts (axis syntax; k = 1024); for a ragged batch the longest length")
+      ->capture_default_str();
   app.add_option("--runs", o->runs, "timed runs per point (median)")->capture_default_str();
   app.add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
-  app.add_option("--layout", o->layout, "paged (shuffled page table) or contiguous")->capture_default_str();
+  app.add_option("--layouts,--layout", o->layouts,
+                 "cache layouts, comma-separated, each measured at every point: paged (a "
+                 "shuffled page table) and/or contiguous (batch x context rows)")
+      ->capture_default_str();
+  app.add_flag("--ragged", o->ragged,
+               "for every batch > 1 also measure a ragged batch: lengths uniform in [ctx/8, ctx] "
+               "with one exactly ctx, the same lengths in every pass and layout");
+  app.add_option("--passes", o->passes,
+                 "measure every point this many times; each pass visits a shape's points in a new "
+                 "shuffled order and rotates the shape order, so drift shows between passes")
+      ->capture_default_str();
+  app.add_option("--seed", o->seed, "seed of the visiting order and the ragged lengths")
+      ->capture_default_str();
+  app.add_flag("--graph-only", o->graph_only,
+               "time through CUDA-graph replay only (no per-call CUDA events): half the device "
+               "time; the events columns are then empty");
+  app.add_flag("--gemm-probe", o->gemm_probe,
+               "also time the decode projections as GEMMs (cublasGemmEx bf16, M = 1..128 tokens x "
+               "9 weight shapes) into the report's gemm_records");
   app.add_option("--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this")
       ->capture_default_str();
   app.add_option("--flush", o->flush,
@@ -212,13 +282,19 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_option("--out-dir", o->out_dir, "output folder (default: reports/kernels/<gpu>, e.g. h100)");
   app.footer(
       "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate), then each\n"
-      "kernel shape over batch and context: CUDA events and CUDA-graph replay, L2 flushed before\n"
-      "every run (--flush), warm-up, median. KV bytes come from the model's kv_elems_per_token;\n"
-      "achieved GB/s is reported against the read ceiling measured in the same run. Needs a GPU.\n"
+      "kernel shape over layout, batch and context: CUDA-graph replay (and CUDA events unless\n"
+      "--graph-only), L2 flushed before every run (--flush), warm-up, median. KV bytes come from\n"
+      "the model's kv_elems_per_token; achieved GB/s is reported against the read ceiling measured\n"
+      "in the same run. Writes bench_kernels.json (points, targets, and \"records\": one typed\n"
+      "measurement per timed point, with the kernel's plan, SM clock and commit), bench_kernels.csv\n"
+      "and measurements.csv (the records, the CSV the time model's fit reads). Needs a GPU.\n"
       "Examples:\n"
       "  attnroof bench-kernels --reduced\n"
       "  attnroof bench-kernels --shapes mla,mlra4_tp4 --batches 1 --contexts 128k:2m:x2\n"
-      "  attnroof bench-kernels                      # the full grid into reports/kernels/<gpu>/");
+      "  attnroof bench-kernels                      # the full grid into reports/kernels/<gpu>/\n"
+      "The calibration plan (scripts/gpu-run.sh calibrate; 86 s measured on an H200):\n"
+      "  attnroof bench-kernels --batches 1:128:x2 --contexts 1k:2m:x2 --layouts paged,contiguous "
+      "--ragged --passes 2 --graph-only --gemm-probe --runs 15 --out-dir gpu-out/calibrate");
   return [o, &ctx] { run_bench(*o, ctx); };
 }
 

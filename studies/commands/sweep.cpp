@@ -24,6 +24,7 @@ constexpr std::size_t kSkippedKept = 100;
 struct Options {
   ModelOptions model;
   std::string hardware = "h100_sxm";
+  std::string calibration;
   std::string tp = "1";
   std::string batch = "1";
   std::string context = "8192";
@@ -70,7 +71,7 @@ class Progress {
 Axes build_axes(const Options& o) {
   Axes a;
   a.models = resolve_models(o.model, true);
-  a.hardware = resolve_hardware(o.hardware, "--hardware");
+  a.hardware = resolve_hardware(o.hardware, "--hardware", o.calibration);
   a.forms = parse_forms(o.form, "--form");
   a.kv_dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
   a.weight_dtypes = parse_dtypes(o.weight_dtype, "--weight-dtype");
@@ -154,7 +155,10 @@ void run(const Options& o, CLI::App& app, const Context& ctx) {
 Runner setup_sweep(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
   add_model_options(app, o->model, true);
-  app.add_option("--hardware", o->hardware, "hardware profiles, comma-separated")->capture_default_str();
+  app.add_option("--hardware", o->hardware,
+                 "hardware profiles, comma-separated: builtin ids or JSON files")
+      ->capture_default_str();
+  add_calibration_option(app, o->calibration);
   app.add_option("--tp", o->tp, "TP degrees (axis)")->capture_default_str();
   app.add_option("--batch", o->batch, "batch sizes (axis)")->capture_default_str();
   app.add_option("--context", o->context, "ctx_len values (axis)")->capture_default_str();

@@ -51,9 +51,10 @@ std::string write_line_plot(const std::filesystem::path& dir, const std::string&
       plot.log_x ? "set logscale x 2\n" : "", plot.log_y ? "set logscale y\n" : "");
   for (std::size_t i = 0; i < plot.series.size(); ++i) {
     const Series& s = plot.series[i];
-    cmds += fmt::format("{}'{}.dat' index {} using 1:2 lw 2 pt 7 ps 0.8 lc {} dt {} title {}",
-                        i ? ", \\\n     " : "", stem, i, s.color > 0 ? s.color : int(i) + 1,
-                        s.dashed ? 2 : 1, gnuplot_string(s.title));
+    cmds += fmt::format("{}'{}.dat' index {} using 1:2 {} lw 2 pt 7 ps 0.8 lc {} dt {} title {}",
+                        i ? ", \\\n     " : "", stem, i, s.points_only ? "with points" : "",
+                        s.color > 0 ? s.color : int(i) + 1, s.dashed ? 2 : 1,
+                        gnuplot_string(s.title));
   }
   cmds += "\n";
   const std::string script = stem + ".gp";

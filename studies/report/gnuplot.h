@@ -9,15 +9,16 @@ namespace attnroof::report {
 
 struct Series {
   std::string title;
-  std::vector<double> x, y;
+  std::vector<double> x{}, y{};
   int color = 0;        // 1-based line colour shared by related series; 0: one per series
   bool dashed = false;  // e.g. a prediction drawn against a measured line of the same colour
+  bool points_only = false;  // a scatter (parity plots), not a line
 };
 
 struct LinePlot {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
-  std::vector<Series> series;
+  std::vector<Series> series{};
 };
 
 struct RooflinePoint {

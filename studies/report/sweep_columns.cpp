@@ -89,6 +89,12 @@ const std::array kColumns = {
                 [](const Row& r) { return txt(model::to_string(r.est.bound)); }},
     SweepColumn{"attention_bound", "bound of the attention stage", 7,
                 [](const Row& r) { return txt(model::to_string(r.stage(Stage::attention).bound)); }},
+    SweepColumn{"attention_calibration",
+                "the calibration profile that priced t_attention_s, or uncalibrated (plain roofline)", 12,
+                [](const Row& r) {
+                  const std::string_view c = r.stage(Stage::attention).calibration;
+                  return txt(c.empty() ? std::string_view("uncalibrated") : c);
+                }},
     SweepColumn{"t_attn_per_model_s",
                 "t_layer_s x n_layers: attention blocks of the whole model (FFN/MoE not modelled)", 9,
                 [](const Row& r) { return num(r.t_attn_per_model_s()); }},

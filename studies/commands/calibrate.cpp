@@ -1,0 +1,162 @@
+// attnroof calibrate: measured decode points (bench-kernels JSON, or the measurement CSV any
+// kernel's benchmark can write) in, a calibration profile out: the time model's parameters per
+// kernel family (our kernels, split-KV form) and per external kernel (plan-free form), with the
+// fit residuals and the noise floor of the measurements. --report-dir adds the fidelity report:
+// k-fold held-out error, extrapolation to long contexts, leave one shape out, transfer to another
+// GPU's measurements, and the parity and error-vs-context plots.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
+
+#include "calibrate/fidelity.h"
+#include "calibrate/fit.h"
+#include "calibrate/measurement.h"
+#include "model/error.h"
+#include "studies/report/calibration_report.h"
+#include "studies/commands/commands.h"
+#include "studies/report/output.h"
+#include "studies/report/provenance.h"
+#include "studies/report/text_table.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+struct Options {
+  std::vector<std::string> inputs;
+  std::string out;
+  double read_ceiling = 0;
+  std::string report_dir;
+  std::vector<std::string> transfer;
+  int64_t folds = 5;
+  int64_t train_max_ctx = 262144;
+  int64_t test_min_ctx = 524288;
+};
+
+std::string params_text(const model::CalibrationProfile& p) {
+  report::TextTable t;
+  t.header = {"fit", "form", "points", "median |err|", "p95 |err|", "max |err|",
+                                 "parameters"};
+  auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
+  for (const model::FamilyCalibration& f : p.families) {
+    std::string params;
+    const auto values = f.params.to_array();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kSplitKvParamNames[i], values[i]);
+    t.rows.push_back({fmt::format("{} (all kernels)", model::to_string(f.family)), "split_kv",
+                      std::to_string(f.fit.n_points), pct(f.fit.median_abs_rel_error),
+                      pct(f.fit.p95_abs_rel_error), pct(f.fit.max_abs_rel_error), params});
+    for (const model::KernelCalibration& k : f.kernels) {
+      if (!k.fitted) {
+        t.rows.push_back({k.kernel, "split_kv", "-", "-", "-", "-", "too few points: the family's"});
+        continue;
+      }
+      std::string kp;
+      const auto kv = k.params.to_array();
+      for (std::size_t i = 0; i < kv.size(); ++i)
+        kp += fmt::format("{}{}={:.3g}", i ? " " : "", model::kSplitKvParamNames[i], kv[i]);
+      t.rows.push_back({k.kernel, "split_kv", std::to_string(k.fit.n_points),
+                        pct(k.fit.median_abs_rel_error), pct(k.fit.p95_abs_rel_error),
+                        pct(k.fit.max_abs_rel_error), kp});
+    }
+  }
+  for (const model::ExternalCalibration& e : p.external) {
+    std::string params;
+    const auto values = e.params.to_array();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kPlanFreeParamNames[i], values[i]);
+    t.rows.push_back({e.kernel, "plan_free", std::to_string(e.fit.n_points),
+                      pct(e.fit.median_abs_rel_error), pct(e.fit.p95_abs_rel_error),
+                      pct(e.fit.max_abs_rel_error), params});
+  }
+  return t.aligned();
+}
+
+void run(const Options& o, const Context& ctx) {
+  if (o.out.empty()) throw InputError("-o: give the profile's path (PROFILE.json), or - for stdout");
+  if (o.read_ceiling < 0) throw InputError(fmt::format("--read-ceiling: {} must be > 0 B/s", o.read_ceiling));
+  if (o.folds < 2) throw InputError(fmt::format("--folds: {} must be >= 2", o.folds));
+  if (o.train_max_ctx < 1 || o.test_min_ctx <= o.train_max_ctx)
+    throw InputError(fmt::format("--train-max-ctx {} / --test-min-ctx {}: need 1 <= train max < test min",
+                                 o.train_max_ctx, o.test_min_ctx));
+  if (!o.transfer.empty() && o.report_dir.empty())
+    throw InputError("--transfer needs --report-dir (the transfer is a section of the fidelity report)");
+  // Everything is read and checked before anything is written.
+  const calibrate::MeasurementSet set = calibrate::read_measurements(o.inputs);
+  std::optional<calibrate::MeasurementSet> other;
+  if (!o.transfer.empty()) other = calibrate::read_measurements(o.transfer);
+  std::optional<report::AtomicDir> dir;
+  if (!o.report_dir.empty()) dir.emplace(o.report_dir);
+  report::Output out(o.out, "-o");
+
+  model::CalibrationProfile profile = calibrate::calibrate_profile(set.records, o.read_ceiling);
+  profile.provenance = report::provenance(ctx.command_line);
+  profile.provenance["measurements"] = set.files;
+  profile.provenance["noise_floor"] = calibrate::noise_floor(set.records);
+  profile.provenance["read_ceiling_source"] =
+      o.read_ceiling > 0 ? "--read-ceiling" : "median of the records' read_ceiling_Bps";
+  out.write(profile.to_json().dump(1) + "\n");
+
+  if (dir) {
+    CalibrationReportInput in;
+    in.profile = profile;
+    in.sections.push_back(calibrate::predict_all(profile, set.records, "in_sample",
+                                                 "every point, predicted by the fit of all of them"));
+    in.sections.push_back(calibrate::kfold_held_out(set.records, int(o.folds)));
+    in.sections.push_back(calibrate::extrapolation(set.records, o.train_max_ctx, o.test_min_ctx));
+    in.sections.push_back(calibrate::leave_one_shape_out(set.records));
+    if (other) {
+      in.sections.push_back(
+          calibrate::cross_gpu_transfer(set.records, other->records, "transfer_to_other"));
+      in.sections.push_back(
+          calibrate::cross_gpu_transfer(other->records, set.records, "transfer_from_other"));
+    }
+    in.sections.push_back(calibrate::external_half_split(set.records));
+    in.command_line = ctx.command_line;
+    write_calibration_report(dir->temp(), in);
+    dir->commit();
+  }
+  out.commit();
+  if (!out.is_stdout()) fmt::print("{}wrote {}\n", params_text(profile), o.out);
+  if (dir) fmt::print("wrote {}/ (README.md, fidelity.json, plots)\n", o.report_dir);
+}
+
+}  // namespace
+
+Runner setup_calibrate(CLI::App& app, const Context& ctx) {
+  auto o = std::make_shared<Options>();
+  app.add_option("measurements", o->inputs,
+                 "bench-kernels JSON files (their \"records\") or measurement CSV files (*.csv, "
+                 "reports/SCHEMA.md \"Measurement CSV\"), all from one GPU")
+      ->required();
+  app.add_option("-o,--out", o->out, "the profile to write (JSON, atomically); - for stdout")->required();
+  app.add_option("--read-ceiling", o->read_ceiling,
+                 "streaming-read bandwidth of the GPU in B/s, for records that carry none (CSV "
+                 "rows without read_ceiling_Bps); overrides the records' own");
+  app.add_option("--report-dir", o->report_dir,
+                 "also write the fidelity report there: README.md, fidelity.json, parity and "
+                 "error-vs-context plots");
+  app.add_option("--transfer", o->transfer,
+                 "another GPU's measurements: the report adds the cross-GPU transfer both ways")
+      ->expected(1, -1);
+  app.add_option("--folds", o->folds, "k of the k-fold held-out error")->capture_default_str();
+  app.add_option("--train-max-ctx", o->train_max_ctx,
+                 "extrapolation: fit on contexts up to this")->capture_default_str();
+  app.add_option("--test-min-ctx", o->test_min_ctx,
+                 "extrapolation: predict contexts from this")->capture_default_str();
+  app.footer(
+      "The fit: least squares on log(predicted / measured), Levenberg-Marquardt, deterministic. "
+      "Our kernels (records with a plan) fit 8 parameters per kernel family; other kernels fit "
+      "4 per kernel (fixed cost, per-sequence cost, bandwidth efficiency, tensor rate).\n"
+      "Examples:\n"
+      "  attnroof calibrate reports/calibration/h200/measurements.json -o h200.json\n"
+      "  attnroof calibrate flashmla.csv --read-ceiling 4.57e12 -o flashmla_h200.json\n"
+      "  attnroof calibrate reports/calibration/h200/measurements.json -o h200.json \\\n"
+      "      --report-dir reports/calibration/h200 --transfer reports/calibration/h100/measurements.json\n"
+      "Then: attnroof fidelity --calibration h200.json MEASUREMENTS..., and --calibration on "
+      "explain and sweep.");
+  return [o, &ctx] { run(*o, ctx); };
+}
+
+}  // namespace attnroof::cli

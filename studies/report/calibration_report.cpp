@@ -1,0 +1,185 @@
+#include "studies/report/calibration_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "studies/report/gnuplot.h"
+#include "studies/report/output.h"
+#include "studies/report/text_table.h"
+
+namespace attnroof::cli {
+
+namespace {
+
+std::string pct(double v) { return fmt::format("{:.1f}%", 100 * v); }
+
+std::string summary_table(const std::vector<calibrate::FidelitySection>& sections) {
+  report::TextTable t;
+  t.header = {"section", "points", "median |err|", "p95 |err|", "max |err|",
+                                 "not predicted"};
+  for (const calibrate::FidelitySection& s : sections) {
+    const model::ErrorSummary e = s.summary();
+    t.rows.push_back({s.name, std::to_string(e.n_points), pct(e.median_abs_rel_error),
+                      pct(e.p95_abs_rel_error), pct(e.max_abs_rel_error),
+                      std::to_string(s.skipped.size())});
+  }
+  return t.markdown();
+}
+
+std::string per_kernel_table(const calibrate::FidelitySection& s) {
+  report::TextTable t;
+  t.header = {"kernel", "points", "median |err|", "p95 |err|", "max |err|"};
+  for (const auto& [kernel, e] : s.per_kernel())
+    t.rows.push_back({kernel, std::to_string(e.n_points), pct(e.median_abs_rel_error),
+                      pct(e.p95_abs_rel_error), pct(e.max_abs_rel_error)});
+  return t.markdown();
+}
+
+std::string params_table(const model::CalibrationProfile& p) {
+  std::string out;
+  for (const model::FamilyCalibration& f : p.families) {
+    report::TextTable t;
+    t.header = {"parameter", "family"};
+    const auto v = f.params.to_array();
+    for (std::size_t i = 0; i < v.size(); ++i)
+      t.rows.push_back({std::string(model::kSplitKvParamNames[i]), fmt::format("{:.4g}", v[i])});
+    for (const model::KernelCalibration& k : f.kernels) {
+      t.header.push_back(fmt::format("`{}`", k.kernel));
+      const auto kv = k.params.to_array();
+      for (std::size_t i = 0; i < kv.size(); ++i)
+        t.rows[i].push_back(k.fitted ? fmt::format("{:.4g}", kv[i]) : "(family's)");
+    }
+    t.rows.push_back({"fit: points, median / p95 |err|",
+                      fmt::format("{}, {} / {}", f.fit.n_points, pct(f.fit.median_abs_rel_error),
+                                  pct(f.fit.p95_abs_rel_error))});
+    for (const model::KernelCalibration& k : f.kernels)
+      t.rows.back().push_back(k.fitted ? fmt::format("{}, {} / {}", k.fit.n_points,
+                                                     pct(k.fit.median_abs_rel_error),
+                                                     pct(k.fit.p95_abs_rel_error))
+                                       : "-");
+    t.rows.push_back({"plan: tile_m x tile_n, stages, CTAs/SM", "-"});
+    for (const model::KernelCalibration& k : f.kernels)
+      t.rows.back().push_back(fmt::format("{} x {}, {}, {}", k.tile_m, k.tile_n, k.stages, k.ctas_per_sm));
+    out += fmt::format("**{}** (split-KV form, {} parameters per fit: the family's over all its "
+                       "kernels, then each kernel's own)\n\n{}\n",
+                       model::to_string(f.family), v.size(), t.markdown());
+  }
+  for (const model::ExternalCalibration& e : p.external) {
+    report::TextTable t;
+  t.header = {"parameter", "value"};
+    const auto v = e.params.to_array();
+    for (std::size_t i = 0; i < v.size(); ++i)
+      t.rows.push_back({std::string(model::kPlanFreeParamNames[i]), fmt::format("{:.4g}", v[i])});
+    out += fmt::format("**{}** ({}, plan-free form, {} parameters)\n\n{}\n", e.kernel,
+                       model::to_string(e.family), v.size(), t.markdown());
+  }
+  return out;
+}
+
+// Parity (predicted against measured, log-log, one series per kernel) and relative error against
+// the longest context, for the k-fold held-out section.
+void plots(const std::filesystem::path& dir, const calibrate::FidelitySection& s,
+           std::vector<std::string>& scripts) {
+  std::map<std::string, report::Series> parity, error;
+  std::vector<std::string> order;
+  double lo = 1e300, hi = 0;
+  for (const calibrate::FidelityPoint& p : s.points) {
+    const std::string& k = p.record->kernel;
+    if (!parity.contains(k)) {
+      order.push_back(k);
+      parity[k] = report::Series{.title = k, .points_only = true};
+      error[k] = report::Series{.title = k, .points_only = true};
+    }
+    parity[k].x.push_back(p.record->time_s * 1e6);
+    parity[k].y.push_back(p.predicted_s * 1e6);
+    error[k].x.push_back(double(p.record->ctx_len_max()));
+    error[k].y.push_back(100 * p.rel_error());
+    lo = std::min({lo, p.record->time_s * 1e6, p.predicted_s * 1e6});
+    hi = std::max({hi, p.record->time_s * 1e6, p.predicted_s * 1e6});
+  }
+  if (order.empty()) return;
+  report::LinePlot par{.title = fmt::format("{}: predicted vs measured (one point per measured decode step)", s.name),
+                       .x_label = "measured time (us)",
+                       .y_label = "predicted time (us)",
+                       .log_x = true,
+                       .log_y = true};
+  par.series.push_back(report::Series{.title = "predicted = measured", .x = {lo, hi}, .y = {lo, hi},
+                                      .color = 8, .dashed = true});
+  report::LinePlot err{.title = fmt::format("{}: relative error vs context", s.name),
+                       .x_label = "longest context (keys)",
+                       .y_label = "predicted / measured - 1 (%)",
+                       .log_x = true};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    parity[order[i]].color = int(i) + 1;
+    error[order[i]].color = int(i) + 1;
+    par.series.push_back(parity[order[i]]);
+    err.series.push_back(error[order[i]]);
+  }
+  scripts.push_back(report::write_line_plot(dir, "parity", par));
+  scripts.push_back(report::write_line_plot(dir, "error_vs_context", err));
+}
+
+}  // namespace
+
+void write_calibration_report(const std::filesystem::path& dir, const CalibrationReportInput& in) {
+  nlohmann::json sections = nlohmann::json::array();
+  for (const calibrate::FidelitySection& s : in.sections)
+    sections.push_back(calibrate::section_json(s, true));
+  const nlohmann::json doc{{"report", "calibration_fidelity"},
+                           {"gpu", in.profile.gpu},
+                           {"provenance", in.profile.provenance},
+                           {"sections", sections}};
+  report::write_file_atomic(dir / "fidelity.json", doc.dump(1) + "\n");
+  report::write_file_atomic(dir / "profile.json", in.profile.to_json().dump(1) + "\n");
+
+  std::vector<std::string> scripts;
+  for (const calibrate::FidelitySection& s : in.sections)
+    if (s.name == "kfold") plots(dir, s, scripts);
+  bool rendered = report::gnuplot_available();
+  for (const std::string& script : scripts) rendered = rendered && report::run_gnuplot(dir, script);
+
+  std::string md = fmt::format("# Calibration of the decode time model: {}\n\n", in.profile.gpu);
+  md += fmt::format(
+      "Written by `{}`. The profile (`profile.json`) holds the fitted parameters; `fidelity.json` "
+      "every point of every section below (measured, predicted, relative error, bound). "
+      "reports/SCHEMA.md defines both. Collectives are not calibrated: no multi-GPU machine has "
+      "been measured.\n\n",
+      in.command_line);
+  md += "## Fidelity: |predicted / measured - 1|\n\n" + summary_table(in.sections) + "\n";
+  for (const calibrate::FidelitySection& s : in.sections) {
+    md += fmt::format("### {}\n\n{}.\n\n{}\n", s.name, s.description, per_kernel_table(s));
+    if (!s.skipped.empty()) {
+      md += fmt::format("Not predicted ({}):\n\n", s.skipped.size());
+      for (std::size_t i = 0; i < s.skipped.size() && i < 10; ++i) md += fmt::format("- {}\n", s.skipped[i]);
+      if (s.skipped.size() > 10) md += fmt::format("- ... and {} more (fidelity.json)\n", s.skipped.size() - 10);
+      md += "\n";
+    }
+  }
+  md += "## Noise floor of the measurements\n\n";
+  if (in.profile.provenance.contains("noise_floor")) {
+    const nlohmann::json& n = in.profile.provenance["noise_floor"];
+    const nlohmann::json& b = n["between_passes_abs_rel_difference"];
+    const nlohmann::json& w = n["within_runs_max_minus_min_over_median"];
+    md += fmt::format(
+        "- Between passes (the same point measured again later in the call, interleaved): "
+        "{} points, median {}, p95 {}, max {}. {}\n"
+        "- Within one point's runs, (max - min) / median: {} points, median {}, p95 {}.\n\n",
+        b["n_points"].get<int64_t>(), pct(b["median_abs_rel_error"].get<double>()),
+        pct(b["p95_abs_rel_error"].get<double>()), pct(b["max_abs_rel_error"].get<double>()),
+        n["note"].get<std::string>(), w["n_points"].get<int64_t>(),
+        pct(w["median_abs_rel_error"].get<double>()), pct(w["p95_abs_rel_error"].get<double>()));
+  }
+  md += "## Fitted parameters\n\n" + params_table(in.profile);
+  if (!scripts.empty()) {
+    md += rendered ? "## Plots (k-fold held-out points)\n\n![parity](parity.png)\n\n"
+                     "![error vs context](error_vs_context.png)\n"
+                   : "## Plots\n\ngnuplot was not available: run `gnuplot parity.gp "
+                     "error_vs_context.gp` here to render them.\n";
+  }
+  report::write_file_atomic(dir / "README.md", md);
+}
+
+}  // namespace attnroof::cli
