@@ -151,6 +151,23 @@ FidelitySection cross_gpu_transfer(const std::vector<DecodeMeasurement>& from,
   return out;
 }
 
+FidelitySection between_files(const MeasurementSet& set) {
+  FidelitySection out{.name = "between_calls",
+                      .description = "each measurement file (one device call: another machine, "
+                                     "another time) predicted by a fit of the other files"};
+  if (set.files.size() < 2) return out;
+  for (std::size_t f = 0; f < set.files.size(); ++f) {
+    std::vector<DecodeMeasurement> train;
+    std::vector<const DecodeMeasurement*> test;
+    for (std::size_t i = 0; i < set.records.size(); ++i) {
+      if (set.file_of[i] == f) test.push_back(&set.records[i]);
+      else train.push_back(set.records[i]);
+    }
+    fit_and_predict(train, test, out);
+  }
+  return out;
+}
+
 FidelitySection external_half_split(const std::vector<DecodeMeasurement>& records) {
   FidelitySection out{.name = "external_half_split",
                       .description = "kernels without a known plan (plan-free form): fit on every "
@@ -186,11 +203,8 @@ nlohmann::json section_json(const FidelitySection& s, bool with_points) {
     for (const FidelityPoint& p : s.points) {
       const DecodeMeasurement& m = *p.record;
       pts.push_back({{"kernel", m.kernel},
-                     {"gpu", m.gpu},
                      {"q_heads", m.q_heads},
                      {"kv_heads", m.kv_heads},
-                     {"d_qk", m.d_qk},
-                     {"d_v", m.d_v},
                      {"page_size", m.page_size},
                      {"batch", m.batch()},
                      {"ctx_len_max", m.ctx_len_max()},
@@ -199,8 +213,7 @@ nlohmann::json section_json(const FidelitySection& s, bool with_points) {
                      {"measured_s", m.time_s},
                      {"predicted_s", p.predicted_s},
                      {"rel_error", p.rel_error()},
-                     {"bound", p.bound},
-                     {"source", m.source}});
+                     {"bound", p.bound}});
     }
     j["points"] = pts;
   }

@@ -1,5 +1,6 @@
 // defines: FidelityPoint, FidelitySection, predict_all, kfold_held_out, extrapolation,
-//          leave_one_shape_out, cross_gpu_transfer, external_half_split, section_json
+//          leave_one_shape_out, cross_gpu_transfer, between_files, external_half_split,
+//          section_json
 //
 // How well a calibration predicts points it did not see (issue 9, "Fidelity report"): k-fold
 // held-out error, extrapolation from short to long contexts, leave one shape out, and transfer
@@ -49,6 +50,9 @@ FidelitySection leave_one_shape_out(const std::vector<DecodeMeasurement>& record
 // name: the section's name ("transfer_to_other", "transfer_from_other").
 FidelitySection cross_gpu_transfer(const std::vector<DecodeMeasurement>& from,
                                    const std::vector<DecodeMeasurement>& to, std::string name);
+// Measurements of the same GPU from several files (calls on different machines, hours apart):
+// each file predicted by a fit of the other files. Empty when there is one file.
+FidelitySection between_files(const MeasurementSet& set);
 // External (plan-free) kernels: fit on every other point in (batch, context) order, predict the
 // rest.
 FidelitySection external_half_split(const std::vector<DecodeMeasurement>& records);

@@ -398,7 +398,10 @@ MeasurementSet read_measurements(const std::vector<std::string>& paths) {
                          {"records", records.size()},
                          {"gpus", gpus},
                          {"commit", commit}});
-    for (DecodeMeasurement& m : records) set.records.push_back(std::move(m));
+    for (DecodeMeasurement& m : records) {
+      set.records.push_back(std::move(m));
+      set.file_of.push_back(set.files.size() - 1);
+    }
   }
   return set;
 }

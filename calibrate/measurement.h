@@ -48,7 +48,8 @@ struct DecodeMeasurement {
 // The records of one or more files, with what is known of each file.
 struct MeasurementSet {
   std::vector<DecodeMeasurement> records;
-  nlohmann::json files = nlohmann::json::array();  // [{path, format, records, gpu, commit}]
+  std::vector<std::size_t> file_of;                // records[i] came from files[file_of[i]]
+  nlohmann::json files = nlohmann::json::array();  // [{path, format, records, gpus, commit}]
 };
 
 model::DecodeWork to_work(const DecodeMeasurement& m);

@@ -106,6 +106,7 @@ void run(const Options& o, const Context& ctx) {
     in.sections.push_back(calibrate::kfold_held_out(set.records, int(o.folds)));
     in.sections.push_back(calibrate::extrapolation(set.records, o.train_max_ctx, o.test_min_ctx));
     in.sections.push_back(calibrate::leave_one_shape_out(set.records));
+    if (set.files.size() > 1) in.sections.push_back(calibrate::between_files(set));
     if (other) {
       in.sections.push_back(
           calibrate::cross_gpu_transfer(set.records, other->records, "transfer_to_other"));

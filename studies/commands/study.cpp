@@ -19,6 +19,10 @@
 //                     bench-kernels JSON, relative to the repository), "hardware", "batch",
 //                     "shapes": [{"shape", "preset", "tp", "label"}], "ratios"?: [{"numerator",
 //                     "denominator", "claimed"?}]}: prediction vs measurement
+//   SECTION calibration_fidelity: {"type": "calibration_fidelity", "id", "title", "note",
+//                     "hardware" (its shipped calibration), "measurements": [files, relative to the
+//                     repository], "held_out"?: "kfold" (default) or "none"}: measured against
+//                     predicted, per kernel, with the parity and error-vs-context plots
 //   SECTION verify:   {"type": "verify", "id", "title", "note", "variants"?, "tp"?, "seed"?}
 //                     runs the float64 reference checks (attnroof verify) into ID.json; when a
 //                     check fails the report is still written and the study exits with status 1
@@ -30,6 +34,8 @@
 #include <map>
 #include <memory>
 
+#include "calibrate/fidelity.h"
+#include "calibrate/measurement.h"
 #include "kernels/reference/verify.h"
 #include "model/error.h"
 #include "model/json_reader.h"
@@ -37,7 +43,9 @@
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
 #include "studies/kv_table.h"
+#include "studies/options.h"
 #include "studies/ranges.h"
+#include "studies/report/calibration_report.h"
 #include "studies/report/gnuplot.h"
 #include "studies/report/output.h"
 #include "studies/report/provenance.h"
@@ -365,10 +373,87 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
                         {"svg", rendered ? nlohmann::json(id + ".svg") : nlohmann::json()}}}};
   res.markdown = md + ratio_md + fmt::format(
       "\nMeasured: `{}` on {} (CUDA-graph replay median; read ceiling {:.0f} GB/s measured in the same "
-      "run). Predicted: the model's attention stage on the `{}` profile (efficiencies: {}).\n\n"
+      "run). Predicted: the model's attention stage on the `{}` profile ({}).\n\n"
       "![{}]({}.png)\n\nData: [{}.csv]({}.csv)\n",
       bench.value("command", "bench_kernels"), bench.at("gpu").get<std::string>(), read_bytes_per_s / 1e9,
-      hw.id, hw.efficiency.source, lp.title, id, id, id);
+      hw.id,
+      hw.calibration ? fmt::format("calibrated: the split-KV time model of {}, fitted to these kernels' "
+                                   "measurements; the fit's held-out error is in the fidelity section",
+                                   hw.calibration->source)
+                     : fmt::format("efficiencies: {}", hw.efficiency.source),
+      lp.title, id, id, id);
+  return res;
+}
+
+// Measured decode points predicted with a hardware profile's shipped calibration: every point
+// (in_sample), or each by a fit that did not see it (held_out "kfold"); a table per kernel, the
+// points as CSV and the parity and error-vs-context plots.
+SectionResult run_fidelity_section(ObjectReader& s, const fs::path& dir, const std::string& id,
+                                   const fs::path& repo_root, bool plots, bool& rendered_all,
+                                   std::vector<std::string>& plot_files,
+                                   std::vector<std::unique_ptr<calibrate::MeasurementSet>>& keep) {
+  const std::string hw_id = s.get_string("hardware");
+  const std::string held_out = s.get_string("held_out", "kfold");
+  if (held_out != "kfold" && held_out != "none")
+    s.fail("held_out", fmt::format("held_out = '{}': kfold (each point by a fit of the others) or none", held_out));
+  const nlohmann::json& files = s.get_raw("measurements");
+  if (!files.is_array() || files.empty()) s.fail("measurements", "expected an array of measurement files (repository paths)");
+  std::vector<std::string> paths;
+  for (const auto& f : files) {
+    if (!f.is_string()) s.fail("measurements", "expected file paths");
+    paths.push_back((repo_root / f.get<std::string>()).string());
+  }
+  keep.push_back(std::make_unique<calibrate::MeasurementSet>(calibrate::read_measurements(paths)));
+  const calibrate::MeasurementSet& set = *keep.back();
+  const model::CalibrationProfile profile = resolve_calibration(hw_id, s.position("hardware"));
+  const calibrate::FidelitySection sec =
+      held_out == "kfold" ? calibrate::kfold_held_out(set.records, 5)
+                          : calibrate::predict_all(profile, set.records, "in_sample",
+                                                   fmt::format("predicted with {}", profile.source));
+  std::string csv = "kernel,gpu,q_heads,kv_heads,d_qk,d_v,page_size,batch,ctx_len_max,ragged,measured_s,predicted_s,rel_error,bound\n";
+  for (const calibrate::FidelityPoint& p : sec.points) {
+    const calibrate::DecodeMeasurement& m = *p.record;
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.5f},{}\n", m.kernel, m.gpu, m.q_heads,
+                       m.kv_heads, m.d_qk, m.d_v, m.page_size, m.batch(), m.ctx_len_max(),
+                       m.ragged() ? 1 : 0, m.time_s, p.predicted_s, p.rel_error(), p.bound);
+  }
+  report::write_file_atomic(dir / (id + ".csv"), csv);
+  std::string md = "| kernel | points | median \\|err\\| | p95 \\|err\\| | max \\|err\\| |\n|---|---:|---:|---:|---:|\n";
+  nlohmann::json per = nlohmann::json::array();
+  auto row = [&](const std::string& name, const model::ErrorSummary& e) {
+    md += fmt::format("| {} | {} | {:.1f}% | {:.1f}% | {:.1f}% |\n", name, e.n_points, 100 * e.median_abs_rel_error,
+                      100 * e.p95_abs_rel_error, 100 * e.max_abs_rel_error);
+  };
+  for (const auto& [kernel, e] : sec.per_kernel()) {
+    row("`" + kernel + "`", e);
+    nlohmann::json k = e.to_json();
+    k["kernel"] = kernel;
+    per.push_back(k);
+  }
+  row("**all**", sec.summary());
+  const std::vector<std::string> scripts = write_fidelity_plots(dir, sec, id);
+  bool rendered = plots && !scripts.empty();
+  for (const std::string& script : scripts) {
+    if (plots) rendered = report::run_gnuplot(dir, script) && rendered;
+    plot_files.push_back(script);
+    plot_files.push_back(script.substr(0, script.size() - 3) + ".dat");
+  }
+  rendered_all = rendered_all && rendered;
+  SectionResult res;
+  res.json = {{"csv", id + ".csv"},
+              {"calibration", profile.source},
+              {"held_out", held_out},
+              {"description", sec.description},
+              {"measurements", set.files},
+              {"summary", sec.summary().to_json()},
+              {"per_kernel", per},
+              {"skipped", sec.skipped},
+              {"plots", scripts}};
+  res.markdown = md + fmt::format(
+      "\n{} points: {}. The profile: `{}` (`attnroof hardware {}` shows it; reports/calibration/ has "
+      "every fidelity section: extrapolation, leave one shape out, transfer between GPUs).\n\n"
+      "![parity]({}_parity.png)\n\n![error vs context]({}_error_vs_context.png)\n\nData: [{}.csv]({}.csv)\n",
+      sec.summary().n_points, sec.description, profile.source, hw_id, id, id, id, id);
   return res;
 }
 
@@ -618,6 +703,7 @@ void run(const Options& o, const Context& ctx) {
   bool rendered_all = true;
   std::vector<std::string> plot_files;
   std::vector<std::string> failed_sections;
+  std::vector<std::unique_ptr<calibrate::MeasurementSet>> measurement_sets;
   for (std::size_t i = 0; i < sections.size(); ++i) {
     ObjectReader s(sections[i], model::JsonSource{file.string()}, fmt::format("/sections/{}", i));
     const std::string type = s.get_string("type");
@@ -638,12 +724,15 @@ void run(const Options& o, const Context& ctx) {
     } else if (type == "measured_kernels") {
       res = run_measured_section(s, dir.temp(), id, file.parent_path().parent_path(), plots,
                                  rendered_all, plot_files);
+    } else if (type == "calibration_fidelity") {
+      res = run_fidelity_section(s, dir.temp(), id, file.parent_path().parent_path(), plots,
+                                 rendered_all, plot_files, measurement_sets);
     } else if (type == "verify") {
       bool failed = false;
       res = run_verify_section(s, dir.temp(), id, failed);
       if (failed) failed_sections.push_back(id);
     } else {
-      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep, verify, measured_kernels", type));
+      s.fail("type", fmt::format("unknown section type '{}'; known: kv_table, sweep, verify, measured_kernels, calibration_fidelity", type));
     }
     s.finish();
     res.json["id"] = id;

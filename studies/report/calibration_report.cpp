@@ -79,10 +79,12 @@ std::string params_table(const model::CalibrationProfile& p) {
   return out;
 }
 
-// Parity (predicted against measured, log-log, one series per kernel) and relative error against
-// the longest context, for the k-fold held-out section.
-void plots(const std::filesystem::path& dir, const calibrate::FidelitySection& s,
-           std::vector<std::string>& scripts) {
+}  // namespace
+
+std::vector<std::string> write_fidelity_plots(const std::filesystem::path& dir,
+                                              const calibrate::FidelitySection& s,
+                                              const std::string& stem) {
+  std::vector<std::string> scripts;
   std::map<std::string, report::Series> parity, error;
   std::vector<std::string> order;
   double lo = 1e300, hi = 0;
@@ -100,7 +102,7 @@ void plots(const std::filesystem::path& dir, const calibrate::FidelitySection& s
     lo = std::min({lo, p.record->time_s * 1e6, p.predicted_s * 1e6});
     hi = std::max({hi, p.record->time_s * 1e6, p.predicted_s * 1e6});
   }
-  if (order.empty()) return;
+  if (order.empty()) return scripts;
   report::LinePlot par{.title = fmt::format("{}: predicted vs measured (one point per measured decode step)", s.name),
                        .x_label = "measured time (us)",
                        .y_label = "predicted time (us)",
@@ -118,26 +120,28 @@ void plots(const std::filesystem::path& dir, const calibrate::FidelitySection& s
     par.series.push_back(parity[order[i]]);
     err.series.push_back(error[order[i]]);
   }
-  scripts.push_back(report::write_line_plot(dir, "parity", par));
-  scripts.push_back(report::write_line_plot(dir, "error_vs_context", err));
+  scripts.push_back(report::write_line_plot(dir, stem + "_parity", par));
+  scripts.push_back(report::write_line_plot(dir, stem + "_error_vs_context", err));
+  return scripts;
 }
-
-}  // namespace
 
 void write_calibration_report(const std::filesystem::path& dir, const CalibrationReportInput& in) {
   nlohmann::json sections = nlohmann::json::array();
+  // Every point of the k-fold section (the plotted one); the others as summaries (their points
+  // are a rerun of `attnroof calibrate --report-dir` away, and would make the file tens of MB).
   for (const calibrate::FidelitySection& s : in.sections)
-    sections.push_back(calibrate::section_json(s, true));
+    sections.push_back(calibrate::section_json(s, s.name == "kfold"));
   const nlohmann::json doc{{"report", "calibration_fidelity"},
                            {"gpu", in.profile.gpu},
                            {"provenance", in.profile.provenance},
                            {"sections", sections}};
-  report::write_file_atomic(dir / "fidelity.json", doc.dump(1) + "\n");
+  // Compact: thousands of points per section.
+  report::write_file_atomic(dir / "fidelity.json", doc.dump() + "\n");
   report::write_file_atomic(dir / "profile.json", in.profile.to_json().dump(1) + "\n");
 
   std::vector<std::string> scripts;
   for (const calibrate::FidelitySection& s : in.sections)
-    if (s.name == "kfold") plots(dir, s, scripts);
+    if (s.name == "kfold") scripts = write_fidelity_plots(dir, s, "kfold");
   bool rendered = report::gnuplot_available();
   for (const std::string& script : scripts) rendered = rendered && report::run_gnuplot(dir, script);
 
@@ -165,7 +169,7 @@ void write_calibration_report(const std::filesystem::path& dir, const Calibratio
     const nlohmann::json& w = n["within_runs_max_minus_min_over_median"];
     md += fmt::format(
         "- Between passes (the same point measured again later in the call, interleaved): "
-        "{} points, median {}, p95 {}, max {}. {}\n"
+        "{} points, median {}, p95 {}, max {} ({}).\n"
         "- Within one point's runs, (max - min) / median: {} points, median {}, p95 {}.\n\n",
         b["n_points"].get<int64_t>(), pct(b["median_abs_rel_error"].get<double>()),
         pct(b["p95_abs_rel_error"].get<double>()), pct(b["max_abs_rel_error"].get<double>()),
@@ -174,10 +178,10 @@ void write_calibration_report(const std::filesystem::path& dir, const Calibratio
   }
   md += "## Fitted parameters\n\n" + params_table(in.profile);
   if (!scripts.empty()) {
-    md += rendered ? "## Plots (k-fold held-out points)\n\n![parity](parity.png)\n\n"
-                     "![error vs context](error_vs_context.png)\n"
-                   : "## Plots\n\ngnuplot was not available: run `gnuplot parity.gp "
-                     "error_vs_context.gp` here to render them.\n";
+    md += rendered ? "## Plots (k-fold held-out points)\n\n![parity](kfold_parity.png)\n\n"
+                     "![error vs context](kfold_error_vs_context.png)\n"
+                   : "## Plots\n\ngnuplot was not available: run `gnuplot kfold_parity.gp "
+                     "kfold_error_vs_context.gp` here to render them.\n";
   }
   report::write_file_atomic(dir / "README.md", md);
 }

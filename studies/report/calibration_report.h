@@ -1,6 +1,7 @@
 // defines: CalibrationReportInput, write_calibration_report (reports/calibration/<gpu>/: README.md
 // with the fitted parameters and every fidelity section's errors, fidelity.json, profile.json,
-// and two plots: predicted against measured (parity) and relative error against context)
+// and two plots: predicted against measured (parity) and relative error against context),
+//          write_fidelity_plots
 #pragma once
 #include <filesystem>
 #include <string>
@@ -21,5 +22,12 @@ struct CalibrationReportInput {
 
 // Writes into `dir` (an existing, empty directory).
 void write_calibration_report(const std::filesystem::path& dir, const CalibrationReportInput& in);
+
+// The two plots of a fidelity section: <stem>_parity (predicted against measured, log-log, one
+// colour per kernel) and <stem>_error_vs_context (relative error against the longest context).
+// Returns the gnuplot scripts written (none for a section without points).
+std::vector<std::string> write_fidelity_plots(const std::filesystem::path& dir,
+                                              const calibrate::FidelitySection& s,
+                                              const std::string& stem);
 
 }  // namespace attnroof::cli
