@@ -223,8 +223,37 @@ double median_read_ceiling(const std::vector<DecodeMeasurement>& records) {
   return c[c.size() / 2];
 }
 
+namespace {
+
+std::vector<FitPoint> gemm_points(const std::vector<GemmMeasurement>& gemms, double read_ceiling_Bps) {
+  std::vector<FitPoint> out;
+  for (const GemmMeasurement& g : gemms) {
+    model::WorkFeatures f;
+    f.bytes = g.bytes;
+    f.flops = g.flops;
+    f.batch = double(g.m);
+    f.read_ceiling_Bps = read_ceiling_Bps;
+    out.push_back({.features = f, .time_s = g.time_s});
+  }
+  return out;
+}
+
+}  // namespace
+
+model::ErrorSummary gemm_half_split(const std::vector<GemmMeasurement>& gemms, double read_ceiling_Bps) {
+  std::vector<GemmMeasurement> sorted = gemms;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const GemmMeasurement& a, const GemmMeasurement& b) {
+    return std::tuple(a.k, a.n, a.m) < std::tuple(b.k, b.n, b.m);
+  });
+  std::vector<GemmMeasurement> train, test;
+  for (std::size_t i = 0; i < sorted.size(); ++i) (i % 2 == 0 ? train : test).push_back(sorted[i]);
+  const FitResult fit = fit_plan_free(gemm_points(train, read_ceiling_Bps));
+  return in_sample(gemm_points(test, read_ceiling_Bps), plan_free_time, fit.params);
+}
+
 model::CalibrationProfile calibrate_profile(const std::vector<DecodeMeasurement>& records,
-                                            double read_ceiling_Bps) {
+                                            double read_ceiling_Bps,
+                                            const std::vector<GemmMeasurement>& gemms) {
   if (records.empty()) throw InputError("calibrate: no measurement records");
   model::CalibrationProfile profile;
   profile.gpu = gpu_of(records);
@@ -298,6 +327,13 @@ model::CalibrationProfile calibrate_profile(const std::vector<DecodeMeasurement>
     c.params = model::PlanFreeParams::from_array(fit.params);
     c.fit = in_sample(points, plan_free_time, fit.params);
     profile.external.push_back(std::move(c));
+  }
+  if (!gemms.empty()) {
+    const std::vector<FitPoint> points = gemm_points(gemms, profile.read_ceiling_Bps);
+    const FitResult fit = fit_plan_free(points);
+    profile.projection.present = true;
+    profile.projection.params = model::PlanFreeParams::from_array(fit.params);
+    profile.projection.fit = in_sample(points, plan_free_time, fit.params);
   }
   return profile;
 }

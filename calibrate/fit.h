@@ -35,8 +35,14 @@ FitResult fit_plan_free(const std::vector<FitPoint>& points);
 
 // Fits every (family) of our kernels and every external kernel in `records` (one GPU: the caller
 // groups by GPU; mixing GPUs is an InputError). read_ceiling_Bps > 0 overrides the records'.
+// gemms: projection GEMMs of the same GPU and call (may be empty): the profile's projection fit.
 model::CalibrationProfile calibrate_profile(const std::vector<DecodeMeasurement>& records,
-                                            double read_ceiling_Bps = 0);
+                                            double read_ceiling_Bps = 0,
+                                            const std::vector<GemmMeasurement>& gemms = {});
+
+// The projection fit judged on points it did not see: every other GEMM in (k, n, m) order fitted,
+// the rest predicted.
+model::ErrorSummary gemm_half_split(const std::vector<GemmMeasurement>& gemms, double read_ceiling_Bps);
 
 // One record predicted with a profile: our kernels with the split-KV form of the record's family
 // and the record's own plan; external kernels with their plan-free fit. nullopt: the profile has

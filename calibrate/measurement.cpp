@@ -386,6 +386,24 @@ MeasurementSet read_measurements(const std::vector<std::string>& paths) {
         records.push_back(measurement_from_json(recs[i], fmt::format("{}: at /records/{}", path, i)));
       if (records.empty()) throw InputError(fmt::format("{}: \"records\" is empty", path));
       if (j.contains("commit") && j["commit"].is_string()) commit = j["commit"].get<std::string>();
+      if (j.contains("gemm_records")) {
+        const nlohmann::json& g = j["gemm_records"];
+        if (!g.is_array()) throw InputError(fmt::format("{}: \"gemm_records\" must be an array", path));
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          model::ObjectReader r(g[i], model::JsonSource{path}, fmt::format("/gemm_records/{}", i));
+          GemmMeasurement m{.m = r.get_positive_int("m"), .n = r.get_positive_int("n"),
+                            .k = r.get_positive_int("k"), .flops = r.get_double("flops"),
+                            .bytes = r.get_double("bytes"), .time_s = r.get_double("time_s"),
+                            .time_s_min = r.get_double("time_s_min", 0),
+                            .time_s_max = r.get_double("time_s_max", 0), .runs = r.get_int("runs", 0),
+                            .sm_clock_mhz = r.get_double("sm_clock_mhz", 0)};
+          r.get_double("power_w", 0);
+          r.finish();
+          if (!(m.time_s > 0) || !(m.bytes > 0) || !(m.flops > 0))
+            r.fail("time_s", "time_s, bytes and flops must be > 0");
+          set.gemms.push_back(m);
+        }
+      }
     }
     std::vector<std::string> gpus;
     for (const DecodeMeasurement& m : records) {

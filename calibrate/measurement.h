@@ -1,5 +1,6 @@
 // defines: DecodeMeasurement, MeasurementSet, to_work, measurement_to_json, measurement_from_json,
-//          read_measurements, parse_measurement_csv, measurements_csv, kCsvRequired, kCsvOptional
+//          read_measurements, parse_measurement_csv, measurements_csv, kCsvRequired, kCsvOptional,
+//          GemmMeasurement
 //
 // One measured decode point as a typed record (issue 9): what ran (kernel, family, shape, batch,
 // ragged contexts, query tokens, dtype), how long it took (median, min, max, runs), what the
@@ -45,9 +46,21 @@ struct DecodeMeasurement {
   bool ragged() const;
 };
 
+// One timed projection GEMM, C[M,N] = A[M,K] x W[K,N] in bf16 (calibrate/gemm_probe.h): the
+// decode step's projections at M = batch x q_tokens rows.
+struct GemmMeasurement {
+  int64_t m = 0, n = 0, k = 0;
+  double flops = 0, bytes = 0;
+  double time_s = 0, time_s_min = 0, time_s_max = 0;
+  int64_t runs = 0;
+  double sm_clock_mhz = 0;
+};
+
 // The records of one or more files, with what is known of each file.
 struct MeasurementSet {
   std::vector<DecodeMeasurement> records;
+  std::vector<GemmMeasurement> gemms;              // bench-kernels --gemm-probe "gemm_records"
+
   std::vector<std::size_t> file_of;                // records[i] came from files[file_of[i]]
   nlohmann::json files = nlohmann::json::array();  // [{path, format, records, gpus, commit}]
 };

@@ -142,6 +142,13 @@ nlohmann::json CalibrationProfile::to_json() const {
                    {"n_params", PlanFreeParams::kCount},
                    {"params", params_json(e.params.to_array(), kPlanFreeParamNames)},
                    {"fit", e.fit.to_json()}});
+  nlohmann::json proj = nullptr;
+  if (projection.present)
+    proj = {{"form", "plan_free"},
+            {"n_params", PlanFreeParams::kCount},
+            {"unit", "one GEMM; per_sequence_s is the cost per row of M (batch x q_tokens)"},
+            {"params", params_json(projection.params.to_array(), kPlanFreeParamNames)},
+            {"fit", projection.fit.to_json()}};
   return {{"schema", kSchema},
           {"gpu", gpu},
           {"read_ceiling_Bps", read_ceiling_Bps},
@@ -149,6 +156,7 @@ nlohmann::json CalibrationProfile::to_json() const {
           {"typical_sm_clock_mhz", typical_sm_clock_mhz},
           {"families", fam},
           {"external", ext},
+          {"projection", proj},
           {"collectives", "uncalibrated: no multi-GPU machine has been measured; collective "
                           "times use the hardware profile's alpha-beta defaults"},
           {"provenance", provenance}};
@@ -219,6 +227,19 @@ CalibrationProfile parse_calibration(const nlohmann::json& j, const JsonSource& 
     e.finish();
     p.external.push_back(std::move(c));
   }
+  if (r.has("projection") && !r.get_raw("projection").is_null()) {
+    ObjectReader g = r.get_object("projection");
+    if (g.get_string("form") != "plan_free") g.fail("form", "must be \"plan_free\"");
+    if (g.get_int("n_params") != int64_t(PlanFreeParams::kCount))
+      g.fail("n_params", fmt::format("must be {}", PlanFreeParams::kCount));
+    g.get_string("unit", "");
+    p.projection.present = true;
+    p.projection.params = PlanFreeParams::from_array(read_params(g.get_object("params"), kPlanFreeParamNames));
+    p.projection.fit = read_summary(g.get_object("fit"));
+    g.finish();
+  } else if (r.has("projection")) {
+    r.get_raw("projection");
+  }
   r.finish();
   return p;
 }
@@ -278,6 +299,17 @@ std::optional<TimePrediction> predict_attention(const CalibrationProfile& profil
   if (!(work.sm_clock_mhz > 0)) work.sm_clock_mhz = profile.typical_sm_clock_mhz;
   return predict_split_kv(work_features(work),
                           planned->assumed ? fam->params : fam->params_for(planned->kernel));
+}
+
+std::optional<TimePrediction> predict_gemm(const CalibrationProfile& profile, double rows,
+                                           double bytes, double flops) {
+  if (!profile.projection.present) return std::nullopt;
+  WorkFeatures f;
+  f.bytes = bytes;
+  f.flops = flops;
+  f.batch = rows;
+  f.read_ceiling_Bps = profile.read_ceiling_Bps;
+  return predict_plan_free(f, profile.projection.params);
 }
 
 }  // namespace attnroof::model

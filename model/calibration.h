@@ -66,6 +66,15 @@ struct ExternalCalibration {
   ErrorSummary fit;
 };
 
+// The projection GEMMs (C[M,N] = A[M,K] x W[K,N], bf16) timed with cuBLAS at decode shapes: the
+// plan-free form per GEMM, per_sequence_s being the cost per row of M. A projection or output
+// stage then costs the sum over its GEMMs.
+struct GemmCalibration {
+  bool present = false;
+  PlanFreeParams params{};
+  ErrorSummary fit{};
+};
+
 struct CalibrationProfile {
   std::string gpu;            // as the driver names it: "NVIDIA H200"
   double read_ceiling_Bps = 0;  // measured with the kernels (median over the measurement files)
@@ -75,6 +84,7 @@ struct CalibrationProfile {
   double typical_sm_clock_mhz = 0;
   std::vector<FamilyCalibration> families;
   std::vector<ExternalCalibration> external;
+  GemmCalibration projection;
   nlohmann::json provenance;  // files, commits, command, date, noise floor
   std::string source;         // where this profile was read from ("embedded: ...", a path)
 
@@ -103,5 +113,9 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
 // The calibrated attention time of the work on the profile's GPU, with the profile's read
 // ceiling; nullopt when the profile has no fit of the work's family.
 std::optional<TimePrediction> predict_attention(const CalibrationProfile& profile, DecodeWork work);
+// One GEMM of `rows` rows moving `bytes` and doing `flops`, on the profile's GPU; nullopt without
+// a projection fit.
+std::optional<TimePrediction> predict_gemm(const CalibrationProfile& profile, double rows,
+                                           double bytes, double flops);
 
 }  // namespace attnroof::model

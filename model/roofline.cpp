@@ -79,6 +79,34 @@ std::optional<TimePrediction> calibrated_attention(const Cost& cost, const Decod
   return predict_attention(*hw.calibration, std::move(w));
 }
 
+// The calibrated time of a projection or output stage: the sum over its GEMMs of the profile's
+// per-GEMM fit (cuBLAS bf16, M = the step's tokens). Only when every op of the stage is a GEMM
+// (it reads weights) in the probed formats.
+std::optional<TimePrediction> calibrated_gemms(const Cost& cost, Stage stage, const DecodePoint& point,
+                                               const Hardware& hw) {
+  if (!hw.calibration || !hw.calibration->projection.present) return std::nullopt;
+  const auto probed = [](Dtype d) { return d == Dtype::bf16 || d == Dtype::fp16; };
+  if (!probed(point.dtypes.weight) || !probed(point.dtypes.act)) return std::nullopt;
+  TimePrediction total{.t_s = 0, .bound = TimeBound::launch};
+  double largest = -1;
+  int gemms = 0;
+  for (int i = 0; i < cost.n_ops; ++i) {
+    const Op& op = cost.ops[std::size_t(i)];
+    if (op.stage != stage) continue;
+    if (!(op.weight_bytes > 0)) return std::nullopt;
+    const auto t = predict_gemm(*hw.calibration, point.tokens(), op.bytes(), op.flops);
+    if (!t) return std::nullopt;
+    total.t_s += t->t_s;
+    if (t->t_s > largest) {
+      largest = t->t_s;
+      total.bound = t->bound;
+    }
+    ++gemms;
+  }
+  if (gemms == 0) return std::nullopt;
+  return total;
+}
+
 Bound bound_of(TimeBound b) {
   switch (b) {
     case TimeBound::memory:
@@ -113,8 +141,10 @@ Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw
     s.t_mem_s = s.bytes / bw;
     s.t_math_s = s.flops / peak;
     const bool runs = s.flops > 0 || s.bytes > 0;
-    if (s.stage == Stage::attention && runs) {
-      if (const auto t = calibrated_attention(cost, point, hw)) {
+    if (runs) {
+      const auto t = s.stage == Stage::attention ? calibrated_attention(cost, point, hw)
+                                                 : calibrated_gemms(cost, s.stage, point, hw);
+      if (t) {
         s.t_s = t->t_s;
         s.bound = bound_of(t->bound);
         s.calibration = hw.calibration->source;

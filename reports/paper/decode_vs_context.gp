@@ -7,10 +7,10 @@ set ylabel "attention-stage time per layer (microseconds)"
 set grid
 set key outside right top
 set style data linespoints
-plot 'decode_vs_context.dat' index 0 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8)", \
-     'decode_vs_context.dat' index 1 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP)", \
-     'decode_vs_context.dat' index 2 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2)", \
-     'decode_vs_context.dat' index 3 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4)"
+plot 'decode_vs_context.dat' index 0 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8)", \
+     'decode_vs_context.dat' index 1 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP)", \
+     'decode_vs_context.dat' index 2 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2)", \
+     'decode_vs_context.dat' index 3 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4)"
 
 set terminal svg size 1200,800 noenhanced font 'Sans,12' background '#ffffff'
 set output 'decode_vs_context.svg'
@@ -20,9 +20,9 @@ set ylabel "attention-stage time per layer (microseconds)"
 set grid
 set key outside right top
 set style data linespoints
-plot 'decode_vs_context.dat' index 0 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8)", \
-     'decode_vs_context.dat' index 1 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP)", \
-     'decode_vs_context.dat' index 2 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2)", \
-     'decode_vs_context.dat' index 3 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4)"
+plot 'decode_vs_context.dat' index 0 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8)", \
+     'decode_vs_context.dat' index 1 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP)", \
+     'decode_vs_context.dat' index 2 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2)", \
+     'decode_vs_context.dat' index 3 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4)"
 
 unset output

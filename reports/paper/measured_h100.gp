@@ -9,14 +9,14 @@ set key outside right top
 set logscale x 2
 set logscale y
 set style data linespoints
-plot 'measured_h100.dat' index 0 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 2 title "GQA (TP=8) predicted", \
-     'measured_h100.dat' index 1 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8) measured", \
-     'measured_h100.dat' index 2 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 2 title "MLA (DP) predicted", \
-     'measured_h100.dat' index 3 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP) measured", \
-     'measured_h100.dat' index 4 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 2 title "GLA-2 (TP=2) predicted", \
-     'measured_h100.dat' index 5 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2) measured", \
-     'measured_h100.dat' index 6 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 2 title "MLRA-4 (TP=4) predicted", \
-     'measured_h100.dat' index 7 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4) measured"
+plot 'measured_h100.dat' index 0 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 2 title "GQA (TP=8) predicted", \
+     'measured_h100.dat' index 1 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8) measured", \
+     'measured_h100.dat' index 2 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 2 title "MLA (DP) predicted", \
+     'measured_h100.dat' index 3 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP) measured", \
+     'measured_h100.dat' index 4 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 2 title "GLA-2 (TP=2) predicted", \
+     'measured_h100.dat' index 5 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2) measured", \
+     'measured_h100.dat' index 6 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 2 title "MLRA-4 (TP=4) predicted", \
+     'measured_h100.dat' index 7 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4) measured"
 
 set terminal svg size 1200,800 noenhanced font 'Sans,12' background '#ffffff'
 set output 'measured_h100.svg'
@@ -28,13 +28,13 @@ set key outside right top
 set logscale x 2
 set logscale y
 set style data linespoints
-plot 'measured_h100.dat' index 0 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 2 title "GQA (TP=8) predicted", \
-     'measured_h100.dat' index 1 using 1:2 lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8) measured", \
-     'measured_h100.dat' index 2 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 2 title "MLA (DP) predicted", \
-     'measured_h100.dat' index 3 using 1:2 lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP) measured", \
-     'measured_h100.dat' index 4 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 2 title "GLA-2 (TP=2) predicted", \
-     'measured_h100.dat' index 5 using 1:2 lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2) measured", \
-     'measured_h100.dat' index 6 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 2 title "MLRA-4 (TP=4) predicted", \
-     'measured_h100.dat' index 7 using 1:2 lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4) measured"
+plot 'measured_h100.dat' index 0 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 2 title "GQA (TP=8) predicted", \
+     'measured_h100.dat' index 1 using 1:2  lw 2 pt 7 ps 0.8 lc 1 dt 1 title "GQA (TP=8) measured", \
+     'measured_h100.dat' index 2 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 2 title "MLA (DP) predicted", \
+     'measured_h100.dat' index 3 using 1:2  lw 2 pt 7 ps 0.8 lc 2 dt 1 title "MLA (DP) measured", \
+     'measured_h100.dat' index 4 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 2 title "GLA-2 (TP=2) predicted", \
+     'measured_h100.dat' index 5 using 1:2  lw 2 pt 7 ps 0.8 lc 3 dt 1 title "GLA-2 (TP=2) measured", \
+     'measured_h100.dat' index 6 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 2 title "MLRA-4 (TP=4) predicted", \
+     'measured_h100.dat' index 7 using 1:2  lw 2 pt 7 ps 0.8 lc 4 dt 1 title "MLRA-4 (TP=4) measured"
 
 unset output

@@ -70,6 +70,16 @@ std::string params_text(const model::CalibrationProfile& p) {
                       pct(e.fit.median_abs_rel_error), pct(e.fit.p95_abs_rel_error),
                       pct(e.fit.max_abs_rel_error), params});
   }
+  if (p.projection.present) {
+    const model::GemmCalibration& g = p.projection;
+    std::string params;
+    const auto values = g.params.to_array();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kPlanFreeParamNames[i], values[i]);
+    t.rows.push_back({"projection GEMMs (cuBLAS)", "plan_free", std::to_string(g.fit.n_points),
+                      pct(g.fit.median_abs_rel_error), pct(g.fit.p95_abs_rel_error),
+                      pct(g.fit.max_abs_rel_error), params});
+  }
   return t.aligned();
 }
 
@@ -90,7 +100,8 @@ void run(const Options& o, const Context& ctx) {
   if (!o.report_dir.empty()) dir.emplace(o.report_dir);
   report::Output out(o.out, "-o");
 
-  model::CalibrationProfile profile = calibrate::calibrate_profile(set.records, o.read_ceiling);
+  model::CalibrationProfile profile =
+      calibrate::calibrate_profile(set.records, o.read_ceiling, set.gemms);
   profile.provenance = report::provenance(ctx.command_line);
   profile.provenance["measurements"] = set.files;
   profile.provenance["noise_floor"] = calibrate::noise_floor(set.records);
@@ -115,6 +126,8 @@ void run(const Options& o, const Context& ctx) {
     }
     in.sections.push_back(calibrate::external_half_split(set.records));
     in.command_line = ctx.command_line;
+    if (set.gemms.size() >= 2 * model::PlanFreeParams::kCount)
+      in.gemm_held_out = calibrate::gemm_half_split(set.gemms, profile.read_ceiling_Bps);
     write_calibration_report(dir->temp(), in);
     dir->commit();
   }

@@ -141,17 +141,22 @@ std::string explain_text(const Row& r) {
         model::to_string(st.stage), st.flops, st.bytes, st.intensity, st.t_mem_s, st.t_math_s,
         st.t_s, model::to_string(st.bound));
   }
-  const model::StageEstimate& attention = r.est.stages[1];
-  s += fmt::format("({}t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
-      attention.calibration.empty() ? "" : "projection, output: ",
-      r.hw->efficiency.kernel_overhead_s, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
-      r.hw->peak_flops_per_s(p.dtypes.act), r.hw->efficiency.tensor,
-      r.hw->efficiency.calibrated ? "calibrated" : "uncalibrated default");
-  if (!attention.calibration.empty())
-    s += fmt::format("(attention: the split-KV time model fitted to our decode kernels, {}; t_mem and t_math are "
-                     "the plain roofline's, for reference)\n",
-                     attention.calibration);
-  else
+  std::string calibrated, uncalibrated;
+  for (const model::StageEstimate& st : r.est.stages)
+    (st.calibration.empty() ? uncalibrated : calibrated) +=
+        fmt::format("{}{}", (st.calibration.empty() ? uncalibrated : calibrated).empty() ? "" : ", ",
+                    model::to_string(st.stage));
+  if (!uncalibrated.empty())
+    s += fmt::format("({}: t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
+        uncalibrated, r.hw->efficiency.kernel_overhead_s, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
+        r.hw->peak_flops_per_s(p.dtypes.act), r.hw->efficiency.tensor,
+        r.hw->efficiency.calibrated ? "calibrated" : "uncalibrated default");
+  if (!calibrated.empty())
+    s += fmt::format("({}: calibrated, {}: attention by the split-KV time model fitted to our decode kernels, "
+                     "projections by the per-GEMM fit to cuBLAS at decode shapes; t_mem and t_math are the "
+                     "plain roofline's, for reference)\n",
+                     calibrated, r.hw->calibration->source);
+  if (r.est.stages[1].calibration.empty())
     s += "(attention: uncalibrated roofline; no calibration profile applies to this hardware, form or variant)\n";
   if (r.est.n_comm == 0) {
     s += fmt::format("\ncollectives: none{}\n", p.tp == 1 ? " (tp = 1)" : "");

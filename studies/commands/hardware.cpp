@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "model/calibration.h"
 #include "model/hardware.h"
 #include "studies/commands/commands.h"
 #include "studies/report/columns.h"
@@ -76,6 +77,26 @@ void run(const Options& o) {
              "collective latency {:.3g} s\n",
              e.hbm, e.tensor, e.link, e.kernel_overhead_s, e.collective_latency_s);
   fmt::print("    source: {}\n", e.source);
+  if (!h.calibration) {
+    fmt::print("  calibration: none (every stage uses the efficiencies above)\n");
+    return;
+  }
+  const model::CalibrationProfile& c = *h.calibration;
+  fmt::print("  calibration: {} ({}, read ceiling {:.0f} GB/s, typical SM clock {:.0f} MHz)\n", c.source,
+             c.gpu, c.read_ceiling_Bps / 1e9, c.typical_sm_clock_mhz);
+  for (const model::FamilyCalibration& f : c.families)
+    for (const model::KernelCalibration& k : f.kernels)
+      fmt::print("    {} {}: {}\n", model::to_string(f.family), k.kernel,
+                 k.fitted ? fmt::format("own fit, {} points, median |err| {:.1f}%, p95 {:.1f}%", k.fit.n_points,
+                                        100 * k.fit.median_abs_rel_error, 100 * k.fit.p95_abs_rel_error)
+                          : std::string("the family's fit"));
+  for (const model::ExternalCalibration& x : c.external)
+    fmt::print("    external {}: plan-free fit, {} points, median |err| {:.1f}%\n", x.kernel,
+               x.fit.n_points, 100 * x.fit.median_abs_rel_error);
+  if (c.projection.present)
+    fmt::print("    projection GEMMs: plan-free fit, {} GEMMs, median |err| {:.1f}%\n",
+               c.projection.fit.n_points, 100 * c.projection.fit.median_abs_rel_error);
+  fmt::print("    collectives: uncalibrated (no multi-GPU machine measured)\n");
 }
 
 }  // namespace

@@ -67,6 +67,15 @@ std::string params_table(const model::CalibrationProfile& p) {
                        "kernels, then each kernel's own)\n\n{}\n",
                        model::to_string(f.family), v.size(), t.markdown());
   }
+  if (p.projection.present) {
+    report::TextTable t;
+    t.header = {"parameter", "value"};
+    const auto v = p.projection.params.to_array();
+    for (std::size_t i = 0; i < v.size(); ++i)
+      t.rows.push_back({std::string(model::kPlanFreeParamNames[i]), fmt::format("{:.4g}", v[i])});
+    out += fmt::format("**projection GEMMs** (plan-free form per GEMM, per_sequence_s per row of M)\n\n{}\n",
+                       t.markdown());
+  }
   for (const model::ExternalCalibration& e : p.external) {
     report::TextTable t;
   t.header = {"parameter", "value"};
@@ -131,10 +140,11 @@ void write_calibration_report(const std::filesystem::path& dir, const Calibratio
   // are a rerun of `attnroof calibrate --report-dir` away, and would make the file tens of MB).
   for (const calibrate::FidelitySection& s : in.sections)
     sections.push_back(calibrate::section_json(s, s.name == "kfold"));
-  const nlohmann::json doc{{"report", "calibration_fidelity"},
-                           {"gpu", in.profile.gpu},
-                           {"provenance", in.profile.provenance},
-                           {"sections", sections}};
+  nlohmann::json doc{{"report", "calibration_fidelity"},
+                     {"gpu", in.profile.gpu},
+                     {"provenance", in.profile.provenance},
+                     {"sections", sections}};
+  if (in.gemm_held_out) doc["projection_gemms_half_split"] = in.gemm_held_out->to_json();
   // Compact: thousands of points per section.
   report::write_file_atomic(dir / "fidelity.json", doc.dump() + "\n");
   report::write_file_atomic(dir / "profile.json", in.profile.to_json().dump(1) + "\n");
@@ -161,6 +171,17 @@ void write_calibration_report(const std::filesystem::path& dir, const Calibratio
       if (s.skipped.size() > 10) md += fmt::format("- ... and {} more (fidelity.json)\n", s.skipped.size() - 10);
       md += "\n";
     }
+  }
+  if (in.profile.projection.present) {
+    const model::ErrorSummary& f = in.profile.projection.fit;
+    md += fmt::format("### projection GEMMs\n\ncuBLAS bf16 GEMMs at decode shapes (M = 1..128 rows against "
+                      "real projection weights), the plan-free form: {} GEMMs in-sample median {}, p95 {}",
+                      f.n_points, pct(f.median_abs_rel_error), pct(f.p95_abs_rel_error));
+    if (in.gemm_held_out)
+      md += fmt::format("; fitted on every other GEMM in (K, N, M) order, the other {}: median {}, p95 {}, max {}",
+                        in.gemm_held_out->n_points, pct(in.gemm_held_out->median_abs_rel_error),
+                        pct(in.gemm_held_out->p95_abs_rel_error), pct(in.gemm_held_out->max_abs_rel_error));
+    md += ".\n\n";
   }
   md += "## Noise floor of the measurements\n\n";
   if (in.profile.provenance.contains("noise_floor")) {

@@ -4,6 +4,7 @@
 //          write_fidelity_plots
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct CalibrationReportInput {
   model::CalibrationProfile profile;
   // Their points refer to the caller's records, which must outlive the call.
   std::vector<calibrate::FidelitySection> sections;
+  std::optional<model::ErrorSummary> gemm_held_out;  // the projection fit on GEMMs it did not see
   std::string command_line;
 };
 

@@ -89,6 +89,12 @@ const std::array kColumns = {
                 [](const Row& r) { return txt(model::to_string(r.est.bound)); }},
     SweepColumn{"attention_bound", "bound of the attention stage", 7,
                 [](const Row& r) { return txt(model::to_string(r.stage(Stage::attention).bound)); }},
+    SweepColumn{"projection_calibration",
+                "the calibration profile that priced t_projection_s and t_output_s (per-GEMM fit), or uncalibrated", 12,
+                [](const Row& r) {
+                  const std::string_view c = r.stage(Stage::projection).calibration;
+                  return txt(c.empty() ? std::string_view("uncalibrated") : c);
+                }},
     SweepColumn{"attention_calibration",
                 "the calibration profile that priced t_attention_s, or uncalibrated (plain roofline)", 12,
                 [](const Row& r) {

@@ -101,7 +101,7 @@ TEST_CASE("explain and sweep use the shipped calibration unless told otherwise",
   const std::string point = "--preset bench64_mla --batch 1 --context 1m";
   const CliResult cal = run_cli_binary("explain " + point + " --hardware h200");
   REQUIRE(cal.status == 0);
-  CHECK_THAT(cal.out, Catch::Contains("attention: the split-KV time model fitted to our decode kernels, embedded: model/data/calibration/h200_sxm.json"));
+  CHECK_THAT(cal.out, Catch::Contains("projection, attention, output: calibrated, embedded: model/data/calibration/h200_sxm.json"));
   const CliResult none = run_cli_binary("explain " + point + " --hardware h200 --calibration none");
   REQUIRE(none.status == 0);
   CHECK_THAT(none.out, Catch::Contains("attention: uncalibrated roofline"));
