@@ -6,7 +6,9 @@
 // GPU's measurements, and the parity and error-vs-context plots.
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
+#include <string_view>
 #include <memory>
 
 #include "calibrate/fidelity.h"
@@ -34,52 +36,36 @@ struct Options {
   int64_t test_min_ctx = 524288;
 };
 
+template <std::size_t N>
+std::string params_line(const std::array<double, N>& values, const std::array<std::string_view, N>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < N; ++i) out += fmt::format("{}{}={:.3g}", i ? " " : "", names[i], values[i]);
+  return out;
+}
+
+// One row per fit: the family's over all its kernels, each kernel's own, each external kernel's
+// and the projection GEMMs'.
 std::string params_text(const model::CalibrationProfile& p) {
   report::TextTable t;
-  t.header = {"fit", "form", "points", "median |err|", "p95 |err|", "max |err|",
-                                 "parameters"};
-  auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
+  t.header = {"fit", "form", "points", "median |err|", "p95 |err|", "max |err|", "parameters"};
+  auto row = [&](std::string name, const char* form, const model::ErrorSummary& e, std::string params) {
+    auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
+    t.rows.push_back({std::move(name), form, std::to_string(e.n_points), pct(e.median_abs_rel_error),
+                      pct(e.p95_abs_rel_error), pct(e.max_abs_rel_error), std::move(params)});
+  };
   for (const model::FamilyCalibration& f : p.families) {
-    std::string params;
-    const auto values = f.params.to_array();
-    for (std::size_t i = 0; i < values.size(); ++i)
-      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kSplitKvParamNames[i], values[i]);
-    t.rows.push_back({fmt::format("{} (all kernels)", model::to_string(f.family)), "split_kv",
-                      std::to_string(f.fit.n_points), pct(f.fit.median_abs_rel_error),
-                      pct(f.fit.p95_abs_rel_error), pct(f.fit.max_abs_rel_error), params});
+    row(fmt::format("{} (all kernels)", model::to_string(f.family)), "split_kv", f.fit,
+        params_line(f.params.to_array(), model::kSplitKvParamNames));
     for (const model::KernelCalibration& k : f.kernels) {
-      if (!k.fitted) {
-        t.rows.push_back({k.kernel, "split_kv", "-", "-", "-", "-", "too few points: the family's"});
-        continue;
-      }
-      std::string kp;
-      const auto kv = k.params.to_array();
-      for (std::size_t i = 0; i < kv.size(); ++i)
-        kp += fmt::format("{}{}={:.3g}", i ? " " : "", model::kSplitKvParamNames[i], kv[i]);
-      t.rows.push_back({k.kernel, "split_kv", std::to_string(k.fit.n_points),
-                        pct(k.fit.median_abs_rel_error), pct(k.fit.p95_abs_rel_error),
-                        pct(k.fit.max_abs_rel_error), kp});
+      if (k.fitted) row(k.kernel, "split_kv", k.fit, params_line(k.params.to_array(), model::kSplitKvParamNames));
+      else t.rows.push_back({k.kernel, "split_kv", "-", "-", "-", "-", "too few points: the family's"});
     }
   }
-  for (const model::ExternalCalibration& e : p.external) {
-    std::string params;
-    const auto values = e.params.to_array();
-    for (std::size_t i = 0; i < values.size(); ++i)
-      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kPlanFreeParamNames[i], values[i]);
-    t.rows.push_back({e.kernel, "plan_free", std::to_string(e.fit.n_points),
-                      pct(e.fit.median_abs_rel_error), pct(e.fit.p95_abs_rel_error),
-                      pct(e.fit.max_abs_rel_error), params});
-  }
-  if (p.projection.present) {
-    const model::GemmCalibration& g = p.projection;
-    std::string params;
-    const auto values = g.params.to_array();
-    for (std::size_t i = 0; i < values.size(); ++i)
-      params += fmt::format("{}{}={:.3g}", i ? " " : "", model::kPlanFreeParamNames[i], values[i]);
-    t.rows.push_back({"projection GEMMs (cuBLAS)", "plan_free", std::to_string(g.fit.n_points),
-                      pct(g.fit.median_abs_rel_error), pct(g.fit.p95_abs_rel_error),
-                      pct(g.fit.max_abs_rel_error), params});
-  }
+  for (const model::ExternalCalibration& e : p.external)
+    row(e.kernel, "plan_free", e.fit, params_line(e.params.to_array(), model::kPlanFreeParamNames));
+  if (p.projection.present)
+    row("projection GEMMs (cuBLAS)", "plan_free", p.projection.fit,
+        params_line(p.projection.params.to_array(), model::kPlanFreeParamNames));
   return t.aligned();
 }
 
