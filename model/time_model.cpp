@@ -140,22 +140,45 @@ WorkFeatures work_features(const DecodeWork& w) {
   const int64_t ctas_per_seq = w.kv_heads * head_blocks * p.n_splits;
   const int64_t ctas = w.batch() * ctas_per_seq;
   f.waves = double(ceil_div(ctas, p.sm_count * p.ctas_per_sm));
-  // Tiles of each CTA in launch order (grid x = head block, y = split, z = sequence x KV unit):
-  // a split past a sequence's end has no tiles.
-  std::vector<int64_t> cta_tiles;
-  cta_tiles.reserve(std::size_t(ctas));
+  // Tiles of a split of a sequence of ctx keys: a split past the sequence's end has none.
+  const auto split_tiles = [&](int64_t ctx, int64_t split) {
+    const int64_t begin = split * p.split_len;
+    const int64_t keys = split + 1 == p.n_splits ? std::max<int64_t>(ctx - begin, 0)
+                                                 : std::clamp<int64_t>(ctx - begin, 0, p.split_len);
+    return ceil_div(keys, p.tile_n);
+  };
+  const bool uniform = std::all_of(w.ctx_lens.begin(), w.ctx_lens.end(),
+                                   [&](int64_t c) { return c == w.ctx_lens.front(); });
   int64_t longest = 0;
-  for (int64_t ctx : w.ctx_lens)
-    for (int64_t unit = 0; unit < w.kv_heads; ++unit)
-      for (int64_t split = 0; split < p.n_splits; ++split) {
-        const int64_t begin = split * p.split_len;
-        const int64_t keys = split + 1 == p.n_splits ? std::max<int64_t>(ctx - begin, 0)
-                                                     : std::clamp<int64_t>(ctx - begin, 0, p.split_len);
-        const int64_t tiles = ceil_div(keys, p.tile_n);
-        longest = std::max(longest, tiles);
-        for (int64_t hb = 0; hb < head_blocks; ++hb) cta_tiles.push_back(tiles);
+  SmLoad busiest;
+  if (uniform && ctas <= p.sm_count * p.ctas_per_sm) {
+    // One wave of identical sequences (the sweeps' case; no split is empty): CTA i takes slot i,
+    // which lives on SM i % sms, so SM j runs CTAs j, j + sms, ... The same answer as the
+    // scheduler below, without building the CTA list for every sweep point.
+    const int64_t ctx = w.ctx_lens.front();
+    for (int64_t split = 0; split < p.n_splits; ++split) longest = std::max(longest, split_tiles(ctx, split));
+    for (int64_t sm = 0; sm < std::min(p.sm_count, ctas); ++sm) {
+      SmLoad load;
+      for (int64_t i = sm; i < ctas; i += p.sm_count) {
+        const int64_t tiles = split_tiles(ctx, (i / head_blocks) % p.n_splits);
+        load.tiles += tiles;
+        load.ctas += tiles > 0;
       }
-  const SmLoad busiest = busiest_sm(cta_tiles, p.sm_count, p.ctas_per_sm);
+      if (std::pair(load.tiles, load.ctas) > std::pair(busiest.tiles, busiest.ctas)) busiest = load;
+    }
+  } else {
+    // CTAs in launch order (grid x = head block, y = split, z = sequence x KV unit).
+    std::vector<int64_t> cta_tiles;
+    cta_tiles.reserve(std::size_t(ctas));
+    for (int64_t ctx : w.ctx_lens)
+      for (int64_t unit = 0; unit < w.kv_heads; ++unit)
+        for (int64_t split = 0; split < p.n_splits; ++split) {
+          const int64_t tiles = split_tiles(ctx, split);
+          longest = std::max(longest, tiles);
+          for (int64_t hb = 0; hb < head_blocks; ++hb) cta_tiles.push_back(tiles);
+        }
+    busiest = busiest_sm(cta_tiles, p.sm_count, p.ctas_per_sm);
+  }
   f.busiest_sm_tiles = double(busiest.tiles);
   // Per KV unit: one row of the unit's K (and V) per key.
   const double unit_row_bytes = w.cache_row_bytes() / double(w.kv_heads);

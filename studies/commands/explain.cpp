@@ -169,6 +169,7 @@ std::string explain_text(const Row& r) {
           model::to_string(c.collective.kind), c.collective.elems, c.collective.count, c.bytes,
           c.algorithm, c.t_s, c.collective.formula);
     }
+    s += "(collectives: uncalibrated alpha-beta model from the hardware profile; no multi-GPU machine has been measured)\n";
   }
   s += fmt::format("\nKV per token per layer: {} elements ({:g} d_h), {:.6g} B; attention weights {:.6g} params\n",
       r.cost.kv_elems_per_token, r.kv_d_h_multiple(), r.kv_bytes_per_token(), r.cost.weight_params);

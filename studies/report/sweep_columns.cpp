@@ -79,7 +79,7 @@ const std::array kColumns = {
                 [](const Row& r) { return num(r.stage(Stage::output).t_s); }},
     SweepColumn{"t_compute_s", "sum of the stage times", 9,
                 [](const Row& r) { return num(r.est.t_compute_s); }},
-    SweepColumn{"t_comm_s", "collective time (0 at tp = 1)", 9,
+    SweepColumn{"t_comm_s", "collective time (0 at tp = 1; uncalibrated alpha-beta model)", 9,
                 [](const Row& r) { return num(r.est.t_comm_s); }},
     SweepColumn{"comm_algorithm", "algorithm of the first collective: ring, one_shot or none", 8,
                 [](const Row& r) { return txt(r.comm_algorithm); }},
