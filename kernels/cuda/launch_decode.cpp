@@ -17,6 +17,7 @@
 #include "kernels/cuda/kernel_table.h"
 #include "model/error.h"
 #include "model/split_plan.h"
+#include "model/time_model.h"
 
 namespace attnroof::kernels {
 
@@ -25,6 +26,10 @@ namespace {
 using cuda::DecodeKernelEntry;
 
 constexpr std::array<int32_t, 2> kPageSizes = {64, 128};
+// The time model prices the merge from these (model/time_model.h): keep them in step.
+static_assert(model::kMergeCols == cuda::kMergeCols, "model::kMergeCols mirrors the merge's columns per CTA");
+static_assert(model::kMergeCtasPerSm * cuda::kMergeThreads == 2048,
+              "model::kMergeCtasPerSm assumes merge CTAs fill an SM's 2048 threads");
 // The merge keeps one fp32 weight per split in shared memory: 4096 splits stay under the 48 KB
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
