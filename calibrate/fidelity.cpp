@@ -220,4 +220,16 @@ nlohmann::json section_json(const FidelitySection& s, bool with_points) {
   return j;
 }
 
+std::string section_csv(const FidelitySection& s) {
+  std::string csv = "kernel,gpu,q_heads,kv_heads,d_qk,d_v,page_size,batch,ctx_len_max,ragged,"
+                    "q_tokens,measured_s,predicted_s,rel_error,bound\n";
+  for (const FidelityPoint& p : s.points) {
+    const DecodeMeasurement& m = *p.record;
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.5f},{}\n", m.kernel, m.gpu,
+                       m.q_heads, m.kv_heads, m.d_qk, m.d_v, m.page_size, m.batch(), m.ctx_len_max(),
+                       m.ragged() ? 1 : 0, m.q_tokens, m.time_s, p.predicted_s, p.rel_error(), p.bound);
+  }
+  return csv;
+}
+
 }  // namespace attnroof::calibrate

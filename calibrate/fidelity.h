@@ -1,6 +1,6 @@
 // defines: FidelityPoint, FidelitySection, predict_all, kfold_held_out, extrapolation,
 //          leave_one_shape_out, cross_gpu_transfer, between_files, external_half_split,
-//          section_json
+//          section_json, section_csv
 //
 // How well a calibration predicts points it did not see (issue 9, "Fidelity report"): k-fold
 // held-out error, extrapolation from short to long contexts, leave one shape out, and transfer
@@ -58,5 +58,7 @@ FidelitySection between_files(const MeasurementSet& set);
 FidelitySection external_half_split(const std::vector<DecodeMeasurement>& records);
 
 nlohmann::json section_json(const FidelitySection& s, bool with_points);
+// One row per point (reports/SCHEMA.md, `fidelity` CSV), header first.
+std::string section_csv(const FidelitySection& s);
 
 }  // namespace attnroof::calibrate

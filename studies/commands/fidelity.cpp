@@ -45,16 +45,7 @@ void run(const Options& o, const Context& ctx) {
     doc["provenance"] = report::provenance(ctx.command_line);
     out.write(doc.dump(1) + "\n");
   } else if (format == report::Format::csv) {
-    std::string csv = "kernel,gpu,q_heads,kv_heads,d_qk,d_v,page_size,batch,ctx_len_max,ragged,"
-                      "q_tokens,measured_s,predicted_s,rel_error,bound\n";
-    for (const calibrate::FidelityPoint& p : s.points) {
-      const calibrate::DecodeMeasurement& m = *p.record;
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.5f},{}\n", m.kernel,
-                         m.gpu, m.q_heads, m.kv_heads, m.d_qk, m.d_v, m.page_size, m.batch(),
-                         m.ctx_len_max(), m.ragged() ? 1 : 0, m.q_tokens, m.time_s, p.predicted_s,
-                         p.rel_error(), p.bound);
-    }
-    out.write(csv);
+    out.write(calibrate::section_csv(s));
   } else {
     report::TextTable t;
   t.header = {"kernel", "heads", "batch", "ctx", "page", "measured us",

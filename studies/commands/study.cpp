@@ -410,26 +410,13 @@ SectionResult run_fidelity_section(ObjectReader& s, const fs::path& dir, const s
       held_out == "kfold" ? calibrate::kfold_held_out(set.records, 5)
                           : calibrate::predict_all(profile, set.records, "in_sample",
                                                    fmt::format("predicted with {}", profile.source));
-  std::string csv = "kernel,gpu,q_heads,kv_heads,d_qk,d_v,page_size,batch,ctx_len_max,ragged,measured_s,predicted_s,rel_error,bound\n";
-  for (const calibrate::FidelityPoint& p : sec.points) {
-    const calibrate::DecodeMeasurement& m = *p.record;
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.5f},{}\n", m.kernel, m.gpu, m.q_heads,
-                       m.kv_heads, m.d_qk, m.d_v, m.page_size, m.batch(), m.ctx_len_max(),
-                       m.ragged() ? 1 : 0, m.time_s, p.predicted_s, p.rel_error(), p.bound);
-  }
-  report::write_file_atomic(dir / (id + ".csv"), csv);
+  report::write_file_atomic(dir / (id + ".csv"), calibrate::section_csv(sec));
   std::string md = "| kernel | points | median \\|err\\| | p95 \\|err\\| | max \\|err\\| |\n|---|---:|---:|---:|---:|\n";
-  nlohmann::json per = nlohmann::json::array();
   auto row = [&](const std::string& name, const model::ErrorSummary& e) {
     md += fmt::format("| {} | {} | {:.1f}% | {:.1f}% | {:.1f}% |\n", name, e.n_points, 100 * e.median_abs_rel_error,
                       100 * e.p95_abs_rel_error, 100 * e.max_abs_rel_error);
   };
-  for (const auto& [kernel, e] : sec.per_kernel()) {
-    row("`" + kernel + "`", e);
-    nlohmann::json k = e.to_json();
-    k["kernel"] = kernel;
-    per.push_back(k);
-  }
+  for (const auto& [kernel, e] : sec.per_kernel()) row("`" + kernel + "`", e);
   row("**all**", sec.summary());
   const std::vector<std::string> scripts = write_fidelity_plots(dir, sec, id);
   bool rendered = plots && !scripts.empty();
@@ -445,10 +432,9 @@ SectionResult run_fidelity_section(ObjectReader& s, const fs::path& dir, const s
               {"held_out", held_out},
               {"description", sec.description},
               {"measurements", set.files},
-              {"summary", sec.summary().to_json()},
-              {"per_kernel", per},
-              {"skipped", sec.skipped},
               {"plots", scripts}};
+  const nlohmann::json summary = calibrate::section_json(sec, false);
+  for (const char* key : {"summary", "per_kernel", "skipped"}) res.json[key] = summary[key];
   res.markdown = md + fmt::format(
       "\n{} points: {}. The profile: `{}` (`attnroof hardware {}` shows it; reports/calibration/ has "
       "every fidelity section: extrapolation, leave one shape out, transfer between GPUs).\n\n"
