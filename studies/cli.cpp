@@ -30,6 +30,20 @@ constexpr std::array kCommands = {
     Command{"fidelity", "measured kernel times against a calibration profile's predictions", &setup_fidelity},
 };
 
+// An option given with an empty value ("--contexts ''", "variants ''") is a slip, never a way to
+// say "the default" or "everything": refuse it by name. Flags take no value and are skipped.
+void reject_empty_values(const CLI::App& sub) {
+  for (const CLI::Option* opt : sub.get_options()) {
+    if (opt->get_type_size() == 0) continue;
+    for (const std::string& value : opt->results()) {
+      if (value.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw InputError(fmt::format("{}: empty value; leave the option out for its default",
+                                     opt->get_name()));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::span<const Command> commands() { return kCommands; }
@@ -77,9 +91,28 @@ int run_cli(int argc, char** argv) {
     runners[sub] = {c.name, c.setup(*sub, context)};
   }
 
+  // CLI11 answers an unknown first word with "A subcommand is required": name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string_view word = argv[1];
+    std::string names;
+    bool known = false;
+    for (const Command& c : kCommands) {
+      known = known || c.name == word;
+      names += (names.empty() ? "" : ", ") + std::string(c.name);
+    }
+    if (!known) {
+      fmt::print(stderr, "error: unknown command '{}'; commands: {}\n(run `attnroof --help`)\n",
+                 word, names);
+      return 2;
+    }
+  }
+
   std::string_view command = "attnroof";
   try {
     try {
+      // Integer and real options convert while parsing, so an InputError can come from here:
+      // name the command it belongs to.
+      command = argc > 1 && argv[1][0] != '-' ? std::string_view(argv[1]) : command;
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       const int code = app.exit(e);
@@ -88,6 +121,7 @@ int run_cli(int argc, char** argv) {
     for (const auto& [sub, named] : runners) {
       if (sub->parsed()) {
         command = named.first;
+        reject_empty_values(*sub);
         named.second();
         return 0;
       }

@@ -111,6 +111,55 @@ ModelEntry model_from_config(const std::string& variant, const std::string& conf
   return e;
 }
 
+namespace {
+// "-o,--out" -> "--out": the name errors use.
+std::string option_field(const std::string& names) {
+  std::string best;
+  std::size_t start = 0;
+  while (start <= names.size()) {
+    const std::size_t comma = std::min(names.find(',', start), names.size());
+    const std::string name = names.substr(start, comma - start);
+    if (best.empty() || (name.rfind("--", 0) == 0 && best.rfind("--", 0) != 0)) best = name;
+    start = comma + 1;
+  }
+  return best;
+}
+}  // namespace
+
+CLI::Option* add_int_option(CLI::App& app, const std::string& names, int64_t& target,
+                            const std::string& help, int64_t min_value) {
+  const std::string field = option_field(names);
+  CLI::Option* opt = app.add_option_function<std::string>(
+      names,
+      [&target, field, min_value](const std::string& text) {
+        const int64_t v = parse_size(text, field);
+        if (v < min_value) {
+          throw InputError(fmt::format("{}: '{}' is invalid: must be >= {}", field, text, min_value));
+        }
+        target = v;
+      },
+      help);
+  opt->type_name("INT")->default_str(std::to_string(target));
+  return opt;
+}
+
+CLI::Option* add_real_option(CLI::App& app, const std::string& names, double& target,
+                             const std::string& help, double min_value) {
+  const std::string field = option_field(names);
+  CLI::Option* opt = app.add_option_function<std::string>(
+      names,
+      [&target, field, min_value](const std::string& text) {
+        const double v = parse_real(text, field);
+        if (v < min_value) {
+          throw InputError(fmt::format("{}: '{}' is invalid: must be >= {}", field, text, min_value));
+        }
+        target = v;
+      },
+      help);
+  opt->type_name("NUMBER")->default_str(fmt::format("{}", target));
+  return opt;
+}
+
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list) {
   app.add_option("--preset", o.presets,
                  allow_list ? "builtin presets: names or globs, comma-separated (`attnroof presets`)"
@@ -118,11 +167,10 @@ void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list) {
   app.add_option("--variant", o.variant, "a variant (`attnroof variants`), with --config");
   app.add_option("--config", o.config,
                  "the variant's config: a JSON file, or inline JSON starting with '{'");
-  app.add_option("--layers", o.layers, "layers, with --variant (per-model columns)")
-      ->capture_default_str();
-  app.add_option("--other-params", o.other_params,
-                 "parameters outside attention, with --variant (capacity)")
-      ->capture_default_str();
+  o.layers_option = add_int_option(app, "--layers", o.layers,
+                                   "layers, with --variant (per-model columns)", 1);
+  o.other_params_option = add_real_option(
+      app, "--other-params", o.other_params, "parameters outside attention, with --variant (capacity)", 0);
 }
 
 std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
@@ -130,6 +178,13 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
   const bool has_variant = !o.variant.empty() || !o.config.empty();
   if (has_preset && has_variant) {
     throw InputError("--preset and --variant/--config are exclusive: give one way to name the model");
+  }
+  for (const CLI::Option* given : {o.layers_option, o.other_params_option}) {
+    if (has_preset && given != nullptr && given->count() > 0) {
+      throw InputError(fmt::format("{} applies to a --variant/--config model; a preset has its own "
+                                   "(`attnroof presets NAME` shows them)",
+                                   given->get_name()));
+    }
   }
   if (has_variant) {
     if (o.variant.empty()) throw InputError("--config needs --variant (which variant it configures)");

@@ -40,6 +40,15 @@ std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
 ModelEntry model_from_config(const std::string& variant, const std::string& config,
                              int64_t n_layers, double other_params);
 
+// Integer and real options. CLI11's own conversion reads "010" as octal and clamps values past
+// int64; these read the text with parse_size / parse_real (one syntax everywhere, finite values
+// only, the error echoes the text given) and enforce `min_value`. The default shown by --help is
+// the target's value when the option is added.
+CLI::Option* add_int_option(CLI::App& app, const std::string& names, int64_t& target,
+                            const std::string& help, int64_t min_value);
+CLI::Option* add_real_option(CLI::App& app, const std::string& names, double& target,
+                             const std::string& help, double min_value);
+
 // Options shared by explain and sweep: --preset or (--variant and --config).
 struct ModelOptions {
   std::string presets;  // comma list / globs
@@ -47,6 +56,10 @@ struct ModelOptions {
   std::string config;
   int64_t layers = 1;
   double other_params = 0;
+  // Set by add_model_options: a preset has its own layers and parameters, so giving these with
+  // --preset is an error rather than silently ignored.
+  const CLI::Option* layers_option = nullptr;
+  const CLI::Option* other_params_option = nullptr;
 };
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list);
 std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list);

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include "model/error.h"
@@ -37,16 +38,37 @@ int64_t parse_size(std::string_view text, std::string_view field) {
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range) {
-    throw InputError(fmt::format("{}: '{}' is too large", field, t));
+    throw InputError(fmt::format("{}: '{}' is out of range: integers run from {} to {}", field,
+                                 t, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max()));
   }
   if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
     throw InputError(fmt::format("{}: '{}' is not an integer; {}", field, t, kSyntax));
   }
   if (value > std::numeric_limits<int64_t>::max() / multiplier ||
       value < std::numeric_limits<int64_t>::min() / multiplier) {
-    throw InputError(fmt::format("{}: '{}' is too large", field, t));
+    throw InputError(fmt::format("{}: '{}' is out of range: integers run from {} to {}", field,
+                                 t, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max()));
   }
   return value * multiplier;
+}
+
+double parse_real(std::string_view text, std::string_view field) {
+  const std::string_view t = trim(text);
+  if (t.empty()) throw InputError(fmt::format("{}: empty value; expected a number", field));
+  double value = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec == std::errc::result_out_of_range) {
+    throw InputError(fmt::format("{}: '{}' is out of the range of a double", field, t));
+  }
+  if (ec != std::errc() || end != t.data() + t.size()) {
+    throw InputError(fmt::format("{}: '{}' is not a number", field, t));
+  }
+  if (!std::isfinite(value)) {
+    throw InputError(fmt::format("{}: '{}' is not a finite number", field, t));
+  }
+  return value;
 }
 
 std::vector<std::string> parse_list(std::string_view text, std::string_view field) {

@@ -1,4 +1,4 @@
-// defines: parse_int_axis, parse_size, parse_list (the value syntax of every sweep axis)
+// defines: parse_int_axis, parse_size, parse_real, parse_list (the value syntax of every sweep axis)
 //
 // An axis is a comma-separated list of items; each item is a value or an inclusive range:
 //   4096            a value
@@ -14,13 +14,17 @@
 #include <string_view>
 #include <vector>
 
+#include "studies/limits.h"
+
 namespace attnroof::cli {
 
-// Most values one axis may expand to (a larger range is an input error, not an allocation).
-inline constexpr std::size_t kMaxAxisValues = 10'000'000;
-
-// One integer with an optional k/m suffix. Throws InputError naming `field`.
+// One integer with an optional k/m suffix: decimal digits only (no octal, hex or '+'; "010" is
+// ten), within int64. Every integer the CLI reads goes through this, so there is one syntax.
+// Throws InputError naming `field` and echoing the text given.
 int64_t parse_size(std::string_view text, std::string_view field);
+
+// One finite real number ("0.5", "7e10"); inf, nan and values past double's range are errors.
+double parse_real(std::string_view text, std::string_view field);
 
 // Expands an axis; every value must be >= min_value (the rule is named in the error).
 std::vector<int64_t> parse_int_axis(std::string_view text, std::string_view field,

@@ -15,6 +15,16 @@
 namespace attnroof::kernels {
 
 nlohmann::json run_kernel_validation(const ValidationOptions& o) {
+  // A shape name that is not in the grid, or a filter that keeps nothing, is a typo: say so
+  // rather than validating zero cases and passing.
+  std::vector<std::string> known_shapes;
+  for (const CheckCase& c : validation_grid(false))
+    if (std::find(known_shapes.begin(), known_shapes.end(), c.shape) == known_shapes.end())
+      known_shapes.push_back(c.shape);
+  for (const std::string& s : o.shapes)
+    if (std::find(known_shapes.begin(), known_shapes.end(), s) == known_shapes.end())
+      throw InputError(fmt::format("--shapes: '{}' is not a shape of the grid; valid: {}", s,
+                                   fmt::join(known_shapes, ", ")));
   std::vector<CheckCase> grid;
   for (const CheckCase& c : validation_grid(o.reduced)) {
     const bool shape_ok =
@@ -27,6 +37,10 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
     for (const LayerCheckCase& c : layer_check_grid(o.reduced))
       if (o.filter.empty() || describe_layer(c).find(o.filter) != std::string::npos)
         layers.push_back(c);
+  if (grid.empty() && layers.empty())
+    throw InputError(fmt::format("no case matches{}{}; `attnroof validate-kernels --list` shows them",
+                                 o.shapes.empty() ? "" : fmt::format(" --shapes {}", fmt::join(o.shapes, ",")),
+                                 o.filter.empty() ? "" : fmt::format(" --filter '{}'", o.filter)));
   if (o.list_only) {
     nlohmann::json list = nlohmann::json::array();
     for (const CheckCase& c : grid) list.push_back(describe(c));

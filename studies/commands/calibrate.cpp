@@ -17,6 +17,7 @@
 #include "model/error.h"
 #include "studies/report/calibration_report.h"
 #include "studies/commands/commands.h"
+#include "studies/options.h"
 #include "studies/report/output.h"
 #include "studies/report/provenance.h"
 #include "studies/report/text_table.h"
@@ -131,20 +132,21 @@ Runner setup_calibrate(CLI::App& app, const Context& ctx) {
                  "reports/SCHEMA.md \"Measurement CSV\"), all from one GPU")
       ->required();
   app.add_option("-o,--out", o->out, "the profile to write (JSON, atomically); - for stdout")->required();
-  app.add_option("--read-ceiling", o->read_ceiling,
-                 "streaming-read bandwidth of the GPU in B/s, for records that carry none (CSV "
-                 "rows without read_ceiling_Bps); overrides the records' own");
+  add_real_option(app, "--read-ceiling", o->read_ceiling,
+                  "streaming-read bandwidth of the GPU in B/s, for records that carry none (CSV "
+                  "rows without read_ceiling_Bps); overrides the records' own; 0: the records'",
+                  0);
   app.add_option("--report-dir", o->report_dir,
                  "also write the fidelity report there: README.md, fidelity.json, parity and "
                  "error-vs-context plots");
   app.add_option("--transfer", o->transfer,
                  "another GPU's measurements: the report adds the cross-GPU transfer both ways")
       ->expected(1, -1);
-  app.add_option("--folds", o->folds, "k of the k-fold held-out error")->capture_default_str();
-  app.add_option("--train-max-ctx", o->train_max_ctx,
-                 "extrapolation: fit on contexts up to this")->capture_default_str();
-  app.add_option("--test-min-ctx", o->test_min_ctx,
-                 "extrapolation: predict contexts from this")->capture_default_str();
+  add_int_option(app, "--folds", o->folds, "k of the k-fold held-out error", 2);
+  add_int_option(app, "--train-max-ctx", o->train_max_ctx,
+                 "extrapolation: fit on contexts up to this", 1);
+  add_int_option(app, "--test-min-ctx", o->test_min_ctx,
+                 "extrapolation: predict contexts from this", 1);
   app.footer(
       "The fit: least squares on log(predicted / measured), Levenberg-Marquardt, deterministic. "
       "Our kernels (records with a plan) fit 8 parameters per kernel family; other kernels fit "

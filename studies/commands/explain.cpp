@@ -187,8 +187,11 @@ std::string explain_text(const Row& r) {
   return s;
 }
 
-void run(const Options& o, const Context& ctx) {
+void run(const Options& o, const CLI::App& app, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
+  if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
+    throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
+  }
   const std::vector<ModelEntry> models = resolve_models(o.model, false);
   const ModelEntry& m = models[0];
   const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware", o.calibration);
@@ -300,7 +303,7 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       "  attnroof explain --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}' --tp 4\n"
       "  attnroof explain --preset llama3_70b --format json -o point.json\n"
       "Everything is per layer, per device, one decode step, except the capacity lines.");
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &app, &ctx] { run(*o, app, ctx); };
 }
 
 }  // namespace attnroof::cli

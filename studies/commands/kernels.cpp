@@ -15,6 +15,7 @@
 #include "studies/cli.h"
 #include "studies/cli_version.h"
 #include "studies/commands/commands.h"
+#include "studies/options.h"
 #include "studies/ranges.h"
 #include "studies/report/output.h"
 #include "studies/report/provenance.h"
@@ -128,17 +129,37 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
 }
 
 void run_bench(const BenchOptions& o, const Context& ctx) {
+  // Every check that needs no CUDA comes first, so a CPU build rejects bad input as bad input
+  // rather than saying it has no kernels. (Lower bounds are checked when the options are parsed.)
+  const std::vector<int64_t> batches = parse_int_axis(o.batches, "--batches");
+  const std::vector<int64_t> contexts = parse_int_axis(o.contexts, "--contexts");
+  if (o.runs > 1'000'000) throw InputError(fmt::format("--runs: {} must be <= 1000000", o.runs));
+  if (o.warmup > 1'000'000)
+    throw InputError(fmt::format("--warmup: {} must be <= 1000000", o.warmup));
+  for (int64_t batch : batches)
+    if (batch > 65535) throw InputError(fmt::format("--batches: {} must be <= 65535", batch));
+  for (int64_t c : contexts)
+    if (c > std::numeric_limits<int32_t>::max())
+      throw InputError(fmt::format("--contexts: {} must be <= {}", c,
+                                   std::numeric_limits<int32_t>::max()));
+  const std::vector<std::string> layouts = parse_list(o.layouts, "--layouts");
+  for (std::size_t i = 0; i < layouts.size(); ++i) {
+    const std::string& l = layouts[i];
+    if (l != "paged" && l != "contiguous")
+      throw InputError(fmt::format("--layouts: '{}' is not paged or contiguous", l));
+    if (std::find(layouts.begin(), layouts.begin() + std::ptrdiff_t(i), l) !=
+        layouts.begin() + std::ptrdiff_t(i))
+      throw InputError(fmt::format("--layouts: '{}' is listed twice", l));
+  }
+  if (o.passes > 1000) throw InputError(fmt::format("--passes: {} must be <= 1000", o.passes));
+  if (!(o.max_cache_gb > 0))
+    throw InputError(fmt::format("--max-cache-gb: {} must be > 0", o.max_cache_gb));
 #ifdef ATTNROOF_HAVE_CUDA
   kernels::BenchOptions b;
   b.reduced = o.reduced;
   if (!o.shapes.empty()) b.shapes = parse_list(o.shapes, "--shapes");
-  b.batches = parse_int_axis(o.batches, "--batches");
-  b.contexts = parse_int_axis(o.contexts, "--contexts");
-  if (o.runs < 1) throw InputError(fmt::format("--runs: {} must be >= 1", o.runs));
-  if (o.warmup < 0) throw InputError(fmt::format("--warmup: {} must be >= 0", o.warmup));
-  if (o.runs > 1'000'000) throw InputError(fmt::format("--runs: {} must be <= 1000000", o.runs));
-  if (o.warmup > 1'000'000)
-    throw InputError(fmt::format("--warmup: {} must be <= 1000000", o.warmup));
+  b.batches = batches;
+  b.contexts = contexts;
   b.runs = int(o.runs);
   b.warmup = int(o.warmup);
   const std::vector<std::string> shape_names = kernels::bench_shape_names();
@@ -146,36 +167,16 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
     if (std::find(shape_names.begin(), shape_names.end(), s) == shape_names.end())
       throw InputError(fmt::format("--shapes: '{}' is not a shape; valid: {}", s,
                                    fmt::join(shape_names, ", ")));
-  for (int64_t batch : b.batches)
-    if (batch > 65535) throw InputError(fmt::format("--batches: {} must be <= 65535", batch));
-  for (int64_t c : b.contexts)
-    if (c > std::numeric_limits<int32_t>::max())
-      throw InputError(fmt::format("--contexts: {} must be <= {}", c,
-                                   std::numeric_limits<int32_t>::max()));
-  b.layouts = parse_list(o.layouts, "--layouts");
-  for (std::size_t i = 0; i < b.layouts.size(); ++i) {
-    const std::string& l = b.layouts[i];
-    if (l != "paged" && l != "contiguous")
-      throw InputError(fmt::format("--layouts: '{}' is not paged or contiguous", l));
-    if (std::find(b.layouts.begin(), b.layouts.begin() + std::ptrdiff_t(i), l) !=
-        b.layouts.begin() + std::ptrdiff_t(i))
-      throw InputError(fmt::format("--layouts: '{}' is listed twice", l));
-  }
+  b.layouts = layouts;
   b.ragged = o.ragged;
-  if (o.passes < 1 || o.passes > 1000)
-    throw InputError(fmt::format("--passes: {} must be in [1, 1000]", o.passes));
   b.passes = int(o.passes);
-  if (o.seed < 0) throw InputError(fmt::format("--seed: {} must be >= 0", o.seed));
   b.seed = uint64_t(o.seed);
   b.graph_only = o.graph_only;
   b.gemm_probe = o.gemm_probe;
   const std::optional<calibrate::L2Flush> flush = calibrate::parse_l2_flush(o.flush);
   if (!flush) throw InputError(fmt::format("--flush: '{}' is not clean or dirty", o.flush));
   b.flush = *flush;
-  if (o.split_len < 0) throw InputError(fmt::format("--split-len: {} must be >= 0", o.split_len));
   b.split_len = o.split_len;
-  if (!(o.max_cache_gb > 0))
-    throw InputError(fmt::format("--max-cache-gb: {} must be > 0", o.max_cache_gb));
   b.max_cache_gb = o.max_cache_gb;
   // The commit the binary was built from, into every record ("-dirty": tracked files differed).
   if (git_commit() != "unknown") b.commit = std::string(git_commit()) + (git_dirty() ? "-dirty" : "");
@@ -220,7 +221,8 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
 Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<ValidateOptions>();
   app.add_flag("--reduced", o->reduced, "small grid (contexts <= 4097): sanitizers, quick checks");
-  app.add_option("--seed", o->seed, "base seed (case i uses seed + i); default: fresh each run");
+  add_int_option(app, "--seed", o->seed, "base seed (case i uses seed + i); default: fresh each run", 0)
+      ->default_str("");
   app.add_option("--shapes", o->shapes, "only these kernel shapes, comma-separated (see --list)");
   app.add_option("--filter", o->filter, "only cases whose description contains this text");
   app.add_flag("--no-layer", o->no_layer, "skip the whole-MLRA-4-layer check");
@@ -249,8 +251,8 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_option("--contexts", o->contexts,
                  "contexts (axis syntax; k = 1024); for a ragged batch the longest length")
       ->capture_default_str();
-  app.add_option("--runs", o->runs, "timed runs per point (median)")->capture_default_str();
-  app.add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
+  add_int_option(app, "--runs", o->runs, "timed runs per point (median)", 1);
+  add_int_option(app, "--warmup", o->warmup, "untimed runs first", 0);
   app.add_option("--layouts,--layout", o->layouts,
                  "cache layouts, comma-separated, each measured at every point: paged (a "
                  "shuffled page table) and/or contiguous (batch x context rows)")
@@ -258,27 +260,25 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_flag("--ragged", o->ragged,
                "for every batch > 1 also measure a ragged batch: lengths uniform in [ctx/8, ctx] "
                "with one exactly ctx, the same lengths in every pass and layout");
-  app.add_option("--passes", o->passes,
+  add_int_option(app, "--passes", o->passes,
                  "measure every point this many times; each pass visits a shape's points in a new "
-                 "shuffled order and rotates the shape order, so drift shows between passes")
-      ->capture_default_str();
-  app.add_option("--seed", o->seed, "seed of the visiting order and the ragged lengths")
-      ->capture_default_str();
+                 "shuffled order and rotates the shape order, so drift shows between passes",
+                 1);
+  add_int_option(app, "--seed", o->seed, "seed of the visiting order and the ragged lengths", 0);
   app.add_flag("--graph-only", o->graph_only,
                "time through CUDA-graph replay only (no per-call CUDA events): half the device "
                "time; the events columns are then empty");
   app.add_flag("--gemm-probe", o->gemm_probe,
                "also time the decode projections as GEMMs (cublasGemmEx bf16, M = 1..128 tokens x "
                "9 weight shapes) into the report's gemm_records");
-  app.add_option("--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this")
-      ->capture_default_str();
+  add_real_option(app, "--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this",
+                  0);
   app.add_option("--flush", o->flush,
                  "L2 flush before each timed run: clean (a read sweep) or dirty (a memset, whose "
                  "write-back the timed run then pays)")
       ->capture_default_str();
-  app.add_option("--split-len", o->split_len,
-                 "keys per split instead of the planned split (tuning the planner; 0: planned)")
-      ->capture_default_str();
+  add_int_option(app, "--split-len", o->split_len,
+                 "keys per split instead of the planned split (tuning the planner; 0: planned)", 0);
   app.add_option("--out-dir", o->out_dir, "output folder (default: reports/kernels/<gpu>, e.g. h100)");
   app.footer(
       "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate), then each\n"

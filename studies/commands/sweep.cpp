@@ -10,6 +10,7 @@
 
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
+#include "studies/limits.h"
 #include "studies/ranges.h"
 #include "studies/report/provenance.h"
 #include "studies/report/sweep_columns.h"
@@ -40,11 +41,26 @@ struct Options {
   bool quiet = false;
 };
 
+// "3.2 s", "4.1 h", "16 years": the time a rate gives the rest of the points.
+std::string duration_text(double s) {
+  if (s < 120) return fmt::format("{:.0f} s", s);
+  if (s < 7200) return fmt::format("{:.0f} min", s / 60);
+  if (s < 2 * 86400) return fmt::format("{:.1f} h", s / 3600);
+  if (s < 2 * 365 * 86400) return fmt::format("{:.0f} days", s / 86400);
+  return fmt::format("{:.3g} years", s / (365.25 * 86400));
+}
+
 class Progress {
  public:
   Progress(uint64_t total, bool enabled)
       : total_(total), enabled_(enabled), tty_(::isatty(2) != 0),
-        start_(std::chrono::steady_clock::now()), last_(start_) {}
+        start_(std::chrono::steady_clock::now()), last_(start_) {
+    // A long sweep says what it is about to do before the first row (Ctrl-C stops it cleanly).
+    if (enabled_ && total_ >= kAnnouncedSweepPoints) {
+      fmt::print(stderr, "sweep: {} points; the time left is shown after the first second\n",
+                 total_);
+    }
+  }
   void tick(uint64_t done) {
     if (!enabled_ || (done & 0xFFFF) != 0) return;
     const auto now = std::chrono::steady_clock::now();
@@ -52,9 +68,10 @@ class Progress {
     last_ = now;
     shown_ = true;
     const double s = std::chrono::duration<double>(now - start_).count();
-    fmt::print(stderr, "{}sweep: {}/{} points ({:.1f}%), {:.3g} points/s{}", tty_ ? "\r" : "",
-               done, total_, 100.0 * double(done) / double(total_), double(done) / s,
-               tty_ ? "" : "\n");
+    const double rate = double(done) / s;
+    fmt::print(stderr, "{}sweep: {}/{} points ({:.1f}%), {:.3g} points/s, about {} left{}",
+               tty_ ? "\r" : "", done, total_, 100.0 * double(done) / double(total_), rate,
+               duration_text(double(total_ - done) / rate), tty_ ? "" : "\n");
   }
   void done() const {
     if (shown_ && tty_) fmt::print(stderr, "\n");

@@ -9,6 +9,7 @@
 #include "kernels/reference/verify.h"
 #include "model/error.h"
 #include "studies/commands/commands.h"
+#include "studies/options.h"
 #include "studies/ranges.h"
 #include "studies/report/columns.h"
 #include "studies/report/output.h"
@@ -37,7 +38,6 @@ void run(const Options& o, const Context& ctx) {
   }
   v.preset = o.preset;
   v.tps = parse_int_axis(o.tp, "--tp");
-  if (o.seed < 0) throw InputError(fmt::format("--seed: {} must be >= 0", o.seed));
   v.seed = uint64_t(o.seed);
   nlohmann::json report = ref::run_verify(v);
 
@@ -67,7 +67,7 @@ Runner setup_verify(CLI::App& app, const Context& ctx) {
                  "variants, comma-separated; lrkv:latent, mlra4:sharded select an option; default: all");
   app.add_option("--preset", o->preset, "check one builtin preset's variant at its real sizes (slow)");
   app.add_option("--tp", o->tp, "TP degrees of the sharded checks")->capture_default_str();
-  app.add_option("--seed", o->seed, "seed of the random weights and tokens")->capture_default_str();
+  add_int_option(app, "--seed", o->seed, "seed of the random weights and tokens", 0);
   app.add_option("--format", o->format, "table or json")->capture_default_str();
   app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
   app.footer(

@@ -6,6 +6,7 @@
 
 using attnroof::InputError;
 using attnroof::cli::parse_int_axis;
+using attnroof::cli::parse_real;
 using attnroof::cli::parse_size;
 using Catch::Matchers::Contains;
 
@@ -17,7 +18,28 @@ TEST_CASE("sizes take binary k and m suffixes", "[ranges]") {
   CHECK(parse_size(" 7 ", "f") == 7);
   CHECK_THROWS_WITH(parse_size("4g", "--context"), Contains("--context") && Contains("'4g'"));
   CHECK_THROWS_AS(parse_size("", "f"), InputError);
-  CHECK_THROWS_WITH(parse_size("99999999999999999999", "f"), Contains("too large"));
+  CHECK_THROWS_WITH(parse_size("99999999999999999999", "f"),
+                    Contains("'99999999999999999999' is out of range") &&
+                        Contains("9223372036854775807"));
+  CHECK_THROWS_WITH(parse_size("9007199254740992m", "f"), Contains("out of range"));
+  // One integer syntax: decimal only, whatever the leading zeros; no hex, no '+'.
+  CHECK(parse_size("010", "f") == 10);
+  CHECK(parse_size("08", "f") == 8);
+  CHECK_THROWS_WITH(parse_size("0x10", "f"), Contains("'0x10' is not an integer"));
+  CHECK_THROWS_AS(parse_size("+4", "f"), InputError);
+  CHECK_THROWS_AS(parse_size("1.5", "f"), InputError);
+}
+
+TEST_CASE("reals are finite numbers", "[ranges]") {
+  CHECK(parse_real("0.5", "f") == 0.5);
+  CHECK(parse_real("7e10", "f") == 7e10);
+  CHECK(parse_real("-2", "f") == -2.0);
+  CHECK_THROWS_WITH(parse_real("inf", "--other-params"),
+                    Contains("--other-params") && Contains("'inf' is not a finite number"));
+  CHECK_THROWS_WITH(parse_real("nan", "f"), Contains("not a finite number"));
+  CHECK_THROWS_WITH(parse_real("1e400", "f"), Contains("'1e400' is out of the range"));
+  CHECK_THROWS_WITH(parse_real("1.5x", "f"), Contains("'1.5x' is not a number"));
+  CHECK_THROWS_AS(parse_real(" ", "f"), InputError);
 }
 
 TEST_CASE("lists and ranges expand inclusively", "[ranges]") {
