@@ -4,7 +4,9 @@
 
 #include <array>
 
+#include "model/error.h"
 #include "model/registry.h"
+#include "studies/limits.h"
 
 namespace attnroof::cli {
 
@@ -40,6 +42,12 @@ std::span<const report::ColumnOf<KvRow>> kv_columns() { return kKvColumns; }
 
 std::vector<KvRow> kv_rows(std::span<const ModelEntry> models, std::span<const int64_t> tps,
                            model::Dtype kv_dtype, std::vector<nlohmann::json>& skipped) {
+  if (uint64_t(models.size()) * uint64_t(tps.size()) > kMaxReportPoints) {
+    throw InputError(fmt::format("{} models x {} TP degrees = {} table cells, past the limit of {} "
+                                 "a table holds in memory",
+                                 models.size(), tps.size(), models.size() * tps.size(),
+                                 kMaxReportPoints));
+  }
   std::vector<KvRow> rows;
   for (const ModelEntry& m : models) {
     for (int64_t tp : tps) {

@@ -39,12 +39,7 @@ void run(const Options& o, const Context& ctx) {
   if (dtypes.size() != 1) throw InputError("--kv-dtype: give one dtype");
   const std::vector<ModelEntry> models =
       o.presets.empty() ? default_models() : resolve_presets(parse_list(o.presets, "--preset"), "--preset");
-  if (uint64_t(models.size()) * uint64_t(tps.size()) > kMaxReportPoints) {
-    throw InputError(fmt::format("{} models x {} TP degrees = {} table cells, past the limit of {} "
-                                 "a table holds in memory",
-                                 models.size(), tps.size(), models.size() * tps.size(),
-                                 kMaxReportPoints));
-  }
+
   std::vector<nlohmann::json> skipped;
   const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
 

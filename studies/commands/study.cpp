@@ -42,6 +42,7 @@
 #include "studies/cli.h"
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
+#include "studies/limits.h"
 #include "studies/kv_table.h"
 #include "studies/options.h"
 #include "studies/ranges.h"
@@ -456,6 +457,11 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
   axes.kv_dtypes = parse_dtypes(s.get_string("kv_dtype", "bf16"), s.position("kv_dtype"));
   axes.weight_dtypes = parse_dtypes(s.get_string("weight_dtype", "bf16"), s.position("weight_dtype"));
   axes.act_dtypes = parse_dtypes(s.get_string("act_dtype", "bf16"), s.position("act_dtype"));
+  if (axes.size() > kMaxReportPoints) {
+    throw InputError(fmt::format("{}: section '{}': {} points, past the limit of {} a study section "
+                                 "holds in memory; `attnroof sweep` streams any number",
+                                 s.source().name, id, axes.size(), kMaxReportPoints));
+  }
   const std::string md_cols = s.get_string(
       "markdown_columns", "label,hardware,tp,batch,ctx_len,kv_bytes_per_token,t_layer_s,bound");
   const auto md_columns = report::select_columns(report::sweep_columns(), md_cols, s.position("markdown_columns"));

@@ -4,6 +4,8 @@
 // exit 2, one message naming the option and the text given, nothing on stdout, nothing written.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "cli_test_util.h"
 #include "studies/limits.h"
 
@@ -100,6 +102,21 @@ TEST_CASE("tables held in memory refuse sizes past the limit before allocating",
   // An axis past its own limit is refused while it is parsed.
   const auto axis = run_bad("sweep --preset llama3_70b --batch 1:99999999999:+1");
   CHECK_THAT(axis.err, Contains("--batch") && Contains("expands to more than"));
+}
+
+TEST_CASE("a study section past the in-memory limit is refused, pointing at sweep", "[cli][hostile]") {
+  TempDir dir;
+  {
+    std::ofstream f(dir / "big.json");
+    f << R"({"schema_version": 1, "name": "big", "title": "B", "sections": [
+      {"type": "sweep", "id": "x", "title": "X", "models": [{"preset": "llama3_70b"}],
+       "batch": "1:2000:+1", "context": "1:2000:+1"}]})";
+  }
+  const CliResult r = run_cli_binary("study '" + (dir / "big.json").string() + "' --out-dir '" +
+                                     (dir / "reports").string() + "'");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Contains("section 'x': 4000000 points, past the limit of") &&
+                        Contains("`attnroof sweep` streams"));
 }
 
 TEST_CASE("a long sweep says how many points it has before it starts", "[cli][hostile]") {
