@@ -6,6 +6,7 @@
 #include "model/presets.h"
 #include "studies/commands/commands.h"
 #include "studies/kv_table.h"
+#include "studies/limits.h"
 #include "studies/ranges.h"
 #include "studies/report/provenance.h"
 
@@ -82,12 +83,13 @@ Runner setup_kv(CLI::App& app, const Context& ctx) {
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
   app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
   app.footer(
-      "Examples:\n"
-      "  attnroof kv\n"
-      "  attnroof kv --preset llama3_70b --tp 1:16:x2 --kv-dtype fp8\n"
-      "  attnroof kv --format csv -o kv.csv\n"
-      "Per layer, per device, worst device; a TP that does not shard a model is listed as "
-      "skipped with the reason.");
+      std::string("Examples:\n"
+                  "  attnroof kv\n"
+                  "  attnroof kv --preset llama3_70b --tp 1:16:x2 --kv-dtype fp8\n"
+                  "  attnroof kv --format csv -o kv.csv\n") +
+      fmt::format("Per layer, per device, worst device; a TP that does not shard a model is listed "
+                  "as skipped with the reason. The table holds at most {} (model, TP) cells.",
+                  kMaxReportPoints));
   return [o, &ctx] { run(*o, ctx); };
 }
 

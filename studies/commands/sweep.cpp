@@ -191,8 +191,8 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
   app.add_option("-o,--out", o->out, "write to FILE (temporary + rename; nothing on error)");
   app.add_flag("-q,--quiet", o->quiet, "no progress and no summary line (skips are still listed)");
-  app.footer(
-      "Axis syntax (every integer axis):\n"
+  app.footer(fmt::format(
+      "Axis syntax (every integer axis; integers are decimal, \"010\" is ten):\n"
       "  4096 | 4k | 2m        values; k = 1024 and m = 1048576 (binary, so 128k = 131072 tokens)\n"
       "  1,2,4,8               a list\n"
       "  4k:2m:x2              geometric range, ends included when reached\n"
@@ -202,8 +202,11 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
       "  attnroof sweep --preset 'paper29b_*' --tp 1:8:x2 --hardware h100_sxm,h200_sxm --format csv -o s.csv\n"
       "  attnroof sweep --preset llama3_70b --kv-dtype bf16,fp8 --format json -o s.json\n"
       "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, batch,\n"
-      "context. Progress goes to stderr after 1 s; skipped points are summarised on stderr (JSON: the\n"
-      "\"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.");
+      "context. Rows stream: any number of points in constant memory. An axis expands to at most\n"
+      "{} values; from {} points the count is printed before the first row, and the time\n"
+      "left with the progress. Progress goes to stderr after 1 s; skipped points are summarised on\n"
+      "stderr (JSON: the \"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.",
+      kMaxAxisValues, kAnnouncedSweepPoints));
   CLI::App* self = &app;
   return [o, self, &ctx] { run(*o, *self, ctx); };
 }
