@@ -347,7 +347,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           sp.ragged ? ragged_lens(opt.seed, sw.shape, batch, ctx)
                     : std::vector<int32_t>(std::size_t(batch), static_cast<int32_t>(ctx));
       const int64_t ctx_sum = std::accumulate(h_lens.begin(), h_lens.end(), int64_t(0));
-      const DeviceBuffer<int32_t> lens = upload(h_lens);
+      const DeviceBuffer<int32_t> lens = upload(h_lens, stream);
       DecodeParams p;
       p.family = s.family;
       p.batch = static_cast<int32_t>(batch);
@@ -366,7 +366,8 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       const bool paged = layout == "paged";
       if (paged) {
         const int64_t per_seq = (ctx + page - 1) / page;
-        table = upload(page_table(opt.seed, sw.shape, batch, ctx, sp.ragged, per_seq, pool_pages));
+        table = upload(page_table(opt.seed, sw.shape, batch, ctx, sp.ragged, per_seq, pool_pages),
+                       stream);
         p.page_table = table.get();
         p.page_size = static_cast<int32_t>(page);
         p.max_pages_per_seq = static_cast<int32_t>(per_seq);

@@ -77,21 +77,32 @@ class DeviceBuffer {
   std::size_t count_ = 0;
 };
 
-// A device copy of host (synchronous).
+// A device copy of host, complete on return, ordered on `stream` (the stream that will read it).
+// A plain cudaMemcpy from pageable memory is not enough: it returns once the bytes are staged,
+// before the DMA lands, and only work on the legacy default stream is ordered after it. A
+// kernel on a non-blocking stream (the benchmark's timer stream) could read the old contents of
+// a page table or length buffer: the sporadic illegal address of issue 16. The synchronize also
+// keeps `host` alive for the whole copy.
 template <class T>
-DeviceBuffer<T> upload(const std::vector<T>& host) {
+DeviceBuffer<T> upload(const std::vector<T>& host, cudaStream_t stream = nullptr) {
   DeviceBuffer<T> buf(host.size());
-  if (!host.empty())
-    ATTNROOF_CUDA_CHECK(cudaMemcpy(buf.get(), host.data(), buf.bytes(), cudaMemcpyHostToDevice));
+  if (!host.empty()) {
+    ATTNROOF_CUDA_CHECK(
+        cudaMemcpyAsync(buf.get(), host.data(), buf.bytes(), cudaMemcpyHostToDevice, stream));
+    ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
   return buf;
 }
 
-// A host copy of buf (synchronous).
+// A host copy of buf after the work queued on `stream` (the stream that wrote it).
 template <class T>
-std::vector<T> download(const DeviceBuffer<T>& buf) {
+std::vector<T> download(const DeviceBuffer<T>& buf, cudaStream_t stream = nullptr) {
   std::vector<T> host(buf.size());
-  if (!host.empty())
-    ATTNROOF_CUDA_CHECK(cudaMemcpy(host.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost));
+  if (!host.empty()) {
+    ATTNROOF_CUDA_CHECK(
+        cudaMemcpyAsync(host.data(), buf.get(), buf.bytes(), cudaMemcpyDeviceToHost, stream));
+    ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
   return host;
 }
 
