@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # repro-issue16.sh: issue 16 A/B on the device machine: the issue's bench sequence, old binary (89bb3fb) and the fixed one alternating,
-# the same seed for both in each round, until the budget runs out. Summary in $OUT/ab16.txt.
+# the same seed for both in each round, until the budget runs out (BUDGET s). Summary in
+# $OUT/ab16.txt. Needs build-gpu-bin/bench_kernels_old (a bench_kernels built at 89bb3fb, copied
+# there by hand) beside the prebuilt binaries, and .deps, both carried.
 set -uo pipefail
 deps=/tmp/attnroof-deps; mkdir -p $deps; for f in .deps/*.deb; do dpkg -x "$f" $deps; done
 export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
