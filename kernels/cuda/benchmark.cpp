@@ -384,9 +384,24 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       p.o_partial = plan.n_splits > 1 ? o_scratch.get() : nullptr;
       p.lse_partial = plan.n_splits > 1 ? lse_scratch.get() : nullptr;
       const auto step = [&](cudaStream_t st) { launch_decode(p, st); };
+      // A CUDA failure names the point and the seed, so the run can be replayed; the stream is
+      // drained here so an asynchronous fault is charged to this point, not the next.
+      const auto at_point = [&](auto&& time_it) {
+        try {
+          calibrate::TimingStats t = time_it();
+          ATTNROOF_CUDA_CHECK(cudaGetLastError());
+          ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(stream));
+          return t;
+        } catch (const CudaError& e) {
+          throw CudaError(fmt::format("{} {} b{} ctx {}{} pass {} (--seed {}): {}", s.name, layout,
+                                      batch, ctx, sp.ragged ? " ragged" : "", pass, opt.seed,
+                                      e.what()));
+        }
+      };
       calibrate::TimingStats te;
-      if (!opt.graph_only) te = timer.time(step, warmup, runs);
-      const calibrate::TimingStats tg = timer.time_graph(step, warmup, runs);
+      if (!opt.graph_only) te = at_point([&] { return timer.time(step, warmup, runs); });
+      const calibrate::TimingStats tg =
+          at_point([&] { return timer.time_graph(step, warmup, runs); });
       const calibrate::ClockSample clk = clocks.read();
       const double kv_bytes = double(kv_elems) * double(ctx_sum) * 2.0;
       const double qo_bytes =

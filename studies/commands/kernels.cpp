@@ -83,12 +83,16 @@ std::string gpu_slug(const std::string& gpu) {
 }
 
 // A missing GPU or a failed CUDA call is not an attnroof bug: say what CUDA said, exit status 1.
+// Only a missing device is blamed on the machine; a failure on a working GPU says so.
 template <class F>
 nlohmann::json on_gpu(F&& f) {
   try {
     return f();
   } catch (const CudaError& e) {
-    throw CommandFailed(fmt::format("CUDA: {} (this command needs a working NVIDIA GPU)", e.what()));
+    if (!cuda_device_available())
+      throw CommandFailed(fmt::format("CUDA: {} (this command needs an NVIDIA GPU, and none is usable)",
+                                      e.what()));
+    throw CommandFailed(fmt::format("CUDA failed on the GPU: {}", e.what()));
   }
 }
 
