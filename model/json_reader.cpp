@@ -118,6 +118,7 @@ class LimitedDomBuilder {
     return add(json(v));
   }
   bool string(std::string& v) { return add(json(std::move(v))); }
+  // Required by the SAX interface; JSON text has no binary values.
   bool binary(json::binary_t& v) { return add(json::binary(std::move(v))); }
 
   bool start_object(std::size_t /*elements*/) { return open(json::object()); }
