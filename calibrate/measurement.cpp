@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -118,17 +116,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string read_text(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(fmt::format("{}: is a directory; give a bench_kernels.json or a measurement CSV", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot be read", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 int64_t DecodeMeasurement::ctx_len_max() const {
@@ -187,11 +174,11 @@ nlohmann::json measurement_to_json(const DecodeMeasurement& m) {
   return j;
 }
 
-DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw InputError(fmt::format("{}: a record must be a JSON object", source));
-  model::ObjectReader r(j, model::JsonSource{source});
+DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::string& source,
+                                        const std::string& pointer) {
+  model::ObjectReader r(j, model::JsonSource{source}, pointer);
   DecodeMeasurement m;
-  m.source = source;
+  m.source = pointer.empty() ? source : fmt::format("{}: at {}", source, pointer);
   m.kernel = r.get_string("kernel");
   m.family = model::parse_kernel_family(r.get_string("family"), r.position("family"));
   m.q_heads = r.get_int("q_heads");
@@ -201,12 +188,15 @@ DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::stri
   m.page_size = r.get_int("page_size", 0);
   const int64_t batch = r.get_positive_int("batch");
   if (r.has("ctx_lens")) {
-    const nlohmann::json& lens = r.get_raw("ctx_lens");
-    if (!lens.is_array() || int64_t(lens.size()) != batch)
+    const nlohmann::json& lens = r.get_array("ctx_lens", "integers, one per sequence");
+    if (int64_t(lens.size()) != batch)
       r.fail("ctx_lens", fmt::format("must be an array of batch = {} integers", batch));
-    for (const auto& c : lens) {
-      if (!c.is_number_integer()) r.fail("ctx_lens", "must hold integers");
-      m.ctx_lens.push_back(c.get<int64_t>());
+    for (std::size_t i = 0; i < lens.size(); ++i) {
+      // parse_json_text keeps integers within int64; one per sequence.
+      if (!lens[i].is_number_integer())
+        r.fail("ctx_lens", fmt::format("element {} = {}: must be an integer", i,
+                                       model::excerpt_json(lens[i])));
+      m.ctx_lens.push_back(lens[i].get<int64_t>());
     }
   } else {
     m.ctx_lens.assign(std::size_t(batch), r.get_int("ctx_len"));
@@ -263,9 +253,9 @@ std::vector<DecodeMeasurement> parse_measurement_csv(const std::string& text,
                        std::find(kCsvOptional.begin(), kCsvOptional.end(), name) != kCsvOptional.end();
     if (!known)
       bad.push_back(fmt::format("column '{}' is not a measurement column; required: {}; optional: {}",
-                                name, fmt::join(kCsvRequired, ","), fmt::join(kCsvOptional, ",")));
+                                model::excerpt(name), fmt::join(kCsvRequired, ","), fmt::join(kCsvOptional, ",")));
     else if (!column.emplace(name, i).second)
-      bad.push_back(fmt::format("column '{}' appears twice", name));
+      bad.push_back(fmt::format("column '{}' appears twice", model::excerpt(name)));
   }
   for (std::string_view name : kCsvRequired)
     if (!column.contains(std::string(name)))
@@ -291,14 +281,14 @@ std::vector<DecodeMeasurement> parse_measurement_csv(const std::string& text,
       const auto c = cell(name);
       if (!c || c->empty()) return fallback;
       if (auto v = parse_int(*c)) return *v;
-      row_bad.push_back(fmt::format("{} = '{}': not an integer", name, *c));
+      row_bad.push_back(fmt::format("{} = '{}': not an integer in the 64-bit range", name, model::excerpt(*c)));
       return fallback;
     };
     auto real = [&](std::string_view name, double fallback) {
       const auto c = cell(name);
       if (!c || c->empty()) return fallback;
       if (auto v = parse_double(*c)) return *v;
-      row_bad.push_back(fmt::format("{} = '{}': not a finite number", name, *c));
+      row_bad.push_back(fmt::format("{} = '{}': not a finite number", name, model::excerpt(*c)));
       return fallback;
     };
     DecodeMeasurement m;
@@ -325,7 +315,7 @@ std::vector<DecodeMeasurement> parse_measurement_csv(const std::string& text,
       else {
         row_bad.push_back(fmt::format("ctx_len = '{}': an integer, or one integer per sequence "
                                       "separated by ';'",
-                                      ctx));
+                                      model::excerpt(ctx)));
         break;
       }
       begin = end + 1;
@@ -367,7 +357,7 @@ MeasurementSet read_measurements(const std::vector<std::string>& paths) {
   if (paths.empty()) throw InputError("no measurement files given (bench_kernels.json or CSV)");
   MeasurementSet set;
   for (const std::string& path : paths) {
-    const std::string text = read_text(path);
+    const std::string text = model::read_input_file(path);
     std::vector<DecodeMeasurement> records;
     std::string format;
     std::string commit;
@@ -376,21 +366,23 @@ MeasurementSet read_measurements(const std::vector<std::string>& paths) {
       records = parse_measurement_csv(text, path);
     } else {
       format = "bench_kernels_json";
-      const nlohmann::json j = model::parse_json_text(text, model::JsonSource{path});
-      if (!j.is_object() || !j.contains("records") || !j["records"].is_array())
+      const model::JsonSource source{path};
+      const nlohmann::json j = model::parse_json_text(text, source);
+      if (!j.is_object() || !j.contains("records"))
         throw InputError(fmt::format("{}: no \"records\" array: give a bench-kernels JSON written by "
                                      "this version (or a measurement CSV ending in .csv)",
                                      path));
-      const nlohmann::json& recs = j["records"];
+      // The rest of a bench report (points, ceilings, targets) is not read here: no finish().
+      model::ObjectReader doc(j, source);
+      const nlohmann::json& recs = doc.get_array("records", "measurement records");
       for (std::size_t i = 0; i < recs.size(); ++i)
-        records.push_back(measurement_from_json(recs[i], fmt::format("{}: at /records/{}", path, i)));
+        records.push_back(measurement_from_json(recs[i], path, fmt::format("/records/{}", i)));
       if (records.empty()) throw InputError(fmt::format("{}: \"records\" is empty", path));
-      if (j.contains("commit") && j["commit"].is_string()) commit = j["commit"].get<std::string>();
-      if (j.contains("gemm_records")) {
-        const nlohmann::json& g = j["gemm_records"];
-        if (!g.is_array()) throw InputError(fmt::format("{}: \"gemm_records\" must be an array", path));
+      commit = doc.get_string("commit", "");
+      if (doc.has("gemm_records")) {
+        const nlohmann::json& g = doc.get_array("gemm_records", "GEMM records");
         for (std::size_t i = 0; i < g.size(); ++i) {
-          model::ObjectReader r(g[i], model::JsonSource{path}, fmt::format("/gemm_records/{}", i));
+          model::ObjectReader r(g[i], source, fmt::format("/gemm_records/{}", i));
           GemmMeasurement m{.m = r.get_positive_int("m"), .n = r.get_positive_int("n"),
                             .k = r.get_positive_int("k"), .flops = r.get_double("flops"),
                             .bytes = r.get_double("bytes"), .time_s = r.get_double("time_s"),

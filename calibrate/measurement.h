@@ -68,8 +68,10 @@ struct MeasurementSet {
 model::DecodeWork to_work(const DecodeMeasurement& m);
 
 nlohmann::json measurement_to_json(const DecodeMeasurement& m);
-// Throws InputError naming the source and the field.
-DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::string& source);
+// Throws InputError naming the source, the record's JSON pointer in it ("/records/7") and the
+// field.
+DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::string& source,
+                                        const std::string& pointer = "");
 
 // CSV header names (issue 9): required, then optional. Rows in any order; an unknown or missing
 // column is an InputError naming it.

@@ -176,8 +176,7 @@ CalibrationProfile parse_calibration(const nlohmann::json& j, const JsonSource& 
   p.typical_sm_clock_mhz = r.get_double("typical_sm_clock_mhz", 0);
   r.get_string("collectives", "");
   p.provenance = r.has("provenance") ? r.get_raw("provenance") : nlohmann::json::object();
-  const nlohmann::json& fams = r.get_raw("families");
-  if (!fams.is_array()) r.fail("families", "must be an array");
+  const nlohmann::json& fams = r.get_array("families", "kernel-family fits");
   for (std::size_t i = 0; i < fams.size(); ++i) {
     ObjectReader f(fams[i], source, r.pointer("families") + "/" + std::to_string(i));
     FamilyCalibration c;
@@ -187,8 +186,7 @@ CalibrationProfile parse_calibration(const nlohmann::json& j, const JsonSource& 
       f.fail("n_params", fmt::format("must be {}", SplitKvParams::kCount));
     c.params = SplitKvParams::from_array(read_params(f.get_object("params"), kSplitKvParamNames));
     c.fit = read_summary(f.get_object("fit"));
-    const nlohmann::json& ks = f.get_raw("kernels");
-    if (!ks.is_array()) f.fail("kernels", "must be an array");
+    const nlohmann::json& ks = f.get_array("kernels", "measured kernels");
     for (std::size_t k = 0; k < ks.size(); ++k) {
       ObjectReader kr(ks[k], source, f.pointer("kernels") + "/" + std::to_string(k));
       KernelCalibration fact;
@@ -212,8 +210,7 @@ CalibrationProfile parse_calibration(const nlohmann::json& j, const JsonSource& 
     f.finish();
     p.families.push_back(std::move(c));
   }
-  const nlohmann::json& ext = r.get_raw("external");
-  if (!ext.is_array()) r.fail("external", "must be an array");
+  const nlohmann::json& ext = r.get_array("external", "external-kernel fits");
   for (std::size_t i = 0; i < ext.size(); ++i) {
     ObjectReader e(ext[i], source, r.pointer("external") + "/" + std::to_string(i));
     ExternalCalibration c;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 
 namespace attnroof::model {
 
@@ -22,7 +23,7 @@ Dtype parse_dtype(std::string_view name, std::string_view field) {
   }
   if (name == "fp8") return Dtype::fp8_e4m3;
   throw InputError(fmt::format("{}: unknown dtype '{}'; known: fp32, bf16, fp16, fp8 (= fp8_e4m3)",
-                               field, name));
+                               field, excerpt(name)));
 }
 
 }  // namespace attnroof::model

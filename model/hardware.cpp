@@ -144,7 +144,7 @@ const Hardware& find_hardware(std::string_view name, std::string_view field) {
   if (prefix_matches == 1) return *prefix_match;
   std::string known;
   for (const Hardware& h : builtin_hardware()) known += (known.empty() ? "" : ", ") + h.id;
-  throw InputError(fmt::format("{}: unknown hardware '{}'; known: {}{}", field, name, known,
+  throw InputError(fmt::format("{}: unknown hardware '{}'; known: {}{}", field, excerpt(name), known,
                                prefix_matches > 1 ? " (the name is ambiguous)" : ""));
 }
 

@@ -58,7 +58,7 @@ const Preset& find_preset(std::string_view name, std::string_view field) {
   }
   std::string known;
   for (const Preset& p : builtin_presets()) known += (known.empty() ? "" : ", ") + p.name;
-  throw InputError(fmt::format("{}: unknown preset '{}'; known presets: {}", field, name, known));
+  throw InputError(fmt::format("{}: unknown preset '{}'; known presets: {}", field, excerpt(name), known));
 }
 
 }  // namespace attnroof::model

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 
 namespace attnroof::model {
 
@@ -49,7 +50,7 @@ VariantId parse_variant(std::string_view name, std::string_view field) {
   }
   std::string known;
   for (const VariantInfo& v : kVariants) known += fmt::format("{}{}", known.empty() ? "" : ", ", v.name);
-  throw InputError(fmt::format("{}: unknown variant '{}'; known variants: {}", field, name, known));
+  throw InputError(fmt::format("{}: unknown variant '{}'; known variants: {}", field, excerpt(name), known));
 }
 
 VariantPtr make_variant(VariantId id, ObjectReader& config) {

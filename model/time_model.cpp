@@ -8,6 +8,7 @@
 #include <queue>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 
 namespace attnroof::model {
 
@@ -69,7 +70,7 @@ KernelFamily parse_kernel_family(std::string_view name, std::string_view field) 
   throw InputError(fmt::format("{}: '{}' is not a kernel family; valid: separate_kv (K and V rows "
                                "per KV head: MHA, MQA, GQA), shared_latent (one latent row used "
                                "as K and V: MLA, GLA, MLRA, TPLA)",
-                               field, name));
+                               field, excerpt(name)));
 }
 
 std::string_view to_string(TimeBound b) {

@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 
+#include "calibrate/bench_report.h"
 #include "calibrate/fidelity.h"
 #include "calibrate/measurement.h"
 #include "kernels/reference/verify.h"
@@ -241,10 +242,10 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
                                    std::vector<std::string>& plot_files) {
   fs::path bench_path = s.get_string("bench");
   if (bench_path.is_relative()) bench_path = repo_root / bench_path;
-  const nlohmann::json bench = model::load_json_file(bench_path.string());
+  const calibrate::BenchReport bench = calibrate::read_bench_report(bench_path.string());
   const model::Hardware& hw = *resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware")).at(0);
   const std::vector<int64_t> batches = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
-  const double read_bytes_per_s = bench.at("ceilings").at("read_GBps").get<double>() * 1e9;
+  const double read_bytes_per_s = bench.read_ceiling_Bps;
 
   struct Shape {
     std::string name;
@@ -274,7 +275,7 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   nlohmann::json rows = nlohmann::json::array();
   report::LinePlot lp;
   lp.title = fmt::format("Decode attention, batch {}: model prediction ({}) vs measured kernels ({})",
-                         batches.front(), hw.id, bench.at("gpu").get<std::string>());
+                         batches.front(), hw.id, bench.gpu);
   lp.x_label = "context length (K tokens, K = 1024)";
   lp.y_label = "time per layer (microseconds)";
   lp.log_x = lp.log_y = true;
@@ -282,17 +283,17 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
     const int color = int(lp.series.size() / 2) + 1;
     report::Series predicted{sh.model.label + " predicted", {}, {}, color, true};
     report::Series measured{sh.model.label + " measured", {}, {}, color, false};
-    for (const nlohmann::json& pt : bench.at("points")) {
-      if (pt.at("shape").get<std::string>() != sh.name) continue;
-      const int64_t batch = pt.at("batch").get<int64_t>();
+    for (const calibrate::BenchPoint& pt : bench.points) {
+      if (pt.shape != sh.name) continue;
+      const int64_t batch = pt.batch;
       if (std::find(batches.begin(), batches.end(), batch) == batches.end()) continue;
-      const int64_t ctx = pt.at("ctx").get<int64_t>();
+      const int64_t ctx = pt.ctx;
       const model::DecodePoint point = model::DecodePoint::uniform(sh.tp, batch, ctx);
       const std::vector<std::string> problems = point_problems(sh.model, hw, point);
       if (!problems.empty()) s.fail("shapes", fmt::format("{} at tp {}: {}", sh.name, sh.tp, problems.front()));
       Row row;
       evaluate_point(sh.model, hw, point, row);
-      const double kv_bytes = pt.at("kv_bytes").get<double>();
+      const double kv_bytes = pt.kv_bytes;
       const double model_kv = row.cost.kv_read_bytes();
       if (std::abs(kv_bytes - model_kv) > 1e-9 * model_kv) {
         throw InputError(fmt::format("{}: {} batch {} ctx {}: the benchmark moved {} KV bytes but the "
@@ -300,9 +301,9 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
                                      bench_path.string(), sh.name, batch, ctx, kv_bytes, sh.model.name,
                                      sh.tp, model_kv));
       }
-      const double t_measured = pt.at("time_us_graph_median").get<double>() * 1e-6;
+      const double t_measured = pt.time_s;
       const double t_predicted = row.stage(model::Stage::attention).t_s;
-      const double t_ceiling = pt.at("total_bytes").get<double>() / read_bytes_per_s;
+      const double t_ceiling = pt.total_bytes / read_bytes_per_s;
       md += fmt::format("| {} | {} | {} | {:.4g} | {:.4g} | {:.4g} | {:.3f} | {:.4g} | {:.3f} |\n",
                         md_escape(sh.model.label), batch, ctx, kv_bytes, t_measured, t_predicted,
                         t_measured / t_predicted, t_ceiling, t_ceiling / t_measured);
@@ -364,8 +365,8 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   SectionResult res;
   res.json = {{"csv", id + ".csv"},
               {"bench", bench_path.lexically_relative(repo_root).string()},
-              {"bench_gpu", bench.at("gpu")},
-              {"bench_command", bench.value("command", "")},
+              {"bench_gpu", bench.gpu},
+              {"bench_command", bench.command},
               {"bench_read_ceiling_bytes_per_s", read_bytes_per_s},
               {"rows", rows},
               {"ratios", ratios},
@@ -376,7 +377,7 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
       "\nMeasured: `{}` on {} (CUDA-graph replay median; read ceiling {:.0f} GB/s measured in the same "
       "run). Predicted: the model's attention stage on the `{}` profile ({}).\n\n"
       "![{}]({}.png)\n\nData: [{}.csv]({}.csv)\n",
-      bench.value("command", "bench_kernels"), bench.at("gpu").get<std::string>(), read_bytes_per_s / 1e9,
+      bench.command.empty() ? "bench_kernels" : bench.command, bench.gpu, read_bytes_per_s / 1e9,
       hw.id,
       hw.calibration ? fmt::format("calibrated: the split-KV time model of {}, fitted to these kernels' "
                                    "measurements; the fit's held-out error is in the fidelity section",

@@ -73,7 +73,7 @@ TEST_CASE("calibrate and fidelity: bad input exits 2 and writes nothing", "[cli]
   struct Case {
     std::string args, message;
   };
-  for (const Case& c : {Case{"calibrate missing.csv -o p.json", "cannot be read"},
+  for (const Case& c : {Case{"calibrate missing.csv -o p.json", "missing.csv: cannot open: No such file or directory"},
                         Case{"calibrate bad_col.csv -o p.json", "column 'latency' is not a measurement column"},
                         Case{"calibrate no_ceiling.csv -o p.json", "--read-ceiling"},
                         Case{"calibrate old.json -o p.json", "no \"records\" array"},
