@@ -189,6 +189,7 @@ std::string explain_text(const Row& r) {
 
 void run(const Options& o, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
+  report::Output out(o.out, "-o");  // a refused -o costs no work
   const std::vector<ModelEntry> models = resolve_models(o.model, false);
   const ModelEntry& m = models[0];
   const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware", o.calibration);
@@ -214,7 +215,6 @@ void run(const Options& o, const Context& ctx) {
   auto row = std::make_unique<Row>();
   evaluate_point(m, hw, p, *row);
 
-  report::Output out(o.out, "-o");
   if (format == report::Format::table) {
     out.write(explain_text(*row));
   } else if (format == report::Format::json) {
