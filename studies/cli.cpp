@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <map>
 
 #include "model/error.h"
 #include "studies/cli_version.h"
 #include "studies/commands/commands.h"
+#include "studies/report/output.h"
 
 namespace attnroof::cli {
 
@@ -64,6 +68,20 @@ std::string shell_quote(std::string_view arg) {
   out += "'";
   return out;
 }
+
+namespace {
+
+// A command's output to stdout is buffered: a full disk or a closed pipe may only show when it is
+// flushed. Status 1 with the reason, never 0 with the output lost.
+int flush_stdout() {
+  const bool flushed = std::fflush(stdout) == 0;
+  if (flushed && std::ferror(stdout) == 0) return 0;
+  fmt::print(stderr, "error: writing standard output: {}\n",
+             flushed ? "an earlier write failed" : std::strerror(errno));
+  return 1;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
   Context context;
@@ -123,7 +141,7 @@ int run_cli(int argc, char** argv) {
         command = named.first;
         reject_empty_values(*sub);
         named.second();
-        return 0;
+        return flush_stdout();
       }
     }
     fmt::print(stderr, "error: no command given; run `attnroof --help`\n");
@@ -131,10 +149,17 @@ int run_cli(int argc, char** argv) {
   } catch (const InputError& e) {
     fmt::print(stderr, "error: {}: {}\n", command, e.what());
     return 2;
+  } catch (const report::IoError& e) {
+    fmt::print(stderr, "error: {}: {}\n", command, e.what());
+    return 1;
   } catch (const CommandFailed& e) {
     fmt::print(stderr, "{}: {}\n", command, e.what());
     return 1;
   } catch (const std::exception& e) {
+    if (std::ferror(stdout) != 0) {  // fmt::print(stdout, ...) throws when the write fails
+      fmt::print(stderr, "error: {}: writing standard output: {}\n", command, e.what());
+      return 1;
+    }
     fmt::print(stderr, "internal error: {}: {}\n(this is a bug in attnroof, not in the input)\n",
                command, e.what());
     return 1;

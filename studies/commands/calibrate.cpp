@@ -84,7 +84,7 @@ void run(const Options& o, const Context& ctx) {
   std::optional<calibrate::MeasurementSet> other;
   if (!o.transfer.empty()) other = calibrate::read_measurements(o.transfer);
   std::optional<report::AtomicDir> dir;
-  if (!o.report_dir.empty()) dir.emplace(o.report_dir);
+  if (!o.report_dir.empty()) dir.emplace(o.report_dir, "fidelity.json", "--report-dir");
   report::Output out(o.out, "-o");
 
   model::CalibrationProfile profile =

@@ -192,6 +192,7 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
   if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
     throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
   }
+  report::Output out(o.out, "-o");  // a refused -o costs no work
   const std::vector<ModelEntry> models = resolve_models(o.model, false);
   const ModelEntry& m = models[0];
   const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware", o.calibration);
@@ -217,7 +218,6 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
   auto row = std::make_unique<Row>();
   evaluate_point(m, hw, p, *row);
 
-  report::Output out(o.out, "-o");
   if (format == report::Format::table) {
     out.write(explain_text(*row));
   } else if (format == report::Format::json) {

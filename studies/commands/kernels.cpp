@@ -112,12 +112,12 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
   v.layer_check = !o.no_layer;
   v.list_only = o.list;
   v.progress = print_line;
+  report::Output out(o.out, "-o");  // a refused -o costs no GPU time
   nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_validation(v); });
   nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
                         {"report", "validate_kernels"},
                         {"provenance", report::provenance(ctx.command_line)}};
   doc.update(rep);
-  report::Output out(o.out, "-o");
   out.write(doc.dump(2) + "\n");
   out.commit();
   if (!o.list && doc.value("failed", int64_t(0)) > 0) {

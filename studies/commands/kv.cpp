@@ -35,6 +35,7 @@ std::vector<ModelEntry> default_models() {
 
 void run(const Options& o, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
+  report::Output out(o.out, "-o");  // a refused -o costs no work
   const std::vector<int64_t> tps = parse_int_axis(o.tp, "--tp");
   const std::vector<model::Dtype> dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
   if (dtypes.size() != 1) throw InputError("--kv-dtype: give one dtype");
@@ -44,7 +45,6 @@ void run(const Options& o, const Context& ctx) {
   std::vector<nlohmann::json> skipped;
   const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
 
-  report::Output out(o.out, "-o");
   if (format == report::Format::table) {
     out.write("KV cache per token per layer on the worst device: elements (multiple of d_h)\n");
     out.write(kv_pivot(models, tps, rows).aligned());

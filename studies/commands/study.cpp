@@ -72,6 +72,46 @@ struct Options {
   bool no_plots = false;
 };
 
+// Longest value echoed in an error message (a hostile name can be megabytes long).
+constexpr std::size_t kEchoedChars = 64;
+
+std::string echoed(const std::string& value) {
+  return value.size() <= kEchoedChars ? value : value.substr(0, kEchoedChars) + "...";
+}
+
+// The study name and the section ids name the report directory and its files: each must be one
+// safe path component (no '/', no "." or "..", nothing a shell or a file system treats specially).
+void require_file_name(const ObjectReader& r, const char* key, const std::string& value, std::string_view names) {
+  if (value.empty() || value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+    r.fail(key, fmt::format("{} '{}' is invalid: it names {}, so it must be lower-case letters, digits "
+                            "and '_' (not empty)",
+                            key, echoed(value), names));
+  }
+}
+
+// A label or title is one line of text: it goes into Markdown headings and table cells and into
+// gnuplot scripts, where a newline or another control character would end it early.
+std::string one_line(ObjectReader& r, const char* key, const std::string& value) {
+  for (const char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      r.fail(key, fmt::format("{} '{}' holds a control character (code {}): a {} is one line of text", key,
+                              echoed(value), int(static_cast<unsigned char>(c)), key));
+    }
+  }
+  return value;
+}
+std::string get_line(ObjectReader& r, const char* key) { return one_line(r, key, r.get_string(key)); }
+std::string get_line(ObjectReader& r, const char* key, const std::string& fallback) {
+  return one_line(r, key, r.get_string(key, fallback));
+}
+
+// A plot divides a column by this before plotting: a finite number > 0.
+double get_divisor(ObjectReader& r, const char* key) {
+  const double d = r.get_double(key, 1);
+  if (!std::isfinite(d) || d <= 0) r.fail(key, fmt::format("{} = {} is invalid: must be a finite number > 0", key, d));
+  return d;
+}
+
 // An axis given in a study as a string ("128k:2m:+128k") or an array of integers.
 std::string axis_text(ObjectReader& r, const char* key, const std::string& fallback) {
   if (!r.has(key)) return fallback;
@@ -100,7 +140,7 @@ std::vector<ModelEntry> read_models(ObjectReader& section) {
                    section.pointer("models") + "/" + std::to_string(i));
     const std::string preset = m.get_string("preset");
     std::vector<ModelEntry> found = resolve_presets({preset}, m.position("preset"));
-    const std::string label = m.get_string("label", "");
+    const std::string label = get_line(m, "label", "");
     const int64_t tp = m.get_int("tp", 0);
     if (tp < 0) m.fail("tp", fmt::format("tp = {} is invalid: must be >= 1", tp));
     if (!label.empty() && found.size() != 1) {
@@ -575,7 +615,7 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
   if (s.has("plot")) {
     ObjectReader p = s.get_object("plot");
     const std::string type = p.get_string("type", "lines");
-    const std::string title = p.get_string("title", s.get_string("title", id));
+    const std::string title = get_line(p, "title", s.get_string("title", id));
     std::string script;
     if (type == "lines") {
       report::LinePlot lp;
@@ -584,9 +624,9 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
       const std::string y = p.get_string("y", "t_layer_s");
       require_numeric_column(p, "x", x);
       require_numeric_column(p, "y", y);
-      lp.x_label = p.get_string("x_label", x);
-      lp.y_label = p.get_string("y_label", y);
-      const double xd = p.get_double("x_divisor", 1), yd = p.get_double("y_divisor", 1);
+      lp.x_label = get_line(p, "x_label", x);
+      lp.y_label = get_line(p, "y_label", y);
+      const double xd = get_divisor(p, "x_divisor"), yd = get_divisor(p, "y_divisor");
       lp.log_x = p.get_bool("log_x", false);
       lp.log_y = p.get_bool("log_y", false);
       p.finish();
@@ -662,7 +702,8 @@ void run(const Options& o, const Context& ctx) {
   const int64_t version = r.get_int("schema_version");
   if (version != 1) r.fail("schema_version", fmt::format("schema_version {} is not supported; this attnroof reads 1", version));
   const std::string name = r.get_string("name");
-  const std::string title = r.get_string("title");
+  require_file_name(r, "name", name, "the report directory");
+  const std::string title = get_line(r, "title");
   const std::string description = r.get_string("description", "");
   const nlohmann::json& sections = r.get_raw("sections");
   if (!sections.is_array() || sections.empty()) r.fail("sections", "expected a non-empty array");
@@ -673,7 +714,7 @@ void run(const Options& o, const Context& ctx) {
     fmt::print(stderr, "warning: gnuplot not found: plot data and scripts are written, not rendered "
                        "(install gnuplot-nox)\n");
   }
-  report::AtomicDir dir(fs::path(o.out_dir) / name);
+  report::AtomicDir dir(fs::path(o.out_dir) / name, "report.json", "--out-dir");
   nlohmann::json report = {{"schema_version", report::kSchemaVersion},
                            {"report", "study"},
                            {"provenance", report::provenance(ctx.command_line)},
@@ -700,14 +741,18 @@ void run(const Options& o, const Context& ctx) {
   std::vector<std::string> plot_files;
   std::vector<std::string> failed_sections;
   std::vector<std::unique_ptr<calibrate::MeasurementSet>> measurement_sets;
+  std::map<std::string, std::size_t> section_of_id;
   for (std::size_t i = 0; i < sections.size(); ++i) {
     ObjectReader s(sections[i], model::JsonSource{file.string()}, fmt::format("/sections/{}", i));
     const std::string type = s.get_string("type");
     const std::string id = s.get_string("id");
-    if (id.empty() || id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
-      s.fail("id", fmt::format("id '{}' must be lower-case letters, digits and '_' (it names files)", id));
+    require_file_name(s, "id", id, "the section's files");
+    if (const auto [it, fresh] = section_of_id.emplace(id, i); !fresh) {
+      s.fail("id", fmt::format("id '{}' is also the id of /sections/{}: each section's files are named by "
+                               "its id, so ids must differ",
+                               id, it->second));
     }
-    const std::string stitle = s.get_string("title");
+    const std::string stitle = get_line(s, "title");
     const std::string note = s.get_string("note", "");
     SectionResult res;
     if (type == "kv_table") {
@@ -768,7 +813,10 @@ Runner setup_study(CLI::App& app, const Context& ctx) {
       "  attnroof study paper                 # studies/paper.json -> reports/paper/\n"
       "  attnroof study my_study.json --out-dir /tmp/reports\n"
       "The report directory holds report.json, README.md, one CSV per section and the plots; it is\n"
-      "built under a temporary name and renamed into place, so a failed run leaves the old one.\n"
+      "built under a temporary name and renamed into place, so a failed or interrupted run leaves the\n"
+      "old one and creates nothing. The study's \"name\" and section ids are lower-case letters,\n"
+      "digits and '_'. An existing OUT_DIR/NAME is replaced only when it is empty or a report (it\n"
+      "holds report.json); any other directory or file there is refused.\n"
       "The study file format is documented in reports/SCHEMA.md (\"Study definitions\").");
   return [o, &ctx] { run(*o, ctx); };
 }

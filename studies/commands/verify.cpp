@@ -39,9 +39,9 @@ void run(const Options& o, const Context& ctx) {
   v.preset = o.preset;
   v.tps = parse_int_axis(o.tp, "--tp");
   v.seed = uint64_t(o.seed);
+  report::Output out(o.out, "-o");  // a refused -o costs no work
   nlohmann::json report = ref::run_verify(v);
 
-  report::Output out(o.out, "-o");
   if (format == report::Format::json) {
     nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
                           {"report", "verify"},

@@ -13,14 +13,29 @@ namespace attnroof::report {
 
 namespace {
 
-// A gnuplot double-quoted string literal.
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// A gnuplot double-quoted string literal. Titles come from study and measurement files: a raw
+// newline would end the command mid-string, so control characters are written as gnuplot's
+// octal escapes (\ooo).
 std::string gnuplot_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (is_control(c)) {
+      out += fmt::format("\\{:03o}", static_cast<unsigned char>(c));
+      continue;
+    }
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
   return out + "\"";
+}
+
+// Text after '#' in a data file: one line, or the rest would be read as data.
+std::string comment(const std::string& s) {
+  std::string out = s;
+  std::replace_if(out.begin(), out.end(), is_control, ' ');
+  return out;
 }
 
 // The two terminals every plot is rendered to.
@@ -37,9 +52,10 @@ std::string terminals(const std::string& stem, const std::string& plot_commands)
 
 std::string write_line_plot(const std::filesystem::path& dir, const std::string& stem,
                             const LinePlot& plot) {
-  std::string dat = fmt::format("# {}\n# x: {}\n# y: {}\n", plot.title, plot.x_label, plot.y_label);
+  std::string dat = fmt::format("# {}\n# x: {}\n# y: {}\n", comment(plot.title), comment(plot.x_label),
+                                comment(plot.y_label));
   for (const Series& s : plot.series) {
-    dat += fmt::format("# series: {}\n", s.title);
+    dat += fmt::format("# series: {}\n", comment(s.title));
     for (std::size_t i = 0; i < s.x.size(); ++i) dat += fmt::format("{:.9g} {:.9g}\n", s.x[i], s.y[i]);
     dat += "\n\n";  // a gnuplot data block per series (selected with `index`)
   }
@@ -65,7 +81,7 @@ std::string write_line_plot(const std::filesystem::path& dir, const std::string&
 
 std::string write_roofline_plot(const std::filesystem::path& dir, const std::string& stem,
                                 const RooflinePlot& plot) {
-  std::string dat = fmt::format("# {}\n# intensity_flop_per_byte attainable_tflop_per_s label\n", plot.title);
+  std::string dat = fmt::format("# {}\n# intensity_flop_per_byte attainable_tflop_per_s label\n", comment(plot.title));
   double lo = 1e300, hi = 0, ylo = 1e300;
   std::vector<std::string> groups;  // in order of first appearance; one data block each
   for (const RooflinePoint& p : plot.points) {
@@ -73,7 +89,7 @@ std::string write_roofline_plot(const std::filesystem::path& dir, const std::str
   }
   std::string point_cmds;
   for (std::size_t g = 0; g < groups.size(); ++g) {
-    dat += fmt::format("# group: {}\n", groups[g]);
+    dat += fmt::format("# group: {}\n", comment(groups[g]));
     for (const RooflinePoint& p : plot.points) {
       if (p.group != groups[g]) continue;
       dat += fmt::format("{:.9g} {:.9g} {}\n", p.intensity_flop_per_byte, p.flop_per_s / 1e12,

@@ -94,8 +94,5 @@ TEST_CASE("a study that fails leaves no report directory", "[cli][bad]") {
                                 (dir / "reports").string() + "'");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("/sections/0/batch") && Contains("must be >= 1"));
-  CHECK_FALSE(std::filesystem::exists(dir / "reports/broken"));
-  std::size_t left = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "reports")) ++left;
-  CHECK(left == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "reports"));  // not even the --out-dir it would have made
 }
