@@ -10,6 +10,7 @@
 #include <map>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 #include "studies/cli_version.h"
 #include "studies/commands/commands.h"
 #include "studies/report/output.h"
@@ -120,7 +121,7 @@ int run_cli(int argc, char** argv) {
     }
     if (!known) {
       fmt::print(stderr, "error: unknown command '{}'; commands: {}\n(run `attnroof --help`)\n",
-                 word, names);
+                 model::excerpt(word), names);
       return 2;
     }
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 #include "model/registry.h"
 #include "studies/ranges.h"
 
@@ -79,7 +80,7 @@ std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
       }
     }
     if (matched == 0) {
-      throw InputError(fmt::format("{}: '{}' matches no preset; known presets: {}", field, name,
+      throw InputError(fmt::format("{}: '{}' matches no preset; known presets: {}", field, model::excerpt(name),
                                    known_presets()));
     }
   }
@@ -134,7 +135,8 @@ CLI::Option* add_int_option(CLI::App& app, const std::string& names, int64_t& ta
       [&target, field, min_value](const std::string& text) {
         const int64_t v = parse_size(text, field);
         if (v < min_value) {
-          throw InputError(fmt::format("{}: '{}' is invalid: must be >= {}", field, text, min_value));
+          throw InputError(
+              fmt::format("{}: '{}' is invalid: must be >= {}", field, model::excerpt(text), min_value));
         }
         target = v;
       },
@@ -151,7 +153,8 @@ CLI::Option* add_real_option(CLI::App& app, const std::string& names, double& ta
       [&target, field, min_value](const std::string& text) {
         const double v = parse_real(text, field);
         if (v < min_value) {
-          throw InputError(fmt::format("{}: '{}' is invalid: must be >= {}", field, text, min_value));
+          throw InputError(
+              fmt::format("{}: '{}' is invalid: must be >= {}", field, model::excerpt(text), min_value));
         }
         target = v;
       },

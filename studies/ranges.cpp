@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "model/error.h"
+#include "model/json_reader.h"
 
 namespace attnroof::cli {
 
@@ -39,16 +40,16 @@ int64_t parse_size(std::string_view text, std::string_view field) {
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range) {
     throw InputError(fmt::format("{}: '{}' is out of range: integers run from {} to {}", field,
-                                 t, std::numeric_limits<int64_t>::min(),
+                                 model::excerpt(t), std::numeric_limits<int64_t>::min(),
                                  std::numeric_limits<int64_t>::max()));
   }
   if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-    throw InputError(fmt::format("{}: '{}' is not an integer; {}", field, t, kSyntax));
+    throw InputError(fmt::format("{}: '{}' is not an integer; {}", field, model::excerpt(t), kSyntax));
   }
   if (value > std::numeric_limits<int64_t>::max() / multiplier ||
       value < std::numeric_limits<int64_t>::min() / multiplier) {
     throw InputError(fmt::format("{}: '{}' is out of range: integers run from {} to {}", field,
-                                 t, std::numeric_limits<int64_t>::min(),
+                                 model::excerpt(t), std::numeric_limits<int64_t>::min(),
                                  std::numeric_limits<int64_t>::max()));
   }
   return value * multiplier;
@@ -60,13 +61,13 @@ double parse_real(std::string_view text, std::string_view field) {
   double value = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec == std::errc::result_out_of_range) {
-    throw InputError(fmt::format("{}: '{}' is out of the range of a double", field, t));
+    throw InputError(fmt::format("{}: '{}' is out of the range of a double", field, model::excerpt(t)));
   }
   if (ec != std::errc() || end != t.data() + t.size()) {
-    throw InputError(fmt::format("{}: '{}' is not a number", field, t));
+    throw InputError(fmt::format("{}: '{}' is not a number", field, model::excerpt(t)));
   }
   if (!std::isfinite(value)) {
-    throw InputError(fmt::format("{}: '{}' is not a finite number", field, t));
+    throw InputError(fmt::format("{}: '{}' is not a finite number", field, model::excerpt(t)));
   }
   return value;
 }
@@ -80,7 +81,7 @@ std::vector<std::string> parse_list(std::string_view text, std::string_view fiel
         trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos
                                                                 : comma - start));
     if (item.empty()) {
-      throw InputError(fmt::format("{}: empty item in list '{}'", field, text));
+      throw InputError(fmt::format("{}: empty item in list '{}'", field, model::excerpt(text)));
     }
     out.emplace_back(item);
     if (comma == std::string_view::npos) break;
@@ -95,12 +96,12 @@ std::vector<int64_t> parse_int_axis(std::string_view text, std::string_view fiel
   auto check_min = [&](int64_t v, std::string_view item) {
     if (v < min_value) {
       throw InputError(fmt::format("{}: {} (from '{}') is invalid: must be >= {}", field, v,
-                                   item, min_value));
+                                   model::excerpt(item), min_value));
     }
   };
   auto push = [&](int64_t v) {
     if (out.size() >= kMaxAxisValues) {
-      throw InputError(fmt::format("{}: '{}' expands to more than {} values", field, text,
+      throw InputError(fmt::format("{}: '{}' expands to more than {} values", field, model::excerpt(text),
                                    kMaxAxisValues));
     }
     out.push_back(v);
@@ -116,7 +117,7 @@ std::vector<int64_t> parse_int_axis(std::string_view text, std::string_view fiel
     const std::size_t c2 = item.find(':', c1 + 1);
     if (c2 == std::string::npos || item.find(':', c2 + 1) != std::string::npos) {
       throw InputError(fmt::format("{}: range '{}' must have the form a:b:xF or a:b:+S", field,
-                                   item));
+                                   model::excerpt(item)));
     }
     const int64_t a = parse_size(std::string_view(item).substr(0, c1), field);
     const int64_t b = parse_size(std::string_view(item).substr(c1 + 1, c2 - c1 - 1), field);
@@ -124,13 +125,13 @@ std::vector<int64_t> parse_int_axis(std::string_view text, std::string_view fiel
     check_min(a, item);
     if (b < a) {
       throw InputError(fmt::format("{}: range '{}' is invalid: end {} is below start {}", field,
-                                   item, b, a));
+                                   model::excerpt(item), b, a));
     }
     if (!step.empty() && (step.front() == 'x' || step.front() == 'X' || step.front() == '*')) {
       const int64_t factor = parse_size(step.substr(1), field);
       if (factor < 2) {
         throw InputError(fmt::format("{}: range '{}' is invalid: factor {} must be >= 2", field,
-                                     item, factor));
+                                     model::excerpt(item), factor));
       }
       for (int64_t v = a; v <= b; v *= factor) {
         push(v);
@@ -141,7 +142,7 @@ std::vector<int64_t> parse_int_axis(std::string_view text, std::string_view fiel
       const int64_t inc = parse_size(step, field);
       if (inc < 1) {
         throw InputError(fmt::format("{}: range '{}' is invalid: step {} must be >= 1", field,
-                                     item, inc));
+                                     model::excerpt(item), inc));
       }
       for (int64_t v = a; v <= b; v += inc) {
         push(v);

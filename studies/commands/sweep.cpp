@@ -189,7 +189,9 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
-  app.add_option("-o,--out", o->out, "write to FILE (temporary + rename; nothing on error)");
+  app.add_option("-o,--out", o->out,
+                 "write to FILE (temporary + rename, keeping its mode; nothing on error); a device "
+                 "or fifo is streamed to");
   app.add_flag("-q,--quiet", o->quiet, "no progress and no summary line (skips are still listed)");
   app.footer(fmt::format(
       "Axis syntax (every integer axis; integers are decimal, \"010\" is ten):\n"
