@@ -11,6 +11,7 @@
 
 #include "model/presets.h"
 #include "studies/evaluate.h"
+#include "studies/kv_table.h"
 #include "tests/cli/cli_test_util.h"
 
 using attnroof::test::CliResult;
@@ -106,4 +107,18 @@ TEST_CASE("A sweep's point count past int64 is an error naming the axes", "[cli]
                                        Contains("the sweep's point count"));
   axes.tp = {1, 2};  // 2^49 points: exact
   CHECK(axes.size() == uint64_t(1) << 49);
+}
+
+TEST_CASE("The KV pivot looks each (model, TP) cell up in an index of the rows",
+          "[cli][overflow]") {
+  const std::vector<attnroof::cli::ModelEntry> models = {
+      attnroof::cli::entry_from_preset(attnroof::model::find_preset("llama3_70b", "test"))};
+  const std::vector<int64_t> tps = {1, 3, 8};
+  std::vector<nlohmann::json> skipped;
+  const auto rows = attnroof::cli::kv_rows(models, tps, attnroof::model::Dtype::bf16, skipped);
+  REQUIRE(rows.size() == 2);
+  const attnroof::report::TextTable t = attnroof::cli::kv_pivot(models, tps, rows);
+  REQUIRE(t.rows.size() == 1);
+  CHECK(t.rows[0] == std::vector<std::string>{"llama3_70b", "GQA 64q/8kv", "2048 (16 d_h)",
+                                              "- (does not shard)", "256 (2 d_h)"});
 }
