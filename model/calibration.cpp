@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "model/checked_math.h"
 #include "model/embedded_file.h"
 #include "model/error.h"
 #include "model/split_plan.h"
@@ -256,14 +257,19 @@ std::shared_ptr<const CalibrationProfile> find_builtin_calibration(std::string_v
 std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const DecodeWork& work) {
   const FamilyCalibration* fam = profile.family(work.family);
   if (fam == nullptr || fam->kernels.empty()) return std::nullopt;
-  const int64_t rows = work.q_heads / std::max<int64_t>(work.kv_heads, 1) * work.q_tokens;
+  const auto rows_if_fits =
+      product_if_fits(work.q_heads / std::max<int64_t>(work.kv_heads, 1), work.q_tokens);
+  if (!rows_if_fits) return std::nullopt;  // no kernel launches that many rows
+  const int64_t rows = *rows_if_fits;
   const int64_t tile_m = decode_tile_m(rows);
   // The measured kernel of this exact shape and tile, else the nearest score width.
   const KernelCalibration* best = nullptr;
-  int64_t best_distance = 0;
+  double best_distance = 0;
   for (const KernelCalibration& k : fam->kernels) {
-    const int64_t distance = std::abs(k.d_qk - work.d_qk) + std::abs(k.d_v - work.d_v) +
-                             (k.tile_m == tile_m ? 0 : 1);
+    // In double: the widths of a hostile config would pass int64 when summed.
+    const double distance = std::abs(double(k.d_qk) - double(work.d_qk)) +
+                            std::abs(double(k.d_v) - double(work.d_v)) +
+                            (k.tile_m == tile_m ? 0 : 1);
     if (best == nullptr || distance < best_distance) {
       best = &k;
       best_distance = distance;
@@ -278,7 +284,7 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
   plan.stages = best->stages;
   plan.ctas_per_sm = best->ctas_per_sm;
   plan.sm_count = profile.sm_count;
-  const int64_t head_blocks = (rows + plan.tile_m - 1) / plan.tile_m;
+  const int64_t head_blocks = ceil_div(rows, plan.tile_m);
   const SplitPlan split = plan_splits(work.ctx_len_max(), work.batch(), work.kv_heads * head_blocks,
                                       plan.sm_count, plan.ctas_per_sm, plan.tile_n);
   plan.n_splits = split.n_splits;
@@ -289,11 +295,15 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
 std::optional<TimePrediction> predict_attention(const CalibrationProfile& profile, DecodeWork work) {
   const FamilyCalibration* fam = profile.family(work.family);
   if (fam == nullptr) return std::nullopt;
+  // The plan is formed from the work's sizes: only from sizes a kernel can run.
+  work.read_ceiling_Bps = profile.read_ceiling_Bps;
+  if (!work.problems().empty()) return std::nullopt;
   const std::optional<PlannedWork> planned = plan_for(profile, work);
   if (!planned) return std::nullopt;
   work.plan = planned->plan;
   work.read_ceiling_Bps = profile.read_ceiling_Bps;
   if (!(work.sm_clock_mhz > 0)) work.sm_clock_mhz = profile.typical_sm_clock_mhz;
+  if (!work.problems().empty()) return std::nullopt;  // past what the model schedules
   return predict_split_kv(work_features(work),
                           planned->assumed ? fam->params : fam->params_for(planned->kernel));
 }

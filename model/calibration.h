@@ -111,7 +111,8 @@ struct PlannedWork {
 std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const DecodeWork& work);
 
 // The calibrated attention time of the work on the profile's GPU, with the profile's read
-// ceiling; nullopt when the profile has no fit of the work's family.
+// ceiling; nullopt when the profile has no fit of the work's family or the work has problems()
+// (past the sizes and the CTA count the time model schedules: model/time_model.h).
 std::optional<TimePrediction> predict_attention(const CalibrationProfile& profile, DecodeWork work);
 // One GEMM of `rows` rows moving `bytes` and doing `flops`, on the profile's GPU; nullopt without
 // a projection fit.

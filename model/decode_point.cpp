@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
+#include "model/checked_math.h"
 #include "model/error.h"
 
 namespace attnroof::model {
@@ -22,7 +24,11 @@ DecodePoint DecodePoint::uniform(int64_t tp, int64_t batch, int64_t ctx_len, int
   p.batch = batch;
   p.ctx_len_max = ctx_len;
   p.ctx_len_min = ctx_len;
-  p.ctx_len_sum = batch * ctx_len;
+  // Only a valid point has a total; check() reports the others by their sizes.
+  p.ctx_len_sum = batch > 0 && ctx_len > 0
+                      ? checked_product({{"batch", batch}, {"ctx_len", ctx_len}},
+                                        "the batch's total context length (ctx_len_sum)")
+                      : 0;
   p.q_tokens = q_tokens;
   return p;
 }
@@ -34,7 +40,16 @@ DecodePoint DecodePoint::ragged(int64_t tp, std::span<const int64_t> ctx_lens, i
   p.ctx_len_max = ctx_lens.empty() ? 0 : *std::max_element(ctx_lens.begin(), ctx_lens.end());
   p.ctx_len_min = ctx_lens.empty() ? 0 : *std::min_element(ctx_lens.begin(), ctx_lens.end());
   p.ctx_len_sum = 0;
-  for (int64_t l : ctx_lens) p.ctx_len_sum += l;
+  for (int64_t l : ctx_lens) {
+    const auto sum = sum_if_fits(p.ctx_len_sum, l);
+    if (!sum) {
+      throw InputError(fmt::format(
+          "contexts: the sum of the {} sequence lengths (the longest {}) overflows 64-bit integers "
+          "(at most {}): the batch's total context length (ctx_len_sum)",
+          ctx_lens.size(), p.ctx_len_max, std::numeric_limits<int64_t>::max()));
+    }
+    p.ctx_len_sum = *sum;
+  }
   p.q_tokens = q_tokens;
   return p;
 }

@@ -56,6 +56,14 @@ VariantId parse_variant(std::string_view name, std::string_view field) {
 VariantPtr make_variant(VariantId id, ObjectReader& config) {
   VariantPtr v = kFactories[std::size_t(id)](config);
   config.finish();
+  // The integer sizes a variant forms from its dimensions (cached elements per token, attention
+  // instances) are largest at tp 1: when they fit in int64 there, they fit at every degree.
+  try {
+    (void)v->kv_elems_per_token(1);
+  } catch (const InputError& e) {
+    throw InputError(
+        fmt::format("{}: {} config: {}", config.source().name, info(id).label, e.what()));
+  }
   return v;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "model/calibration.h"
 #include "model/error.h"
@@ -56,13 +57,16 @@ namespace {
 
 // The calibrated time of the attention stage, when the hardware has a profile with a fit of the
 // kernel family that would run it. A ragged point is known by its sum, maximum and minimum only:
-// it is priced as one sequence of the maximum and the rest sharing the remainder evenly.
+// it is priced as one sequence of the maximum and the rest sharing the remainder evenly. A batch
+// past kMaxScheduledCtas (one sequence per entry here, at least one CTA each there) is left to
+// the roofline without building it.
 std::optional<TimePrediction> calibrated_attention(const Cost& cost, const DecodePoint& point,
                                                    const Hardware& hw) {
   const AttentionKernelShape& k = cost.attention_kernel;
   if (!hw.calibration || !k.present || k.kv_heads < 1 || k.q_heads % k.kv_heads != 0)
     return std::nullopt;
   if (point.dtypes.kv != Dtype::bf16 && point.dtypes.kv != Dtype::fp16) return std::nullopt;
+  if (point.batch > kMaxScheduledCtas) return std::nullopt;
   DecodeWork w;
   w.family = k.family;
   w.q_heads = k.q_heads;
@@ -105,6 +109,13 @@ std::optional<TimePrediction> calibrated_gemms(const Cost& cost, Stage stage, co
   }
   if (gemms == 0) return std::nullopt;
   return total;
+}
+
+// floor(x) as a count >= 0, saturated at the int64 range (a 1-byte cache on a huge part could
+// pass it).
+int64_t whole_count(double x) {
+  if (!(x >= 0)) return 0;
+  return x >= 0x1p63 ? std::numeric_limits<int64_t>::max() : int64_t(std::floor(x));
 }
 
 Bound bound_of(TimeBound b) {
@@ -194,8 +205,8 @@ Capacity capacity(const AttentionVariant& variant, int64_t n_layers, double othe
   c.capacity_bytes = hw.hbm_capacity_bytes;
   c.fits = c.total_bytes <= c.capacity_bytes;
   const double free_bytes = std::max(0.0, c.capacity_bytes - c.weight_bytes - c.reserved_bytes);
-  c.max_batch = int64_t(std::floor(free_bytes / (kv_per_token * double(point.ctx_len_max))));
-  c.max_ctx_len = int64_t(std::floor(free_bytes / (kv_per_token * double(point.batch))));
+  c.max_batch = whole_count(free_bytes / (kv_per_token * double(point.ctx_len_max)));
+  c.max_ctx_len = whole_count(free_bytes / (kv_per_token * double(point.batch)));
   return c;
 }
 

@@ -24,6 +24,7 @@ struct SplitPlan {
 // fill sm_count * ctas_per_sm slots in one wave (never more). work_units: independent CTAs per sequence without splitting
 // (KV heads on the device for GQA, 1 for a latent row). tile: split_len is a multiple of it (the
 // kernel's KV tile or the page size). Pure and cheap: the model calls it per sweep point.
+// Precondition: ctx_len_max + tile fits int64 (the kernels' sizes are int32).
 SplitPlan plan_splits(int64_t ctx_len_max, int64_t batch, int64_t work_units, int64_t sm_count,
                       int64_t ctas_per_sm, int64_t tile);
 

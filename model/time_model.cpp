@@ -7,14 +7,13 @@
 #include <numeric>
 #include <queue>
 
+#include "model/checked_math.h"
 #include "model/error.h"
 #include "model/json_reader.h"
 
 namespace attnroof::model {
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 double soft_max(std::initializer_list<double> terms) {
   static_assert(kSoftMaxPower == 6, "the powers below are written out for p = 6");
@@ -39,11 +38,13 @@ struct SmLoad {
 // first free slot, as the hardware's block scheduler does; slot s lives on SM s % sms. A CTA with
 // no tiles (a split past its sequence's end) exits at once.
 SmLoad busiest_sm(const std::vector<int64_t>& cta_tiles, int64_t sms, int64_t ctas_per_sm) {
-  const int64_t slots = sms * ctas_per_sm;
+  // Slots past the number of CTAs are never taken (the lowest free slot goes first).
+  const int64_t slots =
+      std::min<int64_t>(sms * ctas_per_sm, std::max<int64_t>(int64_t(cta_tiles.size()), 1));
   using Slot = std::pair<int64_t, int64_t>;  // (tiles so far, slot index)
   std::priority_queue<Slot, std::vector<Slot>, std::greater<>> free_at;
   for (int64_t s = 0; s < slots; ++s) free_at.push({0, s});
-  std::vector<SmLoad> load(static_cast<std::size_t>(sms));
+  std::vector<SmLoad> load(static_cast<std::size_t>(std::min(sms, slots)));
   for (int64_t tiles : cta_tiles) {
     if (tiles == 0) continue;
     auto [t, s] = free_at.top();
@@ -95,38 +96,82 @@ double DecodeWork::ctx_len_sum() const {
 }
 
 double DecodeWork::cache_row_bytes() const {
-  const int64_t per_head = family == KernelFamily::separate_kv ? d_qk + d_v : d_qk;
-  return double(kv_heads) * double(per_head) * kv_elem_bytes;
+  const double per_head = double(d_qk) + (family == KernelFamily::separate_kv ? double(d_v) : 0.0);
+  return double(kv_heads) * per_head * kv_elem_bytes;
 }
 
 double DecodeWork::min_bytes() const {
   const double rows = double(batch()) * double(q_tokens) * double(q_heads);
-  return ctx_len_sum() * cache_row_bytes() + rows * (2.0 * double(d_qk + d_v) + 4.0);
+  return ctx_len_sum() * cache_row_bytes() + rows * (2.0 * (double(d_qk) + double(d_v)) + 4.0);
 }
 
 double DecodeWork::flops() const {
   // Query token j of a sequence of length L attends L - (q_tokens - 1 - j) keys.
   const double s = double(q_tokens);
   const double pairs = s * ctx_len_sum() - double(batch()) * s * (s - 1.0) / 2.0;
-  return 2.0 * pairs * double(q_heads) * double(d_qk + d_v);
+  return 2.0 * pairs * double(q_heads) * (double(d_qk) + double(d_v));
+}
+
+std::optional<int64_t> DecodeWork::launch_ctas() const {
+  const auto rows = product_if_fits(q_heads / kv_heads, q_tokens);  // query rows per KV unit
+  if (!rows) return std::nullopt;
+  auto ctas = product_if_fits(kv_heads, ceil_div(*rows, plan.tile_m));
+  if (ctas) ctas = product_if_fits(*ctas, plan.n_splits);
+  if (ctas) ctas = product_if_fits(*ctas, batch());
+  return ctas;
+}
+
+std::vector<std::string> DecodeWork::problems() const {
+  std::vector<std::string> bad;
+  if (ctx_lens.empty()) bad.push_back("no sequences (batch 0)");
+  if (batch() > kMaxScheduledCtas) {
+    bad.push_back(fmt::format("batch {} is past {} sequences: each runs at least one CTA, and at "
+                              "most {} are scheduled",
+                              batch(), kMaxScheduledCtas, kMaxScheduledCtas));
+  }
+  for (int64_t c : ctx_lens) {
+    if (c < q_tokens) {
+      bad.push_back(fmt::format("ctx_len {} < q_tokens {}", c, q_tokens));
+      break;
+    }
+    if (c > kMaxKernelSize) {
+      bad.push_back(
+          fmt::format("ctx_len {} is past {}, the kernels' int32 range", c, kMaxKernelSize));
+      break;
+    }
+  }
+  const auto in_range = [](int64_t v) { return v >= 1 && v <= kMaxKernelSize; };
+  if (!in_range(q_heads) || !in_range(kv_heads) || !in_range(d_qk) || !in_range(d_v) ||
+      !in_range(q_tokens)) {
+    bad.push_back(fmt::format("q_heads {}, kv_heads {}, d_qk {}, d_v {}, q_tokens {}: each must "
+                              "be in [1, {}]",
+                              q_heads, kv_heads, d_qk, d_v, q_tokens, kMaxKernelSize));
+  } else if (q_heads % kv_heads != 0) {
+    bad.push_back(fmt::format("q_heads {} is not a multiple of kv_heads {}", q_heads, kv_heads));
+  }
+  if (!(read_ceiling_Bps > 0)) bad.push_back("read ceiling unknown (must be > 0 B/s)");
+  if (!bad.empty() || !plan.known()) return bad;
+  const KernelPlan& p = plan;
+  if (std::max({p.tile_m, p.tile_n, p.stages, p.ctas_per_sm, p.sm_count, p.n_splits, p.split_len}) >
+      kMaxKernelSize) {
+    bad.push_back(fmt::format("plan tile_m {}, tile_n {}, stages {}, ctas_per_sm {}, sm_count {}, "
+                              "n_splits {}, split_len {}: each must be at most {}",
+                              p.tile_m, p.tile_n, p.stages, p.ctas_per_sm, p.sm_count, p.n_splits,
+                              p.split_len, kMaxKernelSize));
+    return bad;
+  }
+  const auto ctas = launch_ctas();
+  if (!ctas || *ctas > kMaxScheduledCtas) {
+    bad.push_back(fmt::format("the launch has {} CTAs (batch {} x KV units {} x head blocks x "
+                              "splits {}); at most {} are scheduled",
+                              ctas ? std::to_string(*ctas) : "more than 2^63", batch(), kv_heads,
+                              p.n_splits, kMaxScheduledCtas));
+  }
+  return bad;
 }
 
 WorkFeatures work_features(const DecodeWork& w) {
-  std::vector<std::string> bad;
-  if (w.ctx_lens.empty()) bad.push_back("no sequences (batch 0)");
-  for (int64_t c : w.ctx_lens)
-    if (c < w.q_tokens) {
-      bad.push_back(fmt::format("ctx_len {} < q_tokens {}", c, w.q_tokens));
-      break;
-    }
-  if (w.q_heads < 1 || w.kv_heads < 1 || w.d_qk < 1 || w.d_v < 1 || w.q_tokens < 1)
-    bad.push_back(fmt::format("q_heads {}, kv_heads {}, d_qk {}, d_v {}, q_tokens {}: each must "
-                              "be >= 1",
-                              w.q_heads, w.kv_heads, w.d_qk, w.d_v, w.q_tokens));
-  else if (w.q_heads % w.kv_heads != 0)
-    bad.push_back(fmt::format("q_heads {} is not a multiple of kv_heads {}", w.q_heads, w.kv_heads));
-  if (!(w.read_ceiling_Bps > 0)) bad.push_back("read ceiling unknown (must be > 0 B/s)");
-  throw_if_problems("time model: bad decode work", bad);
+  throw_if_problems("time model: bad decode work", w.problems());
 
   WorkFeatures f;
   f.bytes = w.min_bytes();
@@ -138,8 +183,7 @@ WorkFeatures work_features(const DecodeWork& w) {
   if (!p.known()) return f;
   const int64_t rows = w.q_heads / w.kv_heads * w.q_tokens;  // query rows per KV unit
   const int64_t head_blocks = ceil_div(rows, p.tile_m);
-  const int64_t ctas_per_seq = w.kv_heads * head_blocks * p.n_splits;
-  const int64_t ctas = w.batch() * ctas_per_seq;
+  const int64_t ctas = *w.launch_ctas();  // within kMaxScheduledCtas (problems())
   f.waves = double(ceil_div(ctas, p.sm_count * p.ctas_per_sm));
   // Tiles of a split of a sequence of ctx keys: a split past the sequence's end has none.
   const auto split_tiles = [&](int64_t ctx, int64_t split) {
@@ -191,8 +235,8 @@ WorkFeatures work_features(const DecodeWork& w) {
   if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;
-    f.merge_waves = double(ceil_div(int64_t(out_rows) * (w.d_v / kMergeCols + (w.d_v % kMergeCols != 0)),
-                                    p.sm_count * kMergeCtasPerSm));
+    const double merge_ctas = out_rows * double(ceil_div(w.d_v, kMergeCols));
+    f.merge_waves = std::ceil(merge_ctas / double(p.sm_count * kMergeCtasPerSm));
     f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;
   }
   return f;

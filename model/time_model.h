@@ -27,6 +27,9 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -51,6 +54,15 @@ inline constexpr double kReferenceSmClockMhz = 1980;
 inline constexpr int64_t kMergeCtasPerSm = 8;
 // Output columns per merge CTA (kernels/cuda/kernel_table.h kMergeCols).
 inline constexpr int64_t kMergeCols = 64;
+
+// What the time model prices. Our kernels index keys, heads and widths with int32
+// (kernels/decode_params.h), so every size of a DecodeWork and of its plan stays within
+// kMaxKernelSize. work_features places every CTA of the launch on an SM as the block scheduler
+// does, so its time and memory grow with the CTA count (batch x KV units x head blocks x
+// splits): at most kMaxScheduledCtas. Past either, work_features refuses the work and the model
+// prices attention with the roofline instead (model/roofline.h).
+inline constexpr int64_t kMaxKernelSize = std::numeric_limits<int32_t>::max();
+inline constexpr int64_t kMaxScheduledCtas = int64_t(1) << 22;
 
 // What a launcher chose for one decode step: facts, not fitted.
 struct KernelPlan {
@@ -88,6 +100,10 @@ struct DecodeWork {
   double min_bytes() const;
   // 2 * (query token, key) pairs * heads * (d_qk + d_v).
   double flops() const;
+  // The split kernel's CTAs under `plan` (known); nullopt past the int64 range.
+  std::optional<int64_t> launch_ctas() const;
+  // Why the time model cannot price this work (sizes < 1 or past the limits above); empty: it can.
+  std::vector<std::string> problems() const;
 };
 
 // Everything predict_split_kv needs that does not depend on the parameters (computed once per
@@ -109,7 +125,7 @@ struct WorkFeatures {
   double merge_bytes = 0;    // fp32 partials written by the split kernel and read by the merge
 };
 
-// Throws InputError when the work is malformed (no sequences, sizes < 1, no read ceiling).
+// Throws InputError when the work has problems() (no sequences, sizes < 1 or past the limits).
 WorkFeatures work_features(const DecodeWork& work);
 
 // Physical meaning of each fitted parameter, in the order of the arrays below.

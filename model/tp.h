@@ -1,6 +1,8 @@
 // defines: the TP sharding helpers of variants.md §1 (integer heads, replication, worst device)
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,16 +15,24 @@ std::vector<std::string> check_head_split(int64_t q_heads, int64_t tp);
 // Units (KV heads, latent blocks, tied heads) each serve `heads_per_unit` consecutive query
 // heads. With query heads split as above, the most units any one device needs. This is the
 // variants.md §2.2 ‡ rule: 24 q / 6 kv (4 per unit) at tp 4 gives 2, not 1.5; past the number of
-// units each unit is replicated and the answer is 1.
+// units each unit is replicated and the answer is 1. Precondition: tp and heads_per_unit divide
+// q_heads (a closed form, so a huge tp costs nothing).
 int64_t max_units_per_device(int64_t q_heads, int64_t heads_per_unit, int64_t tp);
 
-// "1, 2, 4, 8" style list of the degrees in `candidates` for which ok(t) holds.
+// An error message lists at most this many valid TP degrees, then says how many there are.
+inline constexpr std::size_t kMaxListedDegrees = 16;
+
+// "1, 2, 4, 8" style list of the degrees among `candidates` (ascending, each a possible degree)
+// for which ok(t) holds; past kMaxListedDegrees, "1, 2, ..., 32768, ... (62 in all)".
 template <class Pred>
-std::string valid_degrees(Pred ok, int64_t max_degree = 1024) {
+std::string valid_degrees(Pred ok, std::span<const int64_t> candidates) {
   std::string out;
-  for (int64_t t = 1; t <= max_degree; ++t) {
-    if (ok(t)) out += (out.empty() ? "" : ", ") + std::to_string(t);
+  std::size_t n = 0;
+  for (int64_t t : candidates) {
+    if (!ok(t)) continue;
+    if (++n <= kMaxListedDegrees) out += (out.empty() ? "" : ", ") + std::to_string(t);
   }
+  if (n > kMaxListedDegrees) out += ", ... (" + std::to_string(n) + " in all)";
   return out;
 }
 

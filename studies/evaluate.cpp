@@ -2,17 +2,56 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "model/checked_math.h"
 #include "model/registry.h"
 
 namespace attnroof::cli {
 
+using model::checked_product;
+using model::checked_sum;
+
 uint64_t Axes::size() const {
-  const uint64_t per_tp = uint64_t(hardware.size()) * forms.size() * kv_dtypes.size() *
-                          weight_dtypes.size() * act_dtypes.size() * q_tokens.size() *
-                          (ragged_contexts.empty() ? batch.size() * ctx_len.size() : 1);
-  uint64_t n = 0;
-  for (const ModelEntry& m : models) n += per_tp * (m.pinned_tp > 0 ? 1 : tp.size());
-  return n;
+  check_context_totals();
+  constexpr std::string_view what = "the sweep's point count";
+  const auto count = [](const auto& axis) { return int64_t(axis.size()); };
+  const int64_t contexts =
+      ragged_contexts.empty()
+          ? checked_product({{"batch values", count(batch)}, {"ctx_len values", count(ctx_len)}},
+                            what)
+          : 1;
+  const int64_t per_tp = checked_product({{"hardware", count(hardware)},
+                                          {"forms", count(forms)},
+                                          {"kv_dtypes", count(kv_dtypes)},
+                                          {"weight_dtypes", count(weight_dtypes)},
+                                          {"act_dtypes", count(act_dtypes)},
+                                          {"q_tokens values", count(q_tokens)},
+                                          {"batch x ctx_len values", contexts}},
+                                         what);
+  int64_t n = 0;
+  for (const ModelEntry& m : models) {
+    const int64_t tps = m.pinned_tp > 0 ? 1 : count(tp);
+    const int64_t points =
+        checked_product({{"points per TP degree", per_tp}, {"tp values", tps}}, what);
+    n = checked_sum({{"points of the models before", n}, {"points of " + m.name, points}}, what);
+  }
+  return uint64_t(n);
+}
+
+void Axes::check_context_totals() const {
+  if (!ragged_contexts.empty()) {
+    (void)model::DecodePoint::ragged(1, ragged_contexts);
+    return;
+  }
+  // The largest positive batch and ctx_len form the largest total; non-positive values are
+  // points that are skipped, not multiplied.
+  const auto largest = [](const std::vector<int64_t>& v) {
+    int64_t m = 0;
+    for (int64_t x : v) m = std::max(m, x);
+    return m;
+  };
+  (void)model::DecodePoint::uniform(1, largest(batch), largest(ctx_len));
 }
 
 nlohmann::json Axes::to_json() const {

@@ -25,8 +25,12 @@ struct Axes {
   std::vector<int64_t> ctx_len = {8192};
   std::vector<int64_t> ragged_contexts;
 
-  // Points in the product (a model with pinned_tp counts one TP value).
+  // Points in the product (a model with pinned_tp counts one TP value). Throws InputError when
+  // the count, or any point's total context (check_context_totals), passes the int64 range:
+  // a sweep calls it before it writes anything.
   uint64_t size() const;
+  // InputError naming the fields when a point's batch x ctx_len (or the ragged sum) passes int64.
+  void check_context_totals() const;
   nlohmann::json to_json() const;  // echoed into reports
 };
 

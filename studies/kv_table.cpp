@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <map>
+#include <utility>
 
 #include "model/error.h"
 #include "model/registry.h"
@@ -68,16 +70,19 @@ report::TextTable kv_pivot(std::span<const ModelEntry> models, std::span<const i
   report::TextTable t;
   t.header = {"model", "variant"};
   for (int64_t tp : tps) t.header.push_back(fmt::format("TP={}", tp));
+  // Indexed once: a search of every row per cell would be quadratic in the TP list.
+  std::map<std::pair<const ModelEntry*, int64_t>, const KvRow*> by_cell;
+  for (const KvRow& r : rows) by_cell[{r.model, r.tp}] = &r;
   for (const ModelEntry& m : models) {
     std::vector<std::string> line = {m.label, m.variant->label()};
     for (int64_t tp : tps) {
-      std::string cell = "- (does not shard)";
-      for (const KvRow& r : rows) {
-        if (r.model == &m && r.tp == tp) {
-          cell = fmt::format("{} ({:g} d_h)", r.kv_elems_per_token, r.d_h_multiple());
-        }
+      const auto it = by_cell.find({&m, tp});
+      if (it == by_cell.end()) {
+        line.push_back("- (does not shard)");
+      } else {
+        const KvRow& r = *it->second;
+        line.push_back(fmt::format("{} ({:g} d_h)", r.kv_elems_per_token, r.d_h_multiple()));
       }
-      line.push_back(cell);
     }
     t.rows.push_back(line);
   }

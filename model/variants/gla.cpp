@@ -19,6 +19,7 @@
 // over devices unevenly; they are rejected rather than priced at the worst device.
 #include <fmt/format.h>
 
+#include "model/divisors.h"
 #include "model/registry.h"
 #include "model/tp.h"
 #include "model/variants/latent_family.h"
@@ -44,7 +45,7 @@ class Gla final : public LatentFamily {
       problems.push_back(fmt::format(
           "tp = {} neither divides nor is a multiple of n_blocks = {}: latent blocks must be "
           "split whole over devices or replicated a whole number of times; valid tp: {}",
-          tp, n, valid_degrees(aligned, h)));
+          tp, n, valid_degrees(aligned, divisors(h))));
     }
     return problems;
   }

@@ -11,6 +11,7 @@
 //   comm           1 all-reduce of T*d (row-parallel W^O)
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/error.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
@@ -48,7 +49,8 @@ class GqaFamily final : public AttentionVariant {
   }
 
   int64_t kv_elems_per_token(int64_t tp) const override {
-    return 2 * kv_heads_on_device(tp) * c_.d_head;
+    return checked_product({{"", 2}, {"kv_heads", kv_heads_on_device(tp)}, {"d_head", c_.d_head}},
+                           "cached elements per token (a K and a V row per KV head)");
   }
 
   double weight_params(int64_t tp) const override {

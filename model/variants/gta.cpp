@@ -17,6 +17,7 @@
 // the RoPE key must be replicated per KV head (variants.md §3.7.5); that is not modelled here.
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -53,7 +54,10 @@ class Gta final : public AttentionVariant {
   }
 
   int64_t kv_elems_per_token(int64_t tp) const override {
-    return tied_heads_on_device(tp) * c_.d_head + c_.d_rope;
+    constexpr std::string_view what = "cached elements per token (tied heads and the RoPE key)";
+    const int64_t tied = checked_product(
+        {{"kv_heads", tied_heads_on_device(tp)}, {"d_head", c_.d_head}}, what);
+    return checked_sum({{"kv_heads x d_head", tied}, {"d_rope", c_.d_rope}}, what);
   }
 
   double weight_params(int64_t tp) const override {

@@ -29,6 +29,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "model/checked_math.h"
+#include "model/divisors.h"
+
 namespace attnroof::model {
 
 std::string_view to_string(OutProj o) {
@@ -62,10 +67,23 @@ bool all_heads_blocks_shardable(int64_t q_heads, int64_t n_blocks, int64_t tp) {
   return tp % n_blocks == 0 && q_heads % (tp / n_blocks) == 0;
 }
 
+std::vector<int64_t> all_heads_blocks_degrees(int64_t q_heads, int64_t n_blocks) {
+  std::vector<int64_t> out = divisors(n_blocks);
+  for (int64_t k : divisors(q_heads)) {
+    if (const auto t = product_if_fits(n_blocks, k)) out.push_back(*t);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 LatentPlacement all_heads_blocks_placement(int64_t q_heads, int64_t n_blocks, int64_t tp) {
   if (tp <= n_blocks) {
-    return LatentPlacement{.blocks = n_blocks / tp,
-                           .instances = n_blocks / tp * q_heads,
+    const int64_t blocks = n_blocks / tp;
+    return LatentPlacement{.blocks = blocks,
+                           .instances = checked_product(
+                               {{"latent blocks on the device", blocks}, {"q_heads", q_heads}},
+                               "(block, head) attention instances on a device"),
                            .query_heads = q_heads,
                            .partial_outputs = tp > 1};
   }
@@ -81,7 +99,10 @@ int64_t LatentFamily::output_heads(int64_t tp) const {
 }
 
 int64_t LatentFamily::kv_elems_per_token(int64_t tp) const {
-  return placement(tp).blocks * dims_.d_block + dims_.d_rope;
+  constexpr std::string_view what = "cached elements per token (latent blocks and the RoPE key)";
+  const int64_t latent = checked_product(
+      {{"latent blocks on the device", placement(tp).blocks}, {"d_block", dims_.d_block}}, what);
+  return checked_sum({{"blocks x d_block", latent}, {"d_rope", dims_.d_rope}}, what);
 }
 
 double LatentFamily::weight_params(int64_t tp) const {

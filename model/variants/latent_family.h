@@ -52,6 +52,9 @@ std::string_view to_string(OutProj o);
 // divides n_blocks gives each device n/t blocks and all h heads on each; t = k n (k | h) replicates
 // each block on k devices, each replica taking h/k of the heads. Other degrees cannot shard.
 bool all_heads_blocks_shardable(int64_t q_heads, int64_t n_blocks, int64_t tp);
+// Every degree that can satisfy the rule above, ascending: the divisors of n_blocks and n_blocks
+// times each divisor of q_heads (those within int64). Error messages list valid degrees from it.
+std::vector<int64_t> all_heads_blocks_degrees(int64_t q_heads, int64_t n_blocks);
 LatentPlacement all_heads_blocks_placement(int64_t q_heads, int64_t n_blocks, int64_t tp);
 
 // Reads d_model, q_heads, d_q_latent, d_rope, d_nope and d_v (the keys every member has).

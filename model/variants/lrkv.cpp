@@ -32,6 +32,7 @@
 // (variants.md §3.10, §8.3).
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -64,7 +65,11 @@ class Lrkv final : public AttentionVariant {
   }
 
   int64_t kv_elems_per_token(int64_t tp) const override {
-    return 2 * (c_.d_head + c_.q_heads / tp * c_.rank);
+    constexpr std::string_view what = "cached elements per token (shared heads and latents)";
+    const int64_t latents =
+        checked_product({{"q_heads on the device", c_.q_heads / tp}, {"rank", c_.rank}}, what);
+    const int64_t half = checked_sum({{"d_head", c_.d_head}, {"q_heads x rank", latents}}, what);
+    return checked_product({{"", 2}, {"d_head + q_heads x rank", half}}, what);
   }
 
   double weight_params(int64_t tp) const override {

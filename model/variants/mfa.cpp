@@ -20,6 +20,7 @@
 //   comm           1 all-reduce of T*d
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -49,7 +50,10 @@ class Mfa final : public AttentionVariant {
     return check_head_split(c_.q_heads, tp);
   }
 
-  int64_t kv_elems_per_token(int64_t) const override { return cached_heads() * c_.d_head; }
+  int64_t kv_elems_per_token(int64_t) const override {
+    return checked_product({{"", cached_heads()}, {"d_head", c_.d_head}},
+                           "cached elements per token (the shared key and value heads)");
+  }
 
   double weight_params(int64_t tp) const override {
     const double h_t = double(c_.q_heads / tp), d = double(c_.d_model), df = double(c_.d_head);

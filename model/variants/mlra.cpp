@@ -26,6 +26,7 @@
 // Elsewhere (t = 1; MLRA-2 at t = 2, which shards like standard TP) the two coincide.
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/registry.h"
 #include "model/tp.h"
 #include "model/variants/latent_family.h"
@@ -50,15 +51,17 @@ class Mlra final : public LatentFamily {
     }
     const int64_t h = dims().q_heads;
     const auto valid = [&](int64_t t) { return block_rule_holds(t) && head_rule_holds(t); };
+    const auto listed = [&] {
+      return valid_degrees(valid, all_heads_blocks_degrees(h, kMlraBlocks));
+    };
     if (!block_rule_holds(tp)) {
       problems.push_back(fmt::format("tp = {} cannot shard {}'s {} latent blocks: {}; valid tp: {}",
-                                     tp, label(), kMlraBlocks, block_rule(),
-                                     valid_degrees(valid, 4 * h)));
+                                     tp, label(), kMlraBlocks, block_rule(), listed()));
     } else if (!head_rule_holds(tp)) {
       problems.push_back(fmt::format(
           "tp = {} does not divide q_heads = {}: out_proj = 'sharded' splits W^O rows by head; "
           "valid tp: {}",
-          tp, h, valid_degrees(valid, 4 * h)));
+          tp, h, listed()));
     }
     return problems;
   }
@@ -67,10 +70,15 @@ class Mlra final : public LatentFamily {
     const int64_t h = dims().q_heads;
     if (id_ == VariantId::mlra4) return all_heads_blocks_placement(h, kMlraBlocks, tp);
     // MLRA-2: every block serves h/2 heads, so 4 blocks make 2h instances.
-    if (tp == 1)
-      return LatentPlacement{.blocks = kMlraBlocks, .instances = 2 * h, .query_heads = h};
+    if (tp == 1) {
+      return LatentPlacement{
+          .blocks = kMlraBlocks,
+          .instances = checked_product({{"", 2}, {"q_heads", h}},
+                                       "(block, head) attention instances (2 blocks per head)"),
+          .query_heads = h};
+    }
     if (tp == 2) return LatentPlacement{.blocks = 2, .instances = h, .query_heads = h / 2};
-    const int64_t heads = 2 * h / tp;
+    const int64_t heads = h / (tp / 2);  // tp is a multiple of 4 (check_tp)
     return LatentPlacement{
         .blocks = 1, .instances = heads, .query_heads = heads, .partial_outputs = true};
   }

@@ -22,6 +22,7 @@
 // pays it here. The 1/R_q scale is elementwise and not counted.
 #include <fmt/format.h>
 
+#include "model/checked_math.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -55,12 +56,16 @@ class Tpa final : public AttentionVariant {
   }
 
   int64_t kv_elems_per_token(int64_t tp) const override {
-    return (c_.k_rank + c_.v_rank) * (c_.q_heads / tp + c_.d_head);
+    constexpr std::string_view what = "cached elements per token (key and value factors)";
+    const int64_t ranks = checked_sum({{"k_rank", c_.k_rank}, {"v_rank", c_.v_rank}}, what);
+    const int64_t width =
+        checked_sum({{"q_heads on the device", c_.q_heads / tp}, {"d_head", c_.d_head}}, what);
+    return checked_product({{"k_rank + v_rank", ranks}, {"q_heads + d_head", width}}, what);
   }
 
   double weight_params(int64_t tp) const override {
     const double h_t = double(c_.q_heads / tp), d = double(c_.d_model), dh = double(c_.d_head);
-    return d * (h_t + dh) * double(total_rank()) + h_t * dh * d;
+    return d * (h_t + dh) * total_rank() + h_t * dh * d;
   }
 
   Cost decode_cost(const DecodePoint& p) const override {
@@ -69,7 +74,7 @@ class Tpa final : public AttentionVariant {
     const double T = p.tokens(), A = p.attended_keys(), N = p.cached_rows();
     const double kvb = bytes_of(p.dtypes.kv),
                  ab = bytes_of(p.dtypes.act);
-    const double factor_width = (h_t + dh) * double(total_rank());
+    const double factor_width = (h_t + dh) * total_rank();
     Cost cost;
     cost.kv_elems_per_token = double(kv_elems_per_token(p.tp));
     cost.weight_params = weight_params(p.tp);
@@ -121,7 +126,7 @@ class Tpa final : public AttentionVariant {
 
  private:
   TpaConfig c_;
-  int64_t total_rank() const { return c_.q_rank + c_.k_rank + c_.v_rank; }
+  double total_rank() const { return double(c_.q_rank) + double(c_.k_rank) + double(c_.v_rank); }
 };
 
 }  // namespace

@@ -41,7 +41,7 @@ class Tpla final : public LatentFamily {
           "tp = {} cannot shard TPLA's groups = {} latent slices: tp must divide groups, or be a "
           "multiple of groups whose slice replicas split the query heads evenly (q_heads = {} "
           "divisible by tp/groups); valid tp: {}",
-          tp, g, h, valid_degrees(valid, g * h)));
+          tp, g, h, valid_degrees(valid, all_heads_blocks_degrees(h, g))));
     }
     return problems;
   }
