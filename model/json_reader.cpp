@@ -238,11 +238,30 @@ struct FileDescriptor {
 }  // namespace
 
 std::string excerpt(std::string_view text) {
-  if (text.size() <= kMaxEchoChars) return std::string(text);
-  std::size_t cut = kMaxEchoChars;
-  // Do not split a UTF-8 sequence: back up over continuation bytes.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
+  std::size_t cut = text.size();
+  if (cut > kMaxEchoChars) {
+    cut = kMaxEchoChars;
+    // Do not split a UTF-8 sequence: back up over continuation bytes.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  }
+  // Control characters are shown escaped: a message stays one line, and input cannot send the
+  // terminal escape sequences.
+  std::string out;
+  for (const char c : text.substr(0, cut)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return cut < text.size() ? out + "..." : out;
 }
 
 std::string excerpt_json(const nlohmann::json& value) {

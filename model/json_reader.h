@@ -58,6 +58,7 @@ nlohmann::json parse_json_text(std::string_view text, const JsonSource& source);
 
 // Input text or a value as a message shows it: at most kMaxEchoChars, then "...". The JSON form
 // is built only as far as it is shown, so a deep or huge value costs nothing.
+// Control characters are shown escaped (\n, \x1b), so a message stays one line.
 std::string excerpt(std::string_view text);
 std::string excerpt_json(const nlohmann::json& value);
 

@@ -102,7 +102,10 @@ int run_cli(int argc, char** argv) {
       "  attnroof explain --preset llama3_70b --tp 8 --batch 16 --context 32k\n"
       "  attnroof sweep --preset llama3_70b --tp 1,2,4,8 --context 4k:1m:x2 --format csv -o s.csv\n"
       "  attnroof study paper\n"
-      "Run `attnroof COMMAND --help` for a command's options and examples.");
+      "Run `attnroof COMMAND --help` for a command's options and examples.\n"
+      "Exit status: 0 done; 2 bad input (one message naming the option or file, nothing written);\n"
+      "1 another failure (a write error naming the file, a failed check, the GPU). -o rules, file\n"
+      "size, JSON depth and sweep limits: README.md, \"Input, output and limits\".");
 
   std::map<const CLI::App*, std::pair<std::string_view, Runner>> runners;
   for (const Command& c : kCommands) {

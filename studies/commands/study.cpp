@@ -72,20 +72,13 @@ struct Options {
   bool no_plots = false;
 };
 
-// Longest value echoed in an error message (a hostile name can be megabytes long).
-constexpr std::size_t kEchoedChars = 64;
-
-std::string echoed(const std::string& value) {
-  return value.size() <= kEchoedChars ? value : value.substr(0, kEchoedChars) + "...";
-}
-
 // The study name and the section ids name the report directory and its files: each must be one
 // safe path component (no '/', no "." or "..", nothing a shell or a file system treats specially).
 void require_file_name(const ObjectReader& r, const char* key, const std::string& value, std::string_view names) {
   if (value.empty() || value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
     r.fail(key, fmt::format("{} '{}' is invalid: it names {}, so it must be lower-case letters, digits "
                             "and '_' (not empty)",
-                            key, echoed(value), names));
+                            key, model::excerpt(value), names));
   }
 }
 
@@ -95,7 +88,7 @@ std::string one_line(ObjectReader& r, const char* key, const std::string& value)
   for (const char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       r.fail(key, fmt::format("{} '{}' holds a control character (code {}): a {} is one line of text", key,
-                              echoed(value), int(static_cast<unsigned char>(c)), key));
+                              model::excerpt(value), int(static_cast<unsigned char>(c)), key));
     }
   }
   return value;

@@ -19,7 +19,7 @@ TEST_CASE("kernel commands without a GPU fail clearly and write nothing", "[cli]
   INFO(command << "\nstderr: " << r.err);
   if (cuda_build) {
     CHECK(r.status == 1);
-    CHECK_THAT(r.err, Contains("needs a working NVIDIA GPU"));
+    CHECK_THAT(r.err, Contains("needs an NVIDIA GPU, and none is usable"));
   } else {
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Contains("this build has none"));
