@@ -11,6 +11,7 @@
 #include "calibrate/bench_report.h"
 #include "calibrate/measurement.h"
 #include "model/error.h"
+#include "tests/scratch_dir.h"
 
 using attnroof::InputError;
 using attnroof::calibrate::read_bench_report;
@@ -19,26 +20,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-class Scratch {
- public:
-  Scratch() {
-    std::string templ = (std::filesystem::temp_directory_path() / "attnroof_meas_XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name, const std::string& text) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using attnroof::test::Scratch;
 
 const std::string kRecord =
     R"({"kernel": "k", "family": "separate_kv", "q_heads": 8, "kv_heads": 1, "d_qk": 128,

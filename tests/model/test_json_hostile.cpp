@@ -23,6 +23,7 @@
 #include "model/hardware.h"
 #include "model/json_reader.h"
 #include "tests/model/model_test_util.h"
+#include "tests/scratch_dir.h"
 
 using namespace attnroof::model;
 using attnroof::InputError;
@@ -55,28 +56,7 @@ std::string nested_arrays(std::size_t depth) {
   return std::string(depth, '[') + "1" + std::string(depth, ']');
 }
 
-// A private directory for the files (and fifos) a test makes; removed with everything in it.
-class Scratch {
- public:
-  Scratch() {
-    std::string templ = (std::filesystem::temp_directory_path() / "attnroof_json_XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name, const std::string& text) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using attnroof::test::Scratch;
 
 const std::string kGqa = R"("d_model": 4096, "q_heads": 32, "kv_heads": 8, "d_head": 128)";
 
