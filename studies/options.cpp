@@ -125,42 +125,37 @@ std::string option_field(const std::string& names) {
   }
   return best;
 }
+
+// The text goes through `parse` (one syntax for each kind of number), then the lower bound.
+template <class T, class Parse>
+CLI::Option* add_number_option(CLI::App& app, const std::string& names, T& target,
+                               const std::string& help, T min_value, Parse parse,
+                               const char* type_name) {
+  const std::string field = option_field(names);
+  CLI::Option* opt = app.add_option_function<std::string>(
+      names,
+      [&target, field, min_value, parse](const std::string& text) {
+        const T v = parse(text, field);
+        if (v < min_value) {
+          throw InputError(
+              fmt::format("{}: '{}' is invalid: must be >= {}", field, model::excerpt(text), min_value));
+        }
+        target = v;
+      },
+      help);
+  opt->type_name(type_name)->default_str(fmt::format("{}", target));
+  return opt;
+}
 }  // namespace
 
 CLI::Option* add_int_option(CLI::App& app, const std::string& names, int64_t& target,
                             const std::string& help, int64_t min_value) {
-  const std::string field = option_field(names);
-  CLI::Option* opt = app.add_option_function<std::string>(
-      names,
-      [&target, field, min_value](const std::string& text) {
-        const int64_t v = parse_size(text, field);
-        if (v < min_value) {
-          throw InputError(
-              fmt::format("{}: '{}' is invalid: must be >= {}", field, model::excerpt(text), min_value));
-        }
-        target = v;
-      },
-      help);
-  opt->type_name("INT")->default_str(std::to_string(target));
-  return opt;
+  return add_number_option(app, names, target, help, min_value, parse_size, "INT");
 }
 
 CLI::Option* add_real_option(CLI::App& app, const std::string& names, double& target,
                              const std::string& help, double min_value) {
-  const std::string field = option_field(names);
-  CLI::Option* opt = app.add_option_function<std::string>(
-      names,
-      [&target, field, min_value](const std::string& text) {
-        const double v = parse_real(text, field);
-        if (v < min_value) {
-          throw InputError(
-              fmt::format("{}: '{}' is invalid: must be >= {}", field, model::excerpt(text), min_value));
-        }
-        target = v;
-      },
-      help);
-  opt->type_name("NUMBER")->default_str(fmt::format("{}", target));
-  return opt;
+  return add_number_option(app, names, target, help, min_value, parse_real, "NUMBER");
 }
 
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list) {
