@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/cli/cli_test_util.h"
+#include "tests/scratch_dir.h"
 
 using attnroof::test::CliResult;
 using attnroof::test::run_cli_binary;
@@ -78,23 +79,8 @@ TEST_CASE("config files: a directory, a truncated big file and an endless fifo e
 
   // A fifo that never ends (what /dev/zero would be): the read stops at the size cap.
   const std::string fifo = (dir / "zero").string();
-  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  std::thread writer([&fifo] {
-    // The binary closes its end first: the write then fails with EPIPE, not a signal here.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    const int fd = ::open(fifo.c_str(), O_WRONLY);
-    if (fd < 0) return;
-    const std::vector<char> zeros(1 << 16, 0);
-    for (std::size_t written = 0; written < (std::size_t(256) << 20);) {
-      const ssize_t n = ::write(fd, zeros.data(), zeros.size());
-      if (n <= 0) break;
-      written += std::size_t(n);
-    }
-    ::close(fd);
-  });
+  std::thread writer = attnroof::test::endless_fifo(fifo, std::size_t(256) << 20);
+  REQUIRE(std::filesystem::is_fifo(fifo));
   r = run_cli_binary("explain --variant gqa --config zero --batch 1 --context 1k", dir.path().string());
   writer.join();
   CHECK(r.status == 2);

@@ -205,24 +205,8 @@ TEST_CASE("Files: size cap, directories, missing files, fifos", "[model][json]")
 
   // A fifo fed without end (as /dev/zero would be): reading stops one byte past the cap.
   const std::string fifo = dir.path("endless");
-  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  std::thread writer([&fifo] {
-    // The reader closes its end first: the write then fails with EPIPE, not a process signal.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    const int fd = ::open(fifo.c_str(), O_WRONLY);
-    if (fd < 0) return;
-    const std::vector<char> zeros(1 << 16, 0);
-    std::size_t written = 0;
-    while (written < 2 * kMaxInputFileBytes) {
-      const ssize_t n = ::write(fd, zeros.data(), zeros.size());
-      if (n <= 0) break;
-      written += std::size_t(n);
-    }
-    ::close(fd);
-  });
+  std::thread writer = attnroof::test::endless_fifo(fifo, 2 * kMaxInputFileBytes);
+  REQUIRE(std::filesystem::is_fifo(fifo));
   const std::string message = load_error(fifo);
   writer.join();
   CHECK_THAT(message, Contains(fifo + ": larger than the 64 MiB limit"));
