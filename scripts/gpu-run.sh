@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
-#   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | tp (issue 5: the TP
+#   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress | tp (issue 5: the TP
 #         decode step and the collective sweep, kernels/tp/README.md) | calibrate (issue 9, below);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
@@ -31,6 +31,10 @@
 # Environment: BENCH_ARGS (extra bench_kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
 #   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
+# stress (issue 16): `attnroof validate-kernels --stress` for STRESS_SECONDS (default 300) into
+#   $OUT/stress.json, with clocks.csv beside it, then a few small rounds under compute-sanitizer
+#   memcheck and initcheck (SANITIZE_STRESS_ROUNDS, default 4; 0.5 GB caches). STRESS_ARGS adds
+#   flags (--seed N replays a run).
 set -uo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,14 +62,16 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 
 bin=$root/build-gpu-bin
 tp_bin=$bin
+cli=$bin/attnroof
 if [[ ! -x $bin/validate_kernels ]]; then
   bin=/tmp/attnroof-build/kernels/cuda
   tp_bin=/tmp/attnroof-build/kernels/tp
+  cli=/tmp/attnroof-build/studies/attnroof
   { cmake -S "$root" -B /tmp/attnroof-build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$deps/usr" &&
     cmake --build /tmp/attnroof-build -j "$(nproc)" \
       --target validate_kernels bench_kernels attnroof_tests_kernels_gpu tp_decode_step \
-      tp_collectives; } >>"$out/run.log" 2>&1 ||
+      tp_collectives attnroof; } >>"$out/run.log" 2>&1 ||
     { echo "build failed (see run.log)"; tail -40 "$out/run.log"; exit 1; }
 fi
 
@@ -94,6 +100,23 @@ if [[ $mode == sanitize || $mode == full ]]; then
     "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
   run_stage racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
+fi
+if [[ $mode == stress ]]; then
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,memory.used \
+    --format=csv -lms 1000 >"$out/clocks.csv" 2>&1 &
+  smi_pid=$!
+  saved_timeout=$stage_timeout
+  stage_timeout=$(( ${STRESS_SECONDS:-300} + 120 ))  # a round started at the limit finishes
+  run_stage stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-300}" \
+    -o "$out/stress.json" ${STRESS_ARGS:-}
+  stage_timeout=$saved_timeout
+  kill "$smi_pid" 2>/dev/null
+  wait "$smi_pid" 2>/dev/null
+  for tool in memcheck initcheck; do
+    run_stage "stress_$tool" compute-sanitizer --tool "$tool" --error-exitcode 9 \
+      "$cli" validate-kernels --stress "${SANITIZE_STRESS_ROUNDS:-4}" --stress-max-cache-gb 0.5 \
+      --stress-repeats 2 -o "$out/stress_$tool.json"
+  done
 fi
 if [[ $mode == calibrate ]]; then
   mkdir -p "$out/calibrate"

@@ -104,7 +104,8 @@ int run_cli(int argc, char** argv) {
       "  attnroof study paper\n"
       "Run `attnroof COMMAND --help` for a command's options and examples.\n"
       "Exit status: 0 done; 2 bad input (one message naming the option or file, nothing written);\n"
-      "1 another failure (a write error naming the file, a failed check, the GPU). -o rules, file\n"
+      "1 another failure (a write error naming the file, a failed check, no usable GPU); 3 the GPU\n"
+      "failed during a run (the message names the point or round and its seed). -o rules, file\n"
       "size, JSON depth and sweep limits: README.md, \"Input, output and limits\".");
 
   std::map<const CLI::App*, std::pair<std::string_view, Runner>> runners;
@@ -159,6 +160,9 @@ int run_cli(int argc, char** argv) {
   } catch (const CommandFailed& e) {
     fmt::print(stderr, "{}: {}\n", command, e.what());
     return 1;
+  } catch (const GpuFailed& e) {
+    fmt::print(stderr, "{}: {}\n", command, e.what());
+    return 3;
   } catch (const std::exception& e) {
     if (std::ferror(stdout) != 0) {  // fmt::print(stdout, ...) throws when the write fails
       fmt::print(stderr, "error: {}: writing standard output: {}\n", command, e.what());

@@ -22,6 +22,14 @@ class CommandFailed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A CUDA failure on a working GPU during a run (an illegal address, a failed launch): exit
+// status 3, with the point or round and its seed in the message, so that it can be replayed. A
+// machine without a usable GPU is a CommandFailed (status 1) that says so.
+class GpuFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A command's body, run after parsing; it throws InputError on bad input.
 using Runner = std::function<void()>;
 
@@ -35,8 +43,9 @@ struct Command {
 // Every subcommand, in `attnroof --help` order.
 std::span<const Command> commands();
 
-// The whole program (main() calls it; tests may too). Exit status: 0 ok, 1 internal error,
-// 2 bad input (nothing written).
+// The whole program (main() calls it; tests may too). Exit status: 0 ok, 1 a failure that is
+// not the input's (internal error, write error, failed check, no GPU), 2 bad input (nothing
+// written), 3 the GPU failed during the run (GpuFailed).
 int run_cli(int argc, char** argv);
 
 // Quotes an argument for a POSIX shell when it needs it.

@@ -68,12 +68,22 @@ struct GpuDecodeResult {
 // Uploads h, fills o, lse and the split scratch with NaN, plans, launches once, downloads.
 GpuDecodeResult run_decode_on_gpu(const HostDecode& h);
 
-// The rule of decode_check.h applied to one output set:
-//   max_err <= kToleranceEmuFactor * emu_err + kToleranceAbs, max_lse_err <= kToleranceLse.
+// How got was stored: a bf16 output (o) was rounded by the kernel itself, an fp32 one (the split
+// partials) was not.
+enum class GotPrecision { bf16, fp32 };
+
+// The rule of decode_check.h applied to one output set: for every element i,
+//   |got_i - ref_i| - rounding_i <= kToleranceEmuFactor * emu_err + kToleranceAbs,
+// with rounding_i half a bf16 ulp of got_i for bf16 outputs (0 for fp32); max_lse_err <=
+// kToleranceLse.
 struct OutputErrors {
   double max_err = 0;      // max |got - ref| over rows of non-empty sequences
+  double max_excess = 0;   // max (|got - ref| - rounding_i): the quantity held to the tolerance
   double emu_err = 0;      // E = max |emu - ref| over the same elements
   double tolerance = 0;    // 2 E + 1e-5
+  // The element of max_excess (flat index into got), for a failure's diagnosis.
+  int64_t worst_index = -1;
+  double worst_got = 0, worst_ref = 0, worst_emu = 0;
   double max_lse_err = 0;  // max |lse - lse_ref| over finite reference lse
   double rel_l2 = 0;       // ||got - ref|| / ||ref||
   int64_t non_finite = 0;  // NaN/Inf in got (o, or lse of a row that has keys)
@@ -86,6 +96,11 @@ struct OutputErrors {
 OutputErrors compare_outputs(const std::vector<float>& got, const std::vector<float>& emu,
                              const std::vector<double>& ref, const std::vector<float>& lse_got,
                              const std::vector<double>& lse_ref,
-                             const std::vector<char>& row_has_keys, int64_t d_v);
+                             const std::vector<char>& row_has_keys, int64_t d_v,
+                             GotPrecision precision);
+
+// Half the spacing of bf16 values at x's binade (2^(e-8) for |x| in [2^e, 2^(e+1))): how far a
+// value rounded to bf16 may sit from what was rounded. 0 for x == 0.
+double bf16_half_ulp(float x);
 
 }  // namespace attnroof::kernels

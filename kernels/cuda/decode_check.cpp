@@ -187,7 +187,8 @@ CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads) {
   std::vector<char> has_keys(std::size_t(c.batch) * c.q_heads);
   for (std::size_t i = 0; i < has_keys.size(); ++i)
     has_keys[i] = h.lens[i / std::size_t(c.q_heads)] > 0;
-  r.out = compare_outputs(o, emu.o, ref_out.o, g.lse, ref_out.lse, has_keys, c.d_v);
+  r.out = compare_outputs(o, emu.o, ref_out.o, g.lse, ref_out.lse, has_keys, c.d_v,
+                          GotPrecision::bf16);
 
   const double macs = double(c.batch) * double(c.ctx) * c.q_heads * (c.d_qk + c.d_v);
   r.partials_checked = h.p.n_splits > 1 && macs <= kMaxSplitCheckMacs;
@@ -197,7 +198,7 @@ CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads) {
     for (std::size_t i = 0; i < split_has_keys.size(); ++i)
       split_has_keys[i] = std::isfinite(split.lse_partial[i]);
     r.partials = compare_outputs(g.o_partial, emu.o_partial, split.o_partial, g.lse_partial,
-                                 split.lse_partial, split_has_keys, c.d_v);
+                                 split.lse_partial, split_has_keys, c.d_v, GotPrecision::fp32);
   }
   r.cpu_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.failure = r.out.failure();
@@ -210,7 +211,8 @@ CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads) {
 namespace {
 
 nlohmann::json errors_json(const OutputErrors& e) {
-  return nlohmann::json{{"max_abs_err", e.max_err},   {"emu_err_E", e.emu_err},
+  return nlohmann::json{{"max_abs_err", e.max_err},   {"max_excess", e.max_excess},
+                        {"emu_err_E", e.emu_err},
                         {"tolerance", e.tolerance},   {"max_lse_err", e.max_lse_err},
                         {"rel_l2", e.rel_l2},         {"non_finite", e.non_finite},
                         {"non_finite_ref", e.non_finite_ref}, {"empty_ok", e.empty_ok},
@@ -238,6 +240,7 @@ nlohmann::json check_result_json(const CheckResult& r) {
       {"n_splits", r.plan.n_splits},
       {"split_len", r.plan.split_len},
       {"max_abs_err", r.out.max_err},
+      {"max_excess", r.out.max_excess},
       {"emu_err_E", r.out.emu_err},
       {"tolerance", r.out.tolerance},
       {"max_lse_err", r.out.max_lse_err},

@@ -14,9 +14,16 @@
 //   E   = max |o_emu - o_ref| where o_emu is the same bf16 inputs computed on the CPU with fp32
 //         accumulation and the kernel's bf16 roundings (P before P V, and the output; partials
 //         are stored in fp32, so their emulation skips the output rounding);
-//   pass  max |o_gpu - o_ref| <= 2 E + 1e-5  and  max |lse_gpu - lse_ref| <= 1e-4 (natural log),
-//         no NaN/Inf anywhere in o or in the lse of a row with keys, and every row without keys
-//         (a length-0 sequence, a split past the end) gives o == 0 exactly and lse == -inf.
+//   pass  every element |o_gpu - o_ref| - u(o_gpu) <= 2 E + 1e-5, where u is half a bf16 ulp at
+//         o_gpu's magnitude for the bf16 output o (0 for the fp32 partials), and
+//         max |lse_gpu - lse_ref| <= 1e-4 (natural log), no NaN/Inf anywhere in o or in the lse
+//         of a row with keys, and every row without keys (a length-0 sequence, a split past the
+//         end) gives o == 0 exactly and lse == -inf.
+//   Why u: the kernel and the emulation each round their own fp32 result to bf16. Where the
+//         two fp32 values differ in the last bits (another summation order) across a rounding
+//         boundary, they land on neighbouring bf16 values, one ulp apart; E holds only the
+//         emulation's half. Measured: the stress mode's round of seed 1718071484 (separate K/V,
+//         d 64, 186 keys) was 0.00153 from the reference against 2 E + 1e-5 = 0.00132 before u.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -184,7 +184,8 @@ LayerCheckResult run_layer_check(const LayerCheckCase& c, uint64_t seed, int cpu
     std::transform(g.o.begin(), g.o.end(), o.begin(), ref::bf16_bits_to_float);
     const std::vector<char> has_keys(std::size_t(s.h), c.ctx > 0);
     r.branches.push_back(BranchCheck{
-        g.plan, compare_outputs(o, emu.o, ref_out.o, g.lse, ref_out.lse, has_keys, s.db)});
+        g.plan, compare_outputs(o, emu.o, ref_out.o, g.lse, ref_out.lse, has_keys, s.db,
+                                 GotPrecision::bf16)});
     z_gpu[std::size_t(b)] = to_mat(o, s.h, s.db);
     z_emu[std::size_t(b)] = to_mat(emu.o, s.h, s.db);
   }
@@ -223,6 +224,7 @@ nlohmann::json layer_check_json(const LayerCheckResult& r) {
     branches.push_back({{"kernel", b.plan.kernel},
                         {"n_splits", b.plan.n_splits},
                         {"max_abs_err", b.out.max_err},
+                        {"max_excess", b.out.max_excess},
                         {"emu_err_E", b.out.emu_err},
                         {"tolerance", b.out.tolerance},
                         {"max_lse_err", b.out.max_lse_err},

@@ -5,17 +5,6 @@
 
 namespace attnroof::ref {
 
-float bf16_bits_to_float(uint16_t bits) {
-  return std::bit_cast<float>(uint32_t(bits) << 16);
-}
-
-uint16_t float_to_bf16_bits(float value) {
-  const uint32_t u = std::bit_cast<uint32_t>(value);
-  if (std::isnan(value)) return uint16_t((u >> 16) | 0x0040u);  // keep sign, force quiet
-  const uint32_t rounding_bias = 0x7FFFu + ((u >> 16) & 1u);    // round to nearest even
-  return uint16_t((u + rounding_bias) >> 16);
-}
-
 namespace {
 
 // cos/sin of p * theta_j for the positions and the half-width, as the mode computes them.

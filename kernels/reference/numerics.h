@@ -7,6 +7,7 @@
 // the reference proper and float for the precision study.
 #pragma once
 #include <Eigen/Dense>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -39,9 +40,18 @@ inline constexpr double kRopeBase = 10000.0;  // every source here (variants.md 
 inline constexpr double kRmsEps = 1e-6;       // MLRA repo RMSNorm eps
 
 // --- bf16 -------------------------------------------------------------------------------------
-float bf16_bits_to_float(uint16_t bits);
+// Inline: the checks convert billions of cached values (a 2M-key sequence is 1.2e9), and a call
+// per element kept the compiler from vectorizing the loops.
+inline float bf16_bits_to_float(uint16_t bits) {
+  return std::bit_cast<float>(uint32_t(bits) << 16);
+}
 // Round to nearest even; NaN stays NaN (quiet), infinities stay infinite.
-uint16_t float_to_bf16_bits(float value);
+inline uint16_t float_to_bf16_bits(float value) {
+  const uint32_t u = std::bit_cast<uint32_t>(value);
+  if (std::isnan(value)) return uint16_t((u >> 16) | 0x0040u);  // keep sign, force quiet
+  const uint32_t rounding_bias = 0x7FFFu + ((u >> 16) & 1u);    // round to nearest even
+  return uint16_t((u + rounding_bias) >> 16);
+}
 inline double round_to_bf16(double v) {
   return double(bf16_bits_to_float(float_to_bf16_bits(float(v))));
 }

@@ -23,6 +23,7 @@
 #ifdef ATTNROOF_HAVE_CUDA
 #include "kernels/cuda/benchmark.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/stress_check.h"
 #include "kernels/cuda/validation.h"
 #endif
 
@@ -38,6 +39,12 @@ struct ValidateOptions {
   bool no_layer = false;
   bool list = false;
   std::string out;
+  int64_t stress = 0;
+  double stress_seconds = 0;
+  double stress_max_cache_gb = 40;
+  int64_t stress_repeats = 3;
+  int64_t threads = 0;
+  std::vector<const CLI::Option*> stress_tuning;  // --stress-seconds, -max-cache-gb, -repeats
 };
 
 struct BenchOptions {
@@ -82,8 +89,9 @@ std::string gpu_slug(const std::string& gpu) {
   return slug.empty() ? "gpu" : slug;
 }
 
-// A missing GPU or a failed CUDA call is not an attnroof bug: say what CUDA said, exit status 1.
-// Only a missing device is blamed on the machine; a failure on a working GPU says so.
+// A missing GPU or a failed CUDA call is not an attnroof bug: say what CUDA said. Only a missing
+// device is blamed on the machine (exit status 1); a failure on a working GPU is GpuFailed (exit
+// status 3), its message naming the point or round and the seed that replays it.
 template <class F>
 nlohmann::json on_gpu(F&& f) {
   try {
@@ -92,7 +100,7 @@ nlohmann::json on_gpu(F&& f) {
     if (!cuda_device_available())
       throw CommandFailed(fmt::format("CUDA: {} (this command needs an NVIDIA GPU, and none is usable)",
                                       e.what()));
-    throw CommandFailed(fmt::format("CUDA failed on the GPU: {}", e.what()));
+    throw GpuFailed(fmt::format("CUDA failed on the GPU: {}", e.what()));
   }
 }
 
@@ -102,31 +110,73 @@ void print_line(const std::string& line) {
 }
 #endif
 
+// The grid options that --stress does not use: given together, one of them would be ignored.
+void check_stress_options(const ValidateOptions& o) {
+  if (o.stress == 0) {
+    for (const CLI::Option* given : o.stress_tuning)
+      if (given->count() > 0)
+        throw InputError(fmt::format("{} tunes --stress N, which is not given", given->get_name()));
+    return;
+  }
+  const std::pair<bool, const char*> grid_only[] = {{o.reduced, "--reduced"},
+                                                    {!o.shapes.empty(), "--shapes"},
+                                                    {!o.filter.empty(), "--filter"},
+                                                    {o.no_layer, "--no-layer"},
+                                                    {o.list, "--list"}};
+  for (const auto& [given, name] : grid_only)
+    if (given)
+      throw InputError(fmt::format("{} selects grid cases, and --stress draws random ones; give one "
+                                   "or the other",
+                                   name));
+  if (o.stress_repeats > 100)
+    throw InputError(fmt::format("--stress-repeats: {} must be <= 100", o.stress_repeats));
+}
+
 void run_validate(const ValidateOptions& o, const Context& ctx) {
+  check_stress_options(o);
 #ifdef ATTNROOF_HAVE_CUDA
-  kernels::ValidationOptions v;
-  v.reduced = o.reduced;
-  if (o.seed >= 0) v.seed = uint64_t(o.seed);
-  if (!o.shapes.empty()) v.shapes = parse_list(o.shapes, "--shapes");
-  v.filter = o.filter;
-  v.layer_check = !o.no_layer;
-  v.list_only = o.list;
-  v.progress = print_line;
   report::Output out(o.out, "-o");  // a refused -o costs no GPU time
-  nlohmann::json rep = on_gpu([&] { return kernels::run_kernel_validation(v); });
+  nlohmann::json rep;
+  if (o.stress > 0) {
+    kernels::StressOptions s;
+    s.rounds = o.stress;
+    if (o.seed >= 0) s.seed = uint64_t(o.seed);
+    s.max_seconds = o.stress_seconds;
+    s.max_cache_gb = o.stress_max_cache_gb;
+    s.repeats = int(o.stress_repeats);
+    s.cpu_threads = int(o.threads);
+    s.progress = print_line;
+    rep = on_gpu([&] { return kernels::run_kernel_stress(s); });
+  } else {
+    kernels::ValidationOptions v;
+    v.reduced = o.reduced;
+    if (o.seed >= 0) v.seed = uint64_t(o.seed);
+    if (!o.shapes.empty()) v.shapes = parse_list(o.shapes, "--shapes");
+    v.filter = o.filter;
+    v.layer_check = !o.no_layer;
+    v.list_only = o.list;
+    v.cpu_threads = int(o.threads);
+    v.progress = print_line;
+    rep = on_gpu([&] { return kernels::run_kernel_validation(v); });
+  }
   nlohmann::json doc = {{"schema_version", report::kSchemaVersion},
                         {"report", "validate_kernels"},
                         {"provenance", report::provenance(ctx.command_line)}};
   doc.update(rep);
   out.write(doc.dump(2) + "\n");
   out.commit();
+  if (o.stress > 0)
+    fmt::print(stderr, "validate-kernels --stress: {} rounds, {} launches, {} failed (seed {}, "
+                       "largest cache {:.1f} GB, {:.0f} s)\n",
+               doc["rounds"].get<int64_t>(), doc["launches"].get<int64_t>(),
+               doc["failed"].get<int64_t>(), doc["seed"].get<uint64_t>(),
+               doc["largest_cache_gb"].get<double>(), doc["seconds"].get<double>());
   if (!o.list && doc.value("failed", int64_t(0)) > 0) {
-    throw CommandFailed(fmt::format("{} of {} kernel cases failed",
-                                    doc["failed"].get<int64_t>(),
-                                    doc["failed"].get<int64_t>() + doc["passed"].get<int64_t>()));
+    throw CommandFailed(fmt::format("{} of {} {} failed", doc["failed"].get<int64_t>(),
+                                    doc["failed"].get<int64_t>() + doc["passed"].get<int64_t>(),
+                                    o.stress > 0 ? "stress rounds" : "kernel cases"));
   }
 #else
-  (void)o;
   (void)ctx;
   no_cuda("validate-kernels");
 #endif
@@ -232,17 +282,40 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
   app.add_flag("--no-layer", o->no_layer, "skip the whole-MLRA-4-layer check");
   app.add_flag("--list", o->list, "print the cases and exit (no GPU needed)");
   app.add_option("-o,--out", o->out, "write the JSON report to FILE (atomically) instead of stdout");
+  add_int_option(app, "--threads", o->threads, "CPU threads for the reference (0: all)", 0);
+  add_int_option(app, "--stress", o->stress,
+                 "instead of the grid, N rounds of random problems (replay round i alone with "
+                 "--stress 1 --seed <its seed>)",
+                 0);
+  o->stress_tuning = {
+      add_real_option(app, "--stress-seconds", o->stress_seconds,
+                      "start no stress round after this many seconds (0: run all N)", 0),
+      add_real_option(app, "--stress-max-cache-gb", o->stress_max_cache_gb,
+                      "largest K+V pool a stress round draws (capped at 80% of free GPU memory)",
+                      0.1),
+      add_int_option(app, "--stress-repeats", o->stress_repeats,
+                     "launches per stress round, each bitwise equal to the first", 1)};
   app.footer(
       "Every decode kernel against the float64 reference (decode_reference) over h_q, context,\n"
       "batch, paged/contiguous and ragged grids, memory past every valid length filled with NaN,\n"
       "then the whole MLRA-4 layer (four branch shards summed) against the reference's absorbed\n"
-      "decode. Tolerance: max |o - ref| <= 2 E + 1e-5 with E the error of the same bf16 inputs\n"
-      "computed on the CPU with fp32 accumulation; |lse - ref| <= 1e-4. Needs a GPU.\n"
+      "decode. Tolerance: each |o - ref| <= 2 E + 1e-5 + half a bf16 ulp of o (the kernel's own\n"
+      "rounding), E the error of the same bf16 inputs computed on the CPU with fp32 accumulation;\n"
+      "|lse - ref| <= 1e-4. Needs a GPU.\n"
       "Examples:\n"
       "  attnroof validate-kernels --list\n"
       "  attnroof validate-kernels -o reports/kernels/h100/validate.json\n"
       "  attnroof validate-kernels --reduced --shapes mla_576_512 --seed 7\n"
-      "Exit status 1 when a case fails.");
+      "Stress (--stress N): round i draws, from seed + i alone, a compiled kernel shape, h_q, GQA\n"
+      "group, batch, ragged lengths, a shuffled paged pool with spare pages or a contiguous cache,\n"
+      "and a cache of up to --stress-max-cache-gb; the GPU fills it (NaN past every length), the\n"
+      "decode runs --stress-repeats times on a non-blocking stream, every repeat must match the\n"
+      "first bitwise, every row must be finite (o = 0, lse = -inf without keys), and sampled\n"
+      "sequences and heads must pass the tolerance above against the reference.\n"
+      "  attnroof validate-kernels --stress 100000 --stress-seconds 300 -o stress.json\n"
+      "  attnroof validate-kernels --stress 1 --seed 12345     # replay one round\n"
+      "Exit status 1 when a case or round fails; 3 when the GPU fails during the run (the message\n"
+      "names the round and its seed).");
   return [o, &ctx] { run_validate(*o, ctx); };
 }
 
@@ -298,7 +371,9 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
       "  attnroof bench-kernels                      # the full grid into reports/kernels/<gpu>/\n"
       "The calibration plan (scripts/gpu-run.sh calibrate; 86 s measured on an H200):\n"
       "  attnroof bench-kernels --batches 1:128:x2 --contexts 1k:2m:x2 --layouts paged,contiguous "
-      "--ragged --passes 2 --graph-only --gemm-probe --runs 15 --out-dir gpu-out/calibrate");
+      "--ragged --passes 2 --graph-only --gemm-probe --runs 15 --out-dir gpu-out/calibrate\n"
+      "Exit status 3 when the GPU fails during the run: the message names the point (shape, batch,\n"
+      "context, layout) and the seed; the same --seed and options replay it.");
   return [o, &ctx] { run_bench(*o, ctx); };
 }
 

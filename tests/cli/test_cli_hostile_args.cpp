@@ -138,6 +138,20 @@ TEST_CASE("kernel commands check their options before looking for a GPU", "[cli]
   CHECK_THAT(r.err, Contains("--passes: '0' is invalid: must be >= 1"));
   r = run_bad("validate-kernels --seed -1 --list");
   CHECK_THAT(r.err, Contains("--seed: '-1' is invalid"));
+  // --stress draws its own cases: a grid selector with it, or a stress tuning without it, would
+  // be ignored, so each is an error (before any GPU is looked for, in every build).
+  r = run_bad("validate-kernels --stress 5 --shapes mla_576_512", false);
+  CHECK_THAT(r.err, Contains("--shapes selects grid cases, and --stress draws random ones"));
+  r = run_bad("validate-kernels --stress 5 --reduced", false);
+  CHECK_THAT(r.err, Contains("--reduced selects grid cases"));
+  r = run_bad("validate-kernels --stress-repeats 4", false);
+  CHECK_THAT(r.err, Contains("--stress-repeats tunes --stress N, which is not given"));
+  r = run_bad("validate-kernels --stress 3 --stress-repeats 101", false);
+  CHECK_THAT(r.err, Contains("--stress-repeats: 101 must be <= 100"));
+  r = run_bad("validate-kernels --stress -3", false);
+  CHECK_THAT(r.err, Contains("--stress: '-3' is invalid"));
+  r = run_bad("validate-kernels --stress 3 --stress-max-cache-gb 0", false);
+  CHECK_THAT(r.err, Contains("--stress-max-cache-gb: '0' is invalid: must be >= 0.1"));
   if (!built_with_cuda()) {
     WARN("CPU build: the kernel grid's shape names are checked only in a CUDA build");
     return;

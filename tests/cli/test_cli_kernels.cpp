@@ -11,6 +11,7 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("kernel commands without a GPU fail clearly and write nothing", "[cli][kernels]") {
   const auto command = GENERATE(as<std::string>{}, "validate-kernels --reduced -o out.json",
+                                "validate-kernels --stress 3 --seed 9 -o out.json",
                                 "bench-kernels --reduced --out-dir out");
   TempDir dir;
   const auto version = run_cli_binary("--version");

@@ -127,3 +127,32 @@ TEST_CASE("a whole MLRA-4 layer on the GPU matches the reference's absorbed deco
     CHECK(r.passed);
   }
 }
+
+TEST_CASE("the tolerance allows the kernel's own bf16 rounding and nothing more", "[kernels]") {
+  CHECK(bf16_half_ulp(1.0f) == 1.0 / 256);
+  CHECK(bf16_half_ulp(-1.5f) == 1.0 / 256);
+  CHECK(bf16_half_ulp(0.3f) == 1.0 / 1024);
+  CHECK(bf16_half_ulp(0.0f) == 0.0);
+  // bf16 values a = 205/512 and b = 206/512 (half an ulp h = 1/1024 apart from their midpoint).
+  // Element 1's reference sits 0.45 h below the midpoint: the emulation rounded it to a (error
+  // 0.55 h = E), the kernel's fp32 result, 0.5 h higher, rounded to b (error 1.45 h > 2 E + 1e-5).
+  // Element 0 is exact.
+  const double h = 1.0 / 1024, a = 205.0 / 512, b = 206.0 / 512;
+  const std::vector<double> ref = {0.5, (a + b) / 2 - 0.45 * h};
+  const std::vector<float> emu = {0.5f, float(a)};
+  const std::vector<float> lse = {0.f};
+  const std::vector<double> lse_ref = {0.0};
+  const std::vector<char> has_keys = {1};
+  std::vector<float> got = {0.5f, float(b)};
+  OutputErrors e = compare_outputs(got, emu, ref, lse, lse_ref, has_keys, 2, GotPrecision::bf16);
+  CHECK(e.max_err > e.tolerance);  // the rule without u would fail this rounding flip
+  CHECK(e.passed());
+  CHECK(e.worst_index == 1);
+  // The same values stored in fp32 were not rounded by the kernel: no allowance.
+  CHECK_FALSE(compare_outputs(got, emu, ref, lse, lse_ref, has_keys, 2, GotPrecision::fp32).passed());
+  // Two ulps off is an error, not a rounding.
+  got[1] = float(207.0 / 512);
+  e = compare_outputs(got, emu, ref, lse, lse_ref, has_keys, 2, GotPrecision::bf16);
+  CHECK_FALSE(e.passed());
+  CHECK_THAT(e.failure(), Catch::Contains("at element 1 (o 0.404297, ref 0.400928"));
+}
