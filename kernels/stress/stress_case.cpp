@@ -41,6 +41,8 @@ class Draw {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+constexpr int64_t kMaxTableEntries = int64_t(1) << 25;  // 128 MB of int32 on host and device
+
 // Head counts and group sizes: the edges tiles meet (1, odd, 64 +- 1, 128) half the time.
 int32_t draw_count(Draw& d, int32_t most) {
   static constexpr int32_t kEdges[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128};
@@ -91,6 +93,14 @@ double draw_layout(Draw& d, StressCase& c, const StressLimits& limits, int64_t t
     const int64_t slack_rows = d.below(3 * int64_t(c.page_size));
     c.max_pages_per_seq =
         int32_t(std::max<int64_t>(ceil_div(c.ctx_max + slack_rows, c.page_size), 1));
+    // A table sized for the engine's longest allowed sequence rather than this batch's (vLLM
+    // sizes block tables by max_model_len): up to kMaxTableEntries entries, past 2^24, all but
+    // the used ones pointing at the poison page.
+    if (d.chance(15)) {
+      const int64_t widest = std::max<int64_t>(kMaxTableEntries / c.batch, c.max_pages_per_seq);
+      c.max_pages_per_seq =
+          int32_t(d.chance(50) ? widest : d.log_uniform(c.max_pages_per_seq, widest));
+    }
     int64_t used = 0;
     for (int32_t len : c.lens) used += ceil_div(len, c.page_size);
     c.pool_pages = used + 1 + d.below(used / 8 + 2);

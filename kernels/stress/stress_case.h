@@ -6,7 +6,8 @@
 //
 // A round is a random decode problem of a compiled kernel shape: h_q, GQA group, batch, the
 // longest context, ragged lengths (zeros, full, tile edges, uniform), a paged cache whose page
-// pool is shuffled and holds spare pages, or a contiguous one with slack rows, and a cache size
+// pool is shuffled and holds spare pages (its table sometimes as wide as 2^25 entries), or a
+// contiguous one with slack rows, and a cache size
 // drawn up to StressLimits::max_cache_bytes (tens of GB). Values come from stress_values.h: the
 // GPU fills the cache itself, and the host rebuilds only the sequences and heads the round checks
 // against the float64 reference (the checked slice), within a multiply-add budget.

@@ -70,7 +70,8 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
           "[stress]") {
   StressLimits limits;
   limits.max_cache_bytes = 40e9;
-  int paged = 0, contiguous = 0, ragged = 0, empty_seq = 0, big = 0, past_2_32 = 0, unchecked = 0;
+  int paged = 0, contiguous = 0, ragged = 0, empty_seq = 0, big = 0, past_2_32 = 0, unchecked = 0,
+      wide_table = 0;
   std::set<int32_t> d_qk_seen;
   for (uint64_t seed = 0; seed < 1500; ++seed) {
     const StressCase c = draw_stress_case(seed, kShapes, limits);
@@ -92,6 +93,7 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
     ragged += std::set<int32_t>(c.lens.begin(), c.lens.end()).size() > 1;
     empty_seq += std::count(c.lens.begin(), c.lens.end(), 0) > 0;
     big += c.cache_bytes() > 10e9;
+    wide_table += c.page_table.size() > (std::size_t(1) << 24);
 
     if (c.paged) {
       REQUIRE((c.page_size == 64 || c.page_size == 128));
@@ -160,6 +162,7 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
   CHECK(empty_seq > 150);
   CHECK(big > 75);
   CHECK(past_2_32 > 20);
+  CHECK(wide_table > 20);  // page tables past 2^24 entries
   CHECK(unchecked < 75);  // nearly every round checks some sequence against the reference
 }
 
