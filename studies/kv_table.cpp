@@ -81,7 +81,8 @@ report::TextTable kv_pivot(std::span<const ModelEntry> models, std::span<const i
         line.push_back("- (does not shard)");
       } else {
         const KvRow& r = *it->second;
-        line.push_back(fmt::format("{} ({:g} d_h)", r.kv_elems_per_token, r.d_h_multiple()));
+        line.push_back(fmt::format("{} ({:g} d_h) {:g} B", r.kv_elems_per_token, r.d_h_multiple(),
+                                   r.kv_bytes_per_token()));
       }
     }
     t.rows.push_back(line);

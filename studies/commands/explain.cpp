@@ -3,11 +3,14 @@
 // and time; the memory capacity of the whole model on the device.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <optional>
 
 #include "model/error.h"
 #include "model/registry.h"
+#include "studies/bound_change.h"
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
 #include "studies/ranges.h"
@@ -71,6 +74,29 @@ const std::array kLineColumns = {
     LineColumn{"algorithm", "collective algorithm", 8, [](const Line& l) { return Cell::of(l.algorithm); }},
 };
 
+// One stage's place on the roofline and the nearest q_tokens and context that change its bound.
+// Both labels: the model's (what t uses) and the plain roofline's (the effective ridge), which
+// differ where a calibrated time model prices the stage.
+struct StagePosition {
+  model::Stage stage{};
+  std::optional<BoundChange> by_q_tokens, by_context;                    // the model's label
+  std::optional<BoundChange> roofline_by_q_tokens, roofline_by_context;  // the plain roofline's
+};
+
+std::vector<StagePosition> stage_positions(const Row& r) {
+  std::vector<StagePosition> out;
+  for (const model::StageEstimate& st : r.est.stages) {
+    const auto q = [&](BoundLabel l) { return bound_change_q_tokens(*r.model, *r.hw, r.point, st.stage, l); };
+    const auto c = [&](BoundLabel l) { return bound_change_context(*r.model, *r.hw, r.point, st.stage, l); };
+    out.push_back(StagePosition{.stage = st.stage,
+                                .by_q_tokens = q(BoundLabel::model),
+                                .by_context = c(BoundLabel::model),
+                                .roofline_by_q_tokens = q(BoundLabel::roofline),
+                                .roofline_by_context = c(BoundLabel::roofline)});
+  }
+  return out;
+}
+
 nlohmann::json explain_json(const Row& r) {
   nlohmann::json ops = nlohmann::json::array();
   for (int i = 0; i < r.cost.n_ops; ++i) {
@@ -95,8 +121,28 @@ nlohmann::json explain_json(const Row& r) {
                     {"count", c.collective.count}, {"algorithm", c.algorithm},
                     {"bytes", c.bytes}, {"t_s", c.t_s}});
   }
+  nlohmann::json positions = nlohmann::json::array();
+  const auto change_json = [](const std::optional<BoundChange>& c) {
+    return c ? nlohmann::json{{"at", c->at}, {"to", model::to_string(c->to)},
+                              {"direction", c->below ? "down" : "up"}}
+             : nlohmann::json(nullptr);
+  };
+  for (const StagePosition& pos : stage_positions(r))
+    positions.push_back({{"stage", model::to_string(pos.stage)},
+                         {"bound", model::to_string(r.stage(pos.stage).bound)},
+                         {"intensity_flop_per_byte", r.stage(pos.stage).intensity},
+                         {"bound_change_q_tokens", change_json(pos.by_q_tokens)},
+                         {"bound_change_ctx_len", change_json(pos.by_context)},
+                         {"roofline_bound", model::to_string(roofline_bound(r.stage(pos.stage)))},
+                         {"roofline_bound_change_q_tokens", change_json(pos.roofline_by_q_tokens)},
+                         {"roofline_bound_change_ctx_len", change_json(pos.roofline_by_context)}});
+  const RidgeInfo ridge = ridge_info(*r.hw, r.point.dtypes.act);
   const model::Capacity& cap = r.cap;
   return {{"ops", ops},
+          {"roofline",
+           {{"effective_ridge_flop_per_byte", ridge.effective_flop_per_byte},
+            {"datasheet_ridge_flop_per_byte", ridge.datasheet_flop_per_byte},
+            {"stages", positions}}},
           {"stages", stages},
           {"collectives", comm},
           {"totals",
@@ -114,6 +160,41 @@ nlohmann::json explain_json(const Row& r) {
             {"reserved_bytes", cap.reserved_bytes}, {"memory_bytes_per_model", cap.total_bytes},
             {"memory_capacity_bytes", cap.capacity_bytes}, {"fits", cap.fits},
             {"max_batch", cap.max_batch}, {"max_ctx_len", cap.max_ctx_len}}}};
+}
+
+std::string change_text(const std::optional<BoundChange>& c, std::string_view axis,
+                        std::string_view range) {
+  if (!c) return fmt::format("no {} {} changes it", axis, range);
+  return fmt::format("{}-bound at {} {} {}", model::to_string(c->to), axis, c->below ? "<=" : ">=",
+                     c->at);
+}
+
+std::string roofline_text(const Row& r) {
+  const RidgeInfo ridge = ridge_info(*r.hw, r.point.dtypes.act);
+  std::string s = fmt::format(
+      "\nroofline: effective ridge {:.4g} FLOP/B = peak {:.4g} FLOP/s x {:.3g} / (HBM {:.4g} B/s x "
+      "{:.3g}); datasheet ridge {:.4g} FLOP/B\n",
+      ridge.effective_flop_per_byte, r.hw->peak_flops_per_s(r.point.dtypes.act),
+      r.hw->efficiency.tensor, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
+      ridge.datasheet_flop_per_byte);
+  const std::string q_range = fmt::format("up to {}", std::min(kMaxSearchQTokens, r.point.ctx_len_min));
+  const std::string ctx_range = fmt::format("from {} to {}", r.point.q_tokens, kMaxSearchContext);
+  const bool ragged = r.point.ctx_len_min != r.point.ctx_len_max;
+  const auto changes = [&](const std::optional<BoundChange>& q, const std::optional<BoundChange>& c) {
+    return fmt::format("{}; {}", change_text(q, "q_tokens", q_range),
+                       ragged ? std::string("context not searched (a ragged batch)")
+                              : change_text(c, "ctx_len", ctx_range));
+  };
+  for (const StagePosition& pos : stage_positions(r)) {
+    const model::StageEstimate& st = r.stage(pos.stage);
+    s += fmt::format("  {:<11} {:>9.4g} FLOP/B, {}-bound: {}\n", model::to_string(st.stage),
+                     st.intensity, model::to_string(st.bound),
+                     changes(pos.by_q_tokens, pos.by_context));
+    if (!st.calibration.empty())  // the calibrated label can differ from the ridge's
+      s += fmt::format("  {:<11} plain roofline {}-bound: {}\n", "", model::to_string(roofline_bound(st)),
+                       changes(pos.roofline_by_q_tokens, pos.roofline_by_context));
+  }
+  return s;
 }
 
 std::string explain_text(const Row& r) {
@@ -158,6 +239,7 @@ std::string explain_text(const Row& r) {
                      calibrated, r.hw->calibration->source);
   if (r.est.stages[1].calibration.empty())
     s += "(attention: uncalibrated roofline; no calibration profile applies to this hardware, form or variant)\n";
+  s += roofline_text(r);
   if (r.est.n_comm == 0) {
     s += fmt::format("\ncollectives: none{}\n", p.tp == 1 ? " (tp = 1)" : "");
   } else {

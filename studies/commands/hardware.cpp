@@ -29,16 +29,17 @@ void run(const Options& o) {
       return;
     }
     fmt::print("{:<14} {:<40} {:>8} {:>7} {:>8} {:>8} {:>9}  {}\n", "id", "name", "HBM TB/s",
-               "HBM GiB", "bf16 TF", "fp8 TF", "link GB/s", "efficiency");
+               "HBM GB", "bf16 TF", "fp8 TF", "link GB/s", "efficiency");
     for (const model::Hardware& h : model::builtin_hardware()) {
       fmt::print("{:<14} {:<40} {:>8.4g} {:>7.4g} {:>8.5g} {:>8} {:>9.4g}  {}\n", h.id, h.name,
-                 h.hbm_bytes_per_s / 1e12, h.hbm_capacity_bytes / double(1ull << 30),
+                 h.hbm_bytes_per_s / 1e12, h.hbm_capacity_bytes / 1e9,
                  h.dense_bf16_flops_per_s / 1e12,
                  h.dense_fp8_flops_per_s > 0 ? fmt::format("{:.5g}", h.dense_fp8_flops_per_s / 1e12)
                                              : std::string("none"),
                  h.link_bytes_per_s / 1e9, h.efficiency.calibrated ? "calibrated" : "uncalibrated");
     }
-    fmt::print("(dense tensor-core rates; link = per GPU, per direction)\n");
+    fmt::print("(dense tensor-core rates; link = per GPU, per direction; GB = 1e9 bytes, as in "
+               "explain)\n");
     return;
   }
   const model::Hardware& h = model::find_hardware(o.name, "NAME");

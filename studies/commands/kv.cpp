@@ -46,7 +46,9 @@ void run(const Options& o, const Context& ctx) {
   const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
 
   if (format == report::Format::table) {
-    out.write("KV cache per token per layer on the worst device: elements (multiple of d_h)\n");
+    out.write(fmt::format("KV cache per token per layer on the worst device, kv_dtype {} ({:g} B per "
+                          "element): elements (multiple of d_h) and bytes\n",
+                          model::to_string(dtypes[0]), model::bytes_of(dtypes[0])));
     out.write(kv_pivot(models, tps, rows).aligned());
     for (const nlohmann::json& s : skipped) {
       out.write(fmt::format("skipped {} at tp {}: {}\n", s["model"].get<std::string>(),

@@ -256,9 +256,9 @@ SectionResult run_kv_section(ObjectReader& s, const fs::path& dir, const std::st
   res.json = {{"csv", id + ".csv"},
               {"rows", report::rows_json<KvRow>(kv_columns(), rows)},
               {"skipped", skipped}};
-  res.markdown = "Elements per token per layer on the worst device (multiple of d_h); " +
-                 std::string(model::to_string(kv)) + " bytes = elements x " +
-                 fmt::format("{:g}", model::bytes_of(kv)) + ".\n\n" + kv_pivot(models, tps, rows).markdown();
+  res.markdown = "Elements per token per layer on the worst device (multiple of d_h) and their " +
+                 std::string(model::to_string(kv)) + " bytes (elements x " +
+                 fmt::format("{:g}", model::bytes_of(kv)) + ").\n\n" + kv_pivot(models, tps, rows).markdown();
   for (const nlohmann::json& k : skipped) {
     res.markdown += fmt::format("\nSkipped {} at tp {}: {}\n", k["model"].get<std::string>(),
                                 k["tp"].get<int64_t>(), k["reasons"][0].get<std::string>());

@@ -37,6 +37,7 @@ struct Options {
   std::string act_dtype = "bf16";
   std::string columns;
   std::string format = "table";
+  std::string time_unit = "s";
   std::string out;
   bool quiet = false;
 };
@@ -110,9 +111,15 @@ void run(const Options& o, CLI::App& app, const Context& ctx) {
     throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
   }
   const Axes axes = build_axes(o);
-  const std::string_view column_list =
-      o.columns.empty() && format == report::Format::table ? report::kDefaultTableColumns
-                                                           : std::string_view(o.columns);
+  std::vector<std::string_view> varying;
+  if (axes.forms.size() > 1) varying.push_back("form");
+  if (axes.kv_dtypes.size() > 1) varying.push_back("kv_dtype");
+  if (axes.weight_dtypes.size() > 1) varying.push_back("weight_dtype");
+  if (axes.act_dtypes.size() > 1) varying.push_back("act_dtype");
+  if (axes.q_tokens.size() > 1) varying.push_back("q_tokens");
+  const std::string column_list = o.columns.empty() && format == report::Format::table
+                                      ? report::default_table_columns(varying)
+                                      : o.columns;
   auto columns = report::select_columns(report::sweep_columns(), column_list, "--columns");
   const uint64_t total = axes.size();
 
@@ -126,7 +133,8 @@ void run(const Options& o, CLI::App& app, const Context& ctx) {
     header["hardware"] = nlohmann::json::array();
     for (const model::Hardware* h : axes.hardware) header["hardware"].push_back(h->to_json());
   }
-  report::RowStream<Row> stream(out, format, std::move(columns), header);
+  report::RowStream<Row> stream(out, format, std::move(columns), header,
+                                report::parse_time_unit(o.time_unit, "--time-unit"));
   std::vector<nlohmann::json> skipped;
   uint64_t skipped_count = 0;
   Progress progress(total, !o.quiet);
@@ -189,6 +197,10 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
+  app.add_option("--time-unit", o->time_unit,
+                 "unit of the table's time columns (t_..._s): s, ms or us; CSV and JSON stay in "
+                 "seconds")
+      ->capture_default_str();
   app.add_option("-o,--out", o->out,
                  "write to FILE (temporary + rename, keeping its mode; nothing on error); a device "
                  "or fifo is streamed to");

@@ -1,5 +1,7 @@
 #include "studies/report/columns.h"
 
+#include "model/json_reader.h"
+
 namespace attnroof::report {
 
 Format parse_format(std::string_view name, std::string_view field, bool allow_markdown) {
@@ -9,6 +11,41 @@ Format parse_format(std::string_view name, std::string_view field, bool allow_ma
   if (allow_markdown && name == "markdown") return Format::markdown;
   throw InputError(fmt::format("{}: unknown format '{}'; known: table, csv, json{}", field, name,
                                allow_markdown ? ", markdown" : ""));
+}
+
+TimeUnit parse_time_unit(std::string_view name, std::string_view field) {
+  if (name == "s") return TimeUnit::s;
+  if (name == "ms") return TimeUnit::ms;
+  if (name == "us") return TimeUnit::us;
+  throw InputError(fmt::format("{}: unknown time unit '{}'; known: s, ms, us", field,
+                               model::excerpt(name)));
+}
+
+bool is_time_column(std::string_view name) {
+  return name.size() > 4 && name.starts_with("t_") && name.ends_with("_s");
+}
+
+double seconds_per(TimeUnit u) {
+  switch (u) {
+    case TimeUnit::s: return 1;
+    case TimeUnit::ms: return 1e-3;
+    case TimeUnit::us: return 1e-6;
+  }
+  return 1;
+}
+
+std::string_view suffix(TimeUnit u) {
+  switch (u) {
+    case TimeUnit::s: return "s";
+    case TimeUnit::ms: return "ms";
+    case TimeUnit::us: return "us";
+  }
+  return "s";
+}
+
+std::string display_name(std::string_view name, TimeUnit u) {
+  if (u == TimeUnit::s || !is_time_column(name)) return std::string(name);
+  return fmt::format("{}{}", name.substr(0, name.size() - 1), suffix(u));
 }
 
 std::string_view to_string(Format f) {

@@ -56,6 +56,16 @@ enum class Format { table, csv, json, markdown };
 Format parse_format(std::string_view name, std::string_view field, bool allow_markdown = false);
 std::string_view to_string(Format f);
 
+// The unit a table (or Markdown) shows times in; CSV and JSON keep SI seconds, as their column
+// names say. A time column is one named t_..._s; its header becomes t_..._ms or t_..._us.
+enum class TimeUnit { s, ms, us };
+TimeUnit parse_time_unit(std::string_view name, std::string_view field);
+bool is_time_column(std::string_view name);
+double seconds_per(TimeUnit u);       // 1, 1e-3, 1e-6
+std::string_view suffix(TimeUnit u);  // "s", "ms", "us"
+// The header a table shows for a column (the name, with a time column's unit replaced).
+std::string display_name(std::string_view name, TimeUnit u);
+
 // Appends one cell in each format.
 void append_csv(fmt::memory_buffer& out, const Cell& c);
 void append_json(fmt::memory_buffer& out, const Cell& c);
@@ -99,8 +109,9 @@ template <class R>
 class RowStream {
  public:
   RowStream(Output& out, Format format, std::vector<const ColumnOf<R>*> columns,
-            nlohmann::json header = nlohmann::json::object())
-      : out_(out), format_(format), columns_(std::move(columns)) {
+            nlohmann::json header = nlohmann::json::object(), TimeUnit time_unit = TimeUnit::s)
+      : out_(out), format_(format), columns_(std::move(columns)),
+        time_unit_(format == Format::table || format == Format::markdown ? time_unit : TimeUnit::s) {
     buf_.clear();
     switch (format_) {
       case Format::csv:
@@ -111,13 +122,15 @@ class RowStream {
         break;
       case Format::table:
         for (const ColumnOf<R>* c : columns_) {
-          fmt::format_to(std::back_inserter(buf_), "{:>{}} ", c->name, width(*c));
+          fmt::format_to(std::back_inserter(buf_), "{:>{}} ", display_name(c->name, time_unit_),
+                         width(*c));
         }
         buf_.push_back('\n');
         break;
       case Format::markdown:
         buf_.push_back('|');
-        for (const ColumnOf<R>* c : columns_) fmt::format_to(std::back_inserter(buf_), " {} |", c->name);
+        for (const ColumnOf<R>* c : columns_)
+          fmt::format_to(std::back_inserter(buf_), " {} |", display_name(c->name, time_unit_));
         buf_.push_back('\n');
         buf_.push_back('|');
         for (std::size_t i = 0; i < columns_.size(); ++i) fmt::format_to(std::back_inserter(buf_), "---|");
@@ -149,7 +162,7 @@ class RowStream {
         break;
       case Format::table:
         for (const ColumnOf<R>* c : columns_) {
-          append_table(buf_, c->get(r), width(*c));
+          append_table(buf_, shown(*c, r), width(*c));
           buf_.push_back(' ');
         }
         buf_.push_back('\n');
@@ -157,7 +170,7 @@ class RowStream {
       case Format::markdown:
         buf_.push_back('|');
         for (const ColumnOf<R>* c : columns_) {
-          fmt::format_to(std::back_inserter(buf_), " {} |", cell_text(c->get(r)));
+          fmt::format_to(std::back_inserter(buf_), " {} |", cell_text(shown(*c, r)));
         }
         buf_.push_back('\n');
         break;
@@ -196,7 +209,16 @@ class RowStream {
   uint64_t rows() const { return rows_; }
 
  private:
-  static int width(const ColumnOf<R>& c) { return std::max(c.width, int(c.name.size())); }
+  int width(const ColumnOf<R>& c) const {
+    return std::max(c.width, int(display_name(c.name, time_unit_).size()));
+  }
+  // A cell as the table shows it: a time in the table's unit.
+  Cell shown(const ColumnOf<R>& c, const R& r) const {
+    Cell cell = c.get(r);
+    if (time_unit_ != TimeUnit::s && cell.kind == Cell::Kind::real && is_time_column(c.name))
+      cell.real /= seconds_per(time_unit_);
+    return cell;
+  }
   void flush() {
     out_.write(std::string_view(buf_.data(), buf_.size()));
     buf_.clear();
@@ -205,6 +227,7 @@ class RowStream {
   Output& out_;
   Format format_;
   std::vector<const ColumnOf<R>*> columns_;
+  TimeUnit time_unit_;
   fmt::memory_buffer buf_;
   uint64_t rows_ = 0;
 };

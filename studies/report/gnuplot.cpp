@@ -106,7 +106,9 @@ std::string write_roofline_plot(const std::filesystem::path& dir, const std::str
   }
   write_file_atomic(dir / (stem + ".dat"), dat);
   const double ridge = plot.peak_flop_per_s / plot.hbm_bytes_per_s;
-  const double xmin = std::pow(10.0, std::floor(std::log10(std::max(std::min(lo, ridge) / 4, 1e-3))));
+  // Where the bound labels switch: the efficiency-adjusted roofs' crossing.
+  const double eff_ridge = ridge * plot.eff_tensor / plot.eff_hbm;
+  const double xmin = std::pow(10.0, std::floor(std::log10(std::max(std::min({lo, ridge, eff_ridge}) / 4, 1e-3))));
   const double xmax = std::pow(10.0, std::ceil(std::log10(std::max(hi, ridge) * 4)));
   const double ymin = std::pow(10.0, std::floor(std::log10(std::max(std::min(ylo, xmin * plot.hbm_bytes_per_s / 1e12) / 2, 1e-6))));
   const double ymax = plot.peak_flop_per_s / 1e12 * 2;
@@ -120,11 +122,15 @@ std::string write_roofline_plot(const std::filesystem::path& dir, const std::str
       "spec(x) = (x * {bw:.9g} < {peak:.9g}) ? x * {bw:.9g} : {peak:.9g}\n"
       "eff(x) = (x * {bw:.9g} * {eh:.9g} < {peak:.9g} * {et:.9g}) ? x * {bw:.9g} * {eh:.9g} : {peak:.9g} * {et:.9g}\n"
       "set arrow from {ridge:.9g},{ymin:g} to {ridge:.9g},{peak:.9g} nohead dt 3 lc rgb 'gray40'\n"
-      "set label 'ridge {ridge:.0f} FLOP/B' at {ridge:.9g},{ymin2:g} offset 0.5,0 tc rgb 'gray30'\n"
+      "set label 'datasheet ridge {ridge:.0f} FLOP/B' at {ridge:.9g},{ymin2:g} offset 0.5,0 tc rgb 'gray30'\n"
+      "set arrow from {eff_ridge:.9g},{ymin:g} to {eff_ridge:.9g},{eff_peak:.9g} nohead dt 2 lc rgb 'gray50'\n"
+      "set label 'effective ridge {eff_ridge:.0f} FLOP/B' at {eff_ridge:.9g},{ymin3:g} right offset -0.5,0 tc rgb 'gray30'\n"
       "plot spec(x) lw 3 lc rgb 'black' title {spec_title}, \\\n"
       "     eff(x) lw 2 dt 2 lc rgb 'gray50' title {eff_title}{points}\n",
       fmt::arg("title", gnuplot_string(plot.title)), fmt::arg("xmin", xmin), fmt::arg("xmax", xmax),
       fmt::arg("ymin", ymin), fmt::arg("ymax", ymax), fmt::arg("ymin2", ymin * 1.5),
+      fmt::arg("ymin3", ymin * 3), fmt::arg("eff_ridge", eff_ridge),
+      fmt::arg("eff_peak", plot.peak_flop_per_s / 1e12 * plot.eff_tensor),
       fmt::arg("bw", plot.hbm_bytes_per_s / 1e12), fmt::arg("peak", plot.peak_flop_per_s / 1e12),
       fmt::arg("eh", plot.eff_hbm), fmt::arg("et", plot.eff_tensor), fmt::arg("ridge", ridge),
       fmt::arg("spec_title", gnuplot_string(fmt::format("{} datasheet roof: {:.4g} TB/s HBM, {:.4g} TFLOP/s",

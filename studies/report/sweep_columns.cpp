@@ -125,4 +125,10 @@ const std::array kColumns = {
 
 std::span<const SweepColumn> sweep_columns() { return kColumns; }
 
+std::string default_table_columns(std::span<const std::string_view> varying) {
+  std::string columns = "model,hardware,tp,batch,ctx_len";
+  for (std::string_view v : varying) columns += "," + std::string(v);
+  return columns + ",kv_bytes_per_token,t_attention_s,t_comm_s,t_layer_s,bound,fits,max_batch";
+}
+
 }  // namespace attnroof::report

@@ -2,6 +2,8 @@
 // CSV header and JSON keys all come from it; reports/SCHEMA.md documents each column)
 #pragma once
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "studies/evaluate.h"
 #include "studies/report/columns.h"
@@ -12,9 +14,10 @@ using SweepColumn = ColumnOf<cli::Row>;
 std::span<const SweepColumn> sweep_columns();
 
 // The columns `sweep --format table` shows when --columns is not given (the table would be
-// unreadably wide otherwise; CSV and JSON carry every column).
-inline constexpr std::string_view kDefaultTableColumns =
-    "model,hardware,tp,batch,ctx_len,kv_bytes_per_token,t_attention_s,t_comm_s,t_layer_s,bound,"
-    "max_batch";
+// unreadably wide otherwise; CSV and JSON carry every column): the inputs that name a point,
+// then every other axis the sweep varies (so rows that differ only in, say, kv_dtype do not look
+// identical), then the results and whether the model fits. `varying`: the column names of the
+// axes with more than one value.
+std::string default_table_columns(std::span<const std::string_view> varying);
 
 }  // namespace attnroof::report

@@ -119,6 +119,6 @@ TEST_CASE("The KV pivot looks each (model, TP) cell up in an index of the rows",
   REQUIRE(rows.size() == 2);
   const attnroof::report::TextTable t = attnroof::cli::kv_pivot(models, tps, rows);
   REQUIRE(t.rows.size() == 1);
-  CHECK(t.rows[0] == std::vector<std::string>{"llama3_70b", "GQA 64q/8kv", "2048 (16 d_h)",
-                                              "- (does not shard)", "256 (2 d_h)"});
+  CHECK(t.rows[0] == std::vector<std::string>{"llama3_70b", "GQA 64q/8kv", "2048 (16 d_h) 4096 B",
+                                              "- (does not shard)", "256 (2 d_h) 512 B"});
 }
