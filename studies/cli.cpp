@@ -27,6 +27,7 @@ constexpr std::array kCommands = {
     Command{"kv", "per-device KV cache per token per layer over variants x TP", &setup_kv},
     Command{"explain", "one decode point: every op, the stage rooflines, collectives, capacity", &setup_explain},
     Command{"sweep", "the cartesian product of any axes, streamed as a table, CSV or JSON", &setup_sweep},
+    Command{"plot", "a sweep's CSV or JSON as a line plot: PNG and SVG, with its gnuplot data and script", &setup_plot},
     Command{"study", "run a named study (studies/NAME.json) into reports/NAME/", &setup_study},
     Command{"verify", "float64 reference checks: forms, TP shards, KV bytes, translation equivariance", &setup_verify},
     Command{"validate-kernels", "GPU: every CUDA decode kernel against the float64 reference", &setup_validate_kernels},

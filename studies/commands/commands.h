@@ -10,6 +10,7 @@ Runner setup_hardware(CLI::App& app, const Context& context);
 Runner setup_kv(CLI::App& app, const Context& context);
 Runner setup_explain(CLI::App& app, const Context& context);
 Runner setup_sweep(CLI::App& app, const Context& context);
+Runner setup_plot(CLI::App& app, const Context& context);
 Runner setup_study(CLI::App& app, const Context& context);
 Runner setup_verify(CLI::App& app, const Context& context);
 Runner setup_validate_kernels(CLI::App& app, const Context& context);

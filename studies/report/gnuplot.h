@@ -19,6 +19,10 @@ struct LinePlot {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
   std::vector<Series> series{};
+  // Values are drawn times these (a column in seconds drawn in µs); the .dat keeps them as given.
+  double x_scale = 1, y_scale = 1;
+  int log_x_base = 2;  // 10 for an x axis whose values are not powers of two
+  std::vector<std::string> notes{};  // comment lines atop the .dat and .gp: where the data came from
 };
 
 struct RooflinePoint {

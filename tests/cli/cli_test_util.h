@@ -51,11 +51,13 @@ inline std::string slurp(const std::filesystem::path& p) {
 }
 
 // Runs `attnroof ARGS` (ARGS is shell text) with stdout and stderr captured to files; in
-// `workdir` when given (for commands that write relative paths).
-inline CliResult run_cli_binary(const std::string& args, const std::string& workdir = "") {
+// `workdir` when given (for commands that write relative paths); `env` is shell assignments put
+// before the command ("PATH=/nonexistent").
+inline CliResult run_cli_binary(const std::string& args, const std::string& workdir = "",
+                                const std::string& env = "") {
   TempDir io;
   const std::string cd = workdir.empty() ? "" : "cd '" + workdir + "' && ";
-  const std::string cmd = cd + "'" + ATTNROOF_BINARY_PATH + "' " + args + " >'" +
+  const std::string cmd = cd + env + (env.empty() ? "'" : " '") + ATTNROOF_BINARY_PATH + "' " + args + " >'" +
                           (io / "out").string() + "' 2>'" + (io / "err").string() + "'";
   const int raw = std::system(cmd.c_str());
   CliResult r;

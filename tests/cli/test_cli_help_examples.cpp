@@ -31,11 +31,12 @@ std::vector<std::string> examples_of(const std::string& command) {
 
 TEST_CASE("every --help example runs", "[cli][help]") {
   const auto command = GENERATE(as<std::string>{}, "variants", "presets", "hardware", "kv",
-                                "explain", "sweep");
+                                "explain", "sweep", "plot");
   const std::vector<std::string> examples = examples_of(command);
   CHECK(!examples.empty());
+  // In order, in one directory: plot's first example writes the sweep the others read.
+  TempDir dir;
   for (const std::string& example : examples) {
-    TempDir dir;
     const CliResult r = run_cli_binary(example, dir.path().string());
     INFO("attnroof " << example << "\nstderr: " << r.err);
     CHECK(r.status == 0);
