@@ -80,9 +80,12 @@ void check_config_keys(VariantId id, const ObjectReader& config) {
     if (known(it.key())) continue;
     const ConfigKey* closest = nullptr;
     std::size_t best = 0;
+    // Among keys equally near, one the config lacks is the likelier meaning ('d_heads' beside a
+    // given q_heads is d_head).
+    const auto given = [&](const ConfigKey& v) { return obj.contains(std::string(v.name)); };
     for (const ConfigKey& v : valid) {
       const std::size_t dist = edit_distance(it.key(), v.name);
-      if (closest == nullptr || dist < best) {
+      if (closest == nullptr || dist < best || (dist == best && given(*closest) && !given(v))) {
         closest = &v;
         best = dist;
       }
