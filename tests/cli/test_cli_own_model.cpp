@@ -36,7 +36,7 @@ std::string write_hardware(const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("--preset FILE in kv, explain and sweep", "[cli][own]") {
+TEST_CASE("a preset file in kv, explain and sweep (--preset FILE)", "[cli][own]") {
   TempDir dir;
   const std::string file = write_preset(dir, "mine.json", "my_model");
   auto r = run_cli_binary("kv --preset " + file + " --tp 1,2");
@@ -55,7 +55,7 @@ TEST_CASE("--preset FILE in kv, explain and sweep", "[cli][own]") {
   CHECK_THAT(r.out, Contains("my_model") && Contains("llama3_70b"));
 }
 
-TEST_CASE("--hardware FILE in explain and sweep", "[cli][own]") {
+TEST_CASE("a hardware file in explain and sweep (--hardware FILE)", "[cli][own]") {
   TempDir dir;
   const std::string hw = write_hardware(dir);
   auto r = run_cli_binary("explain --preset llama3_70b --hardware " + hw + " --format json");
@@ -109,7 +109,7 @@ TEST_CASE("import-hf -o writes a preset that --preset reads", "[cli][own]") {
   CHECK(nlohmann::json::parse(r.out)["rows"][0]["kv_elems_per_token"] == 2048);  // 2 * 8 * 128
 }
 
-TEST_CASE("--preset hf:CONFIG imports on the fly and warns about the sliding window", "[cli][own]") {
+TEST_CASE("a Hugging Face config as --preset hf:CONFIG imports on the fly and warns about the sliding window", "[cli][own]") {
   const auto r = run_cli_binary("explain --preset hf:" + kHf + "mistral_7b_instruct_v0_1.json --format json");
   REQUIRE(r.status == 0);
   CHECK_THAT(r.err, Contains("warning") && Contains("sliding_window = 4096"));
@@ -149,7 +149,7 @@ TEST_CASE("variants NAME lists every config key with meaning, unit and whether i
   CHECK(keys[4]["required"] == true);
 }
 
-TEST_CASE("--config may carry n_layers; without it the 1-layer default is a warning", "[cli][own]") {
+TEST_CASE("a variant config may carry n_layers, and without it the 1-layer default is a warning", "[cli][own]") {
   const std::string dims = R"("d_model":4096,"q_heads":32,"kv_heads":8,"d_head":128)";
   auto r = run_cli_binary("explain --variant gqa --config '{" + dims + R"(,"n_layers":32}' --format json)");
   REQUIRE(r.status == 0);
