@@ -91,6 +91,8 @@ class ObjectReader {
   void finish() const;
 
   const JsonSource& source() const { return source_; }
+  // The object read (for checks over all its keys, model/config_keys.h).
+  const nlohmann::json& object() const { return obj_; }
   // JSON pointer of `key` inside this object ("/sections/2/models"), for nested readers.
   std::string pointer(const char* key) const { return pointer_ + "/" + key; }
   std::string position(const char* key) const;  // "<file>: at /a/b/key"

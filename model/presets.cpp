@@ -43,6 +43,11 @@ Preset parse_preset(ObjectReader& r) {
 
 Preset load_preset_file(const std::string& path) {
   nlohmann::json j = load_json_file(path);
+  if (j.is_object() && !j.contains("variant") && (j.contains("model_type") || j.contains("hidden_size"))) {
+    throw InputError(fmt::format("{}: this looks like a Hugging Face config.json (it has {}), not a preset: "
+                                 "give it as hf:{} or convert it with `attnroof import-hf {} -o preset.json`",
+                                 path, j.contains("model_type") ? "model_type" : "hidden_size", path, path));
+  }
   ObjectReader r(j, JsonSource{path});
   return parse_preset(r);
 }

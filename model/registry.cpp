@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 
+#include "model/config_keys.h"
 #include "model/error.h"
 #include "model/json_reader.h"
 
@@ -54,6 +55,7 @@ VariantId parse_variant(std::string_view name, std::string_view field) {
 }
 
 VariantPtr make_variant(VariantId id, ObjectReader& config) {
+  check_config_keys(id, config);
   VariantPtr v = kFactories[std::size_t(id)](config);
   config.finish();
   // The integer sizes a variant forms from its dimensions (cached elements per token, attention

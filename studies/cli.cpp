@@ -23,6 +23,7 @@ namespace {
 constexpr std::array kCommands = {
     Command{"variants", "list the attention variants, or describe one", &setup_variants},
     Command{"presets", "list the builtin model presets, or show one with its sources", &setup_presets},
+    Command{"import-hf", "a Hugging Face config.json as a preset file (for --preset FILE)", &setup_import_hf},
     Command{"hardware", "list the hardware profiles, or show one with every source", &setup_hardware},
     Command{"kv", "per-device KV cache per token per layer over variants x TP", &setup_kv},
     Command{"explain", "one decode point: every op, the stage rooflines, collectives, capacity", &setup_explain},

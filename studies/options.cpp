@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
+#include "model/config_keys.h"
 #include "model/error.h"
+#include "model/hf_import.h"
 #include "model/json_reader.h"
 #include "model/registry.h"
 #include "studies/ranges.h"
+#include "studies/report/provenance.h"
 
 namespace attnroof::cli {
 
@@ -42,6 +47,25 @@ std::string known_presets() {
 
 }  // namespace
 
+model::Preset imported_hf_preset(const std::string& path) {
+  model::HfImport imported = model::import_hf_file(path, report::utc_now().substr(0, 10));
+  for (const std::string& w : imported.warnings) fmt::print(stderr, "warning: {}: {}\n", path, w);
+  return std::move(imported.preset);
+}
+
+bool is_path(std::string_view name) {
+  return name.find('/') != std::string_view::npos ||
+         (name.size() > 5 && name.substr(name.size() - 5) == ".json");
+}
+
+std::optional<PresetSource> preset_source(std::string_view name) {
+  if (name.rfind(kHfPrefix, 0) == 0) {
+    return PresetSource{PresetSource::Kind::hf_config, std::string(name.substr(kHfPrefix.size()))};
+  }
+  if (is_path(name)) return PresetSource{PresetSource::Kind::preset_file, std::string(name)};
+  return std::nullopt;
+}
+
 nlohmann::json ModelEntry::to_json() const {
   return {{"name", name},
           {"label", label},
@@ -65,9 +89,20 @@ ModelEntry entry_from_preset(const model::Preset& p) {
 }
 
 std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
-                                        std::string_view field) {
+                                        std::string_view field, const std::string& base_dir) {
   std::vector<ModelEntry> out;
   for (const std::string& name : names) {
+    if (const std::optional<PresetSource> file = preset_source(name)) {
+      if (file->path.empty()) throw InputError(fmt::format("{}: '{}' names no file", field, model::excerpt(name)));
+      std::filesystem::path path = file->path;
+      if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+      ModelEntry e = entry_from_preset(file->kind == PresetSource::Kind::hf_config
+                                           ? imported_hf_preset(path.string())
+                                           : model::load_preset_file(path.string()));
+      e.origin = name;
+      out.push_back(std::move(e));
+      continue;
+    }
     if (name.find('*') == std::string::npos) {
       out.push_back(entry_from_preset(model::find_preset(name, field)));
       continue;
@@ -88,25 +123,54 @@ std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
 }
 
 ModelEntry model_from_config(const std::string& variant, const std::string& config,
-                             int64_t n_layers, double other_params) {
+                             std::optional<int64_t> n_layers, std::optional<double> other_params,
+                             bool per_model_numbers) {
   const model::VariantId id = model::parse_variant(variant, "--variant");
   const bool inline_json = config.find_first_not_of(" \t\r\n") != std::string::npos &&
                            config[config.find_first_not_of(" \t\r\n")] == '{';
   const model::JsonSource source{inline_json ? std::string("--config") : config};
-  const nlohmann::json j = inline_json ? model::parse_json_text(config, source)
-                                       : model::load_json_file(config);
-  if (n_layers < 1) {
-    throw InputError(fmt::format("--layers: {} is invalid: must be >= 1", n_layers));
+  nlohmann::json j = inline_json ? model::parse_json_text(config, source)
+                                 : model::load_json_file(config);
+  if (n_layers && *n_layers < 1) {
+    throw InputError(fmt::format("--layers: {} is invalid: must be >= 1", *n_layers));
   }
-  if (!(other_params >= 0)) {
-    throw InputError(fmt::format("--other-params: {} is invalid: must be >= 0", other_params));
+  if (other_params && !(*other_params >= 0)) {
+    throw InputError(fmt::format("--other-params: {} is invalid: must be >= 0", *other_params));
+  }
+  // The model-level keys of a preset (n_layers, other_params) may sit beside the dimensions; the
+  // variant's parser sees the rest. Given both ways, the two must agree.
+  if (j.is_object()) {
+    model::ObjectReader r(j, source);
+    if (r.has("n_layers")) {
+      const int64_t in_file = r.get_positive_int("n_layers");
+      if (n_layers && *n_layers != in_file) {
+        r.fail("n_layers", fmt::format("n_layers = {} differs from --layers {}: give one", in_file, *n_layers));
+      }
+      n_layers = in_file;
+    }
+    if (r.has("other_params")) {
+      const double in_file = r.get_double("other_params");
+      if (!(in_file >= 0)) r.fail("other_params", fmt::format("other_params = {} is invalid: must be >= 0", in_file));
+      if (other_params && *other_params != in_file) {
+        r.fail("other_params",
+               fmt::format("other_params = {} differs from --other-params {}: give one", in_file, *other_params));
+      }
+      other_params = in_file;
+    }
+    for (const model::ConfigKey& k : model::model_keys()) j.erase(std::string(k.name));
   }
   ModelEntry e;
   e.variant = model::make_variant(id, j, source);
+  if (!n_layers && per_model_numbers) {
+    fmt::print(stderr,
+               "warning: {}: no n_layers in the config and no --layers: per-model numbers (time per model, "
+               "weights, capacity) are for 1 layer\n",
+               source.name);
+  }
   e.name = std::string(model::to_string(id));
   e.label = e.variant->label();
-  e.n_layers = n_layers;
-  e.other_params = other_params;
+  e.n_layers = n_layers.value_or(1);
+  e.other_params = other_params.value_or(0);
   e.origin = source.name;
   e.config = j;
   return e;
@@ -160,8 +224,10 @@ CLI::Option* add_real_option(CLI::App& app, const std::string& names, double& ta
 
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list) {
   app.add_option("--preset", o.presets,
-                 allow_list ? "builtin presets: names or globs, comma-separated (`attnroof presets`)"
-                            : "a builtin preset (`attnroof presets`)");
+                 allow_list ? "presets, comma-separated: builtin names or globs (`attnroof presets`), preset "
+                              "files (a '/' or .json) or hf:CONFIG.json (a Hugging Face config)"
+                            : "a preset: a builtin name (`attnroof presets`), a preset file (a '/' or .json) "
+                              "or hf:CONFIG.json (a Hugging Face config)");
   app.add_option("--variant", o.variant, "a variant (`attnroof variants`), with --config");
   app.add_option("--config", o.config,
                  "the variant's config: a JSON file, or inline JSON starting with '{'");
@@ -190,7 +256,10 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
       throw InputError(fmt::format("--variant {} needs --config FILE|JSON (its dimensions)",
                                    o.variant));
     }
-    return {model_from_config(o.variant, o.config, o.layers, o.other_params)};
+    const bool layers_given = o.layers_option != nullptr && o.layers_option->count() > 0;
+    const bool other_given = o.other_params_option != nullptr && o.other_params_option->count() > 0;
+    return {model_from_config(o.variant, o.config, layers_given ? std::optional(o.layers) : std::nullopt,
+                              other_given ? std::optional(o.other_params) : std::nullopt)};
   }
   if (!has_preset) {
     throw InputError(fmt::format("no model given: pass --preset NAME (known: {}) or --variant V "
@@ -204,13 +273,6 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
   }
   return models;
 }
-
-namespace {
-bool is_path(std::string_view name) {
-  return name.find('/') != std::string_view::npos ||
-         (name.size() > 5 && name.substr(name.size() - 5) == ".json");
-}
-}  // namespace
 
 model::CalibrationProfile resolve_calibration(std::string_view name, std::string_view field) {
   if (name.empty() || name == "none")
@@ -232,7 +294,8 @@ model::CalibrationProfile resolve_calibration(std::string_view name, std::string
 }
 
 std::vector<const model::Hardware*> resolve_hardware(std::string_view list, std::string_view field,
-                                                     std::string_view calibration) {
+                                                     std::string_view calibration,
+                                                     const std::string& base_dir) {
   std::shared_ptr<const model::CalibrationProfile> override_profile;
   if (!calibration.empty() && calibration != "none")
     override_profile = std::make_shared<model::CalibrationProfile>(
@@ -244,7 +307,9 @@ std::vector<const model::Hardware*> resolve_hardware(std::string_view list, std:
       out.push_back(&model::find_hardware(name, field));
       continue;
     }
-    model::Hardware hw = file ? model::load_hardware_file(name) : model::find_hardware(name, field);
+    std::filesystem::path path = name;
+    if (file && path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+    model::Hardware hw = file ? model::load_hardware_file(path.string()) : model::find_hardware(name, field);
     hw.calibration = calibration == "none" ? nullptr : override_profile;
     out.push_back(model::keep_hardware(std::move(hw)));
   }

@@ -1,10 +1,12 @@
-// defines: ModelEntry, resolve_presets, model_from_config, resolve_hardware, parse_dtypes,
+// defines: ModelEntry, is_path, imported_hf_preset, preset_source, resolve_presets, model_from_config, resolve_hardware, parse_dtypes,
 // parse_forms, add_model_options (the ways a command is told what to evaluate)
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/decode_point.h"
@@ -31,14 +33,37 @@ struct ModelEntry {
 
 ModelEntry entry_from_preset(const model::Preset& p);
 
-// Preset names, each exact or a glob with '*' ("paper29b_*"); a name or glob matching nothing
-// is an InputError listing the known presets. Order: as given, matches in preset order.
-std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
-                                        std::string_view field);
+// The one rule that tells a file from a builtin name, for --preset, --hardware and study model
+// lists: a value holding a '/' or ending in ".json" is a path.
+bool is_path(std::string_view name);
 
-// --variant NAME --config FILE|JSON (JSON when the text starts with '{').
+// "hf:PATH": a Hugging Face config.json, imported on the fly (model/hf_import.h).
+inline constexpr std::string_view kHfPrefix = "hf:";
+struct PresetSource {
+  enum class Kind { preset_file, hf_config };
+  Kind kind = Kind::preset_file;
+  std::string path;
+};
+// A preset from a Hugging Face config.json (model/hf_import.h); its warnings go to stderr.
+model::Preset imported_hf_preset(const std::string& path);
+// A --preset value that names a file (hf:PATH, or a path by is_path); nullopt for a builtin name.
+std::optional<PresetSource> preset_source(std::string_view name);
+
+// Each entry: a builtin preset name, exact or a glob with '*' ("paper29b_*"); a preset file
+// (is_path: the format of model/data/presets/*.json); or hf:PATH (a Hugging Face config.json).
+// A relative file path is taken relative to `base_dir` when it is given (a study's directory).
+// A name or glob matching nothing is an InputError listing the known presets. Order: as given,
+// matches in preset order.
+std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
+                                        std::string_view field, const std::string& base_dir = "");
+
+// --variant NAME --config FILE|JSON (JSON when the text starts with '{'). The config may hold
+// n_layers and other_params beside the dimensions (as a preset does); given also as n_layers /
+// other_params here, the values must agree. Without any n_layers the model has 1 layer, and when
+// the command shows per-model numbers a warning on stderr says so.
 ModelEntry model_from_config(const std::string& variant, const std::string& config,
-                             int64_t n_layers, double other_params);
+                             std::optional<int64_t> n_layers, std::optional<double> other_params,
+                             bool per_model_numbers = true);
 
 // Integer and real options. CLI11's own conversion reads "010" as octal and clamps values past
 // int64; these read the text with parse_size / parse_real (one syntax everywhere, finite values
@@ -65,11 +90,12 @@ void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list);
 std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list);
 
 // Each entry of `list`: a builtin hardware id (or unique prefix), or a path to a hardware JSON
-// file (anything with a '/' or ending in .json; the format of model/data/hardware/). calibration:
+// file (is_path; the format of model/data/hardware/), relative to `base_dir` when that is given. calibration:
 // "" keeps each part's shipped profile (builtin parts; a file has none), "none" drops it, anything
 // else is resolve_calibration's argument and replaces it on every part.
 std::vector<const model::Hardware*> resolve_hardware(std::string_view list, std::string_view field,
-                                                     std::string_view calibration = "");
+                                                     std::string_view calibration = "",
+                                                     const std::string& base_dir = "");
 // A profile written by `attnroof calibrate` (a path), or the shipped profile of a builtin
 // hardware id.
 model::CalibrationProfile resolve_calibration(std::string_view name, std::string_view field);

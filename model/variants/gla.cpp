@@ -67,6 +67,13 @@ class Gla final : public LatentFamily {
 
 }  // namespace
 
+std::span<const ConfigKey> config_keys_gla() {
+  static const std::vector<ConfigKey> keys = latent_keys(
+      {{"n_blocks", "latent heads n_c, each serving q_heads/n_blocks query heads", "heads", true},
+       {"d_block", "width d_b of one cached latent head", "elements", true}});
+  return keys;
+}
+
 VariantPtr make_gla(ObjectReader& r) {
   LatentDims dims = read_latent_common(r);
   dims.n_blocks = r.get_positive_int("n_blocks");

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "model/checked_math.h"
+#include "model/config_keys.h"
 #include "model/error.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
@@ -110,7 +111,17 @@ GqaConfig read_common(ObjectReader& r) {
   return c;
 }
 
+constexpr ConfigKey kMhaKeys[] = {kKeyDModel, kKeyQHeads, kKeyDHead};
+constexpr ConfigKey kGqaKeys[] = {
+    kKeyDModel, kKeyQHeads,
+    {"kv_heads", "KV heads h_kv, each serving q_heads/kv_heads query heads (num_key_value_heads)", "heads", true},
+    kKeyDHead};
+
 }  // namespace
+
+std::span<const ConfigKey> config_keys_mha() { return kMhaKeys; }
+std::span<const ConfigKey> config_keys_mqa() { return kMhaKeys; }
+std::span<const ConfigKey> config_keys_gqa() { return kGqaKeys; }
 
 VariantPtr make_mha(ObjectReader& r) {
   GqaConfig c = read_common(r);

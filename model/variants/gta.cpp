@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "model/checked_math.h"
+#include "model/config_keys.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -105,6 +106,16 @@ class Gta final : public AttentionVariant {
 };
 
 }  // namespace
+
+namespace {
+constexpr ConfigKey kGtaKeys[] = {
+    kKeyDModel, kKeyQHeads,
+    {"kv_heads", "tied K/V heads, each serving q_heads/kv_heads query heads", "heads", true},
+    kKeyDHead,
+    {"d_rope", "width of the one RoPE key half d_R, shared by every head", "elements", true}};
+}  // namespace
+
+std::span<const ConfigKey> config_keys_gta() { return kGtaKeys; }
 
 VariantPtr make_gta(ObjectReader& r) {
   GtaConfig c;

@@ -50,6 +50,25 @@ OutProj read_out_proj(ObjectReader& r) {
                                  v));
 }
 
+std::vector<ConfigKey> latent_keys(std::initializer_list<ConfigKey> own) {
+  std::vector<ConfigKey> keys = {
+      kKeyDModel,
+      kKeyQHeads,
+      {"d_q_latent", "query latent rank d_q' (q_lora_rank)", "rank", true},
+      {"d_rope", "decoupled RoPE key width d_R, one key shared by every head (qk_rope_head_dim)", "elements", true},
+      {"d_nope", "per-head NoPE query/key width d_n (qk_nope_head_dim)", "elements", true},
+      {"d_v", "per-head value width (v_head_dim)", "elements", true}};
+  keys.insert(keys.end(), own);
+  return keys;
+}
+
+ConfigKey out_proj_key() {
+  return {"out_proj",
+          "W^O under TP: 'replicated' (option A: one all-reduce) or 'sharded' (option B: reduce-scatter, "
+          "row-parallel W^O, all-reduce)",
+          "", true};
+}
+
 LatentDims read_latent_common(ObjectReader& r) {
   LatentDims c;
   c.d_model = r.get_positive_int("d_model");

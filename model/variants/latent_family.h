@@ -7,12 +7,14 @@
 // subclass states as a LatentPlacement. The cost formulas themselves are in latent_family.cpp.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/attention_variant.h"
+#include "model/config_keys.h"
 #include "model/json_reader.h"
 
 namespace attnroof::model {
@@ -57,6 +59,10 @@ bool all_heads_blocks_shardable(int64_t q_heads, int64_t n_blocks, int64_t tp);
 std::vector<int64_t> all_heads_blocks_degrees(int64_t q_heads, int64_t n_blocks);
 LatentPlacement all_heads_blocks_placement(int64_t q_heads, int64_t n_blocks, int64_t tp);
 
+// The keys every member has (read by read_latent_common) followed by a member's own.
+std::vector<ConfigKey> latent_keys(std::initializer_list<ConfigKey> own);
+// The out_proj key (read by read_out_proj).
+ConfigKey out_proj_key();
 // Reads d_model, q_heads, d_q_latent, d_rope, d_nope and d_v (the keys every member has).
 LatentDims read_latent_common(ObjectReader& r);
 

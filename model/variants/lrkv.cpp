@@ -33,6 +33,7 @@
 #include <fmt/format.h>
 
 #include "model/checked_math.h"
+#include "model/config_keys.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -166,6 +167,16 @@ class Lrkv final : public AttentionVariant {
 };
 
 }  // namespace
+
+namespace {
+constexpr ConfigKey kLrkvKeys[] = {
+    kKeyDModel, kKeyQHeads, kKeyDHead,
+    {"rank", "per-head residual rank r of the K and V latents", "rank", true},
+    {"rope", "where RoPE acts: 'materialized' (on the reconstructed key) or 'latent' (on the r-dim latents)", "",
+     true}};
+}  // namespace
+
+std::span<const ConfigKey> config_keys_lrkv() { return kLrkvKeys; }
 
 VariantPtr make_lrkv(ObjectReader& r) {
   LrkvConfig c;

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "model/checked_math.h"
+#include "model/config_keys.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -119,6 +120,17 @@ class Mfa final : public AttentionVariant {
 };
 
 }  // namespace
+
+namespace {
+constexpr ConfigKey kMfaKeys[] = {
+    kKeyDModel, kKeyQHeads,
+    {"d_head", "width d_f of each query head and of the one K and V head", "elements", true},
+    {"d_q_latent", "query latent rank s", "rank", true},
+    {"key_reuse", "false: MFA (separate K and V heads); true: MFA-KR (the key cache doubles as the value)", "",
+     true}};
+}  // namespace
+
+std::span<const ConfigKey> config_keys_mfa() { return kMfaKeys; }
 
 VariantPtr make_mfa(ObjectReader& r) {
   MfaConfig c;

@@ -41,6 +41,12 @@ class Mla final : public LatentFamily {
 
 }  // namespace
 
+std::span<const ConfigKey> config_keys_mla() {
+  static const std::vector<ConfigKey> keys =
+      latent_keys({{"d_latent", "cached latent width d_c (kv_lora_rank)", "elements", true}});
+  return keys;
+}
+
 VariantPtr make_mla(ObjectReader& r) {
   LatentDims dims = read_latent_common(r);
   dims.n_blocks = 1;

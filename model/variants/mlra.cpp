@@ -130,6 +130,17 @@ VariantPtr make_mlra(VariantId id, ObjectReader& r) {
 
 }  // namespace
 
+namespace {
+const std::vector<ConfigKey>& mlra_keys() {
+  static const std::vector<ConfigKey> keys = latent_keys(
+      {{"d_latent", "total cached latent width, cut into equal blocks (variants.md §3.11)", "elements", true}, out_proj_key()});
+  return keys;
+}
+}  // namespace
+
+std::span<const ConfigKey> config_keys_mlra4() { return mlra_keys(); }
+std::span<const ConfigKey> config_keys_mlra2() { return mlra_keys(); }
+
 VariantPtr make_mlra4(ObjectReader& r) { return make_mlra(VariantId::mlra4, r); }
 VariantPtr make_mlra2(ObjectReader& r) { return make_mlra(VariantId::mlra2, r); }
 

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "model/checked_math.h"
+#include "model/config_keys.h"
 #include "model/registry.h"
 #include "model/variants/dense_projections.h"
 #include "model/tp.h"
@@ -130,6 +131,15 @@ class Tpa final : public AttentionVariant {
 };
 
 }  // namespace
+
+namespace {
+constexpr ConfigKey kTpaKeys[] = {kKeyDModel, kKeyQHeads, kKeyDHead,
+                                  {"q_rank", "query factor rank R_q", "rank", true},
+                                  {"k_rank", "key factor rank R_K (cached)", "rank", true},
+                                  {"v_rank", "value factor rank R_V (cached)", "rank", true}};
+}  // namespace
+
+std::span<const ConfigKey> config_keys_tpa() { return kTpaKeys; }
 
 VariantPtr make_tpa(ObjectReader& r) {
   TpaConfig c;

@@ -59,6 +59,13 @@ class Tpla final : public LatentFamily {
 
 }  // namespace
 
+std::span<const ConfigKey> config_keys_tpla() {
+  static const std::vector<ConfigKey> keys =
+      latent_keys({{"d_latent", "cached latent width d_c", "elements", true},
+                   {"groups", "slices g the latent is cut into (each used by every head)", "slices", true}});
+  return keys;
+}
+
 VariantPtr make_tpla(ObjectReader& r) {
   LatentDims dims = read_latent_common(r);
   const int64_t d_latent = r.get_positive_int("d_latent");

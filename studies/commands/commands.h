@@ -6,6 +6,7 @@ namespace attnroof::cli {
 
 Runner setup_variants(CLI::App& app, const Context& context);
 Runner setup_presets(CLI::App& app, const Context& context);
+Runner setup_import_hf(CLI::App& app, const Context& context);
 Runner setup_hardware(CLI::App& app, const Context& context);
 Runner setup_kv(CLI::App& app, const Context& context);
 Runner setup_explain(CLI::App& app, const Context& context);

@@ -3,10 +3,12 @@
 
 #include <memory>
 
+#include "model/error.h"
 #include "model/presets.h"
 #include "studies/commands/commands.h"
 #include "studies/kv_table.h"
 #include "studies/limits.h"
+#include "studies/options.h"
 #include "studies/ranges.h"
 #include "studies/report/provenance.h"
 
@@ -16,6 +18,8 @@ namespace {
 
 struct Options {
   std::string presets;
+  std::string variant;
+  std::string config;
   std::string tp = "1,2,4,8";
   std::string kv_dtype = "bf16";
   std::string format = "table";
@@ -33,14 +37,25 @@ std::vector<ModelEntry> default_models() {
   return out;
 }
 
+// --preset, or --variant with --config (KV is per layer: the config's n_layers plays no part),
+// or the default set.
+std::vector<ModelEntry> kv_models(const Options& o) {
+  if (!o.variant.empty() || !o.config.empty()) {
+    if (!o.presets.empty()) throw InputError("--preset and --variant/--config are exclusive: give one way to name the model");
+    if (o.variant.empty()) throw InputError("--config needs --variant (which variant it configures)");
+    if (o.config.empty()) throw InputError(fmt::format("--variant {} needs --config FILE|JSON (its dimensions)", o.variant));
+    return {model_from_config(o.variant, o.config, std::nullopt, std::nullopt, false)};
+  }
+  return o.presets.empty() ? default_models() : resolve_presets(parse_list(o.presets, "--preset"), "--preset");
+}
+
 void run(const Options& o, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
   report::Output out(o.out, "-o");  // a refused -o costs no work
   const std::vector<int64_t> tps = parse_int_axis(o.tp, "--tp");
   const std::vector<model::Dtype> dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
   if (dtypes.size() != 1) throw InputError("--kv-dtype: give one dtype");
-  const std::vector<ModelEntry> models =
-      o.presets.empty() ? default_models() : resolve_presets(parse_list(o.presets, "--preset"), "--preset");
+  const std::vector<ModelEntry> models = kv_models(o);
 
   std::vector<nlohmann::json> skipped;
   const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
@@ -79,7 +94,10 @@ void run(const Options& o, const Context& ctx) {
 Runner setup_kv(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
   app.add_option("--preset", o->presets,
-                 "presets (names or globs, comma-separated); default: paper29b_* and llama3_70b");
+                 "presets, comma-separated: builtin names or globs, preset files (a '/' or .json) or "
+                 "hf:CONFIG.json; default: paper29b_* and llama3_70b");
+  app.add_option("--variant", o->variant, "a variant (`attnroof variants`), with --config");
+  app.add_option("--config", o->config, "the variant's config: a JSON file, or inline JSON starting with '{'");
   app.add_option("--tp", o->tp, "TP degrees: list or range (1,2,4,8; 1:8:+1)")->capture_default_str();
   app.add_option("--kv-dtype", o->kv_dtype, "KV storage: bf16, fp16, fp8, fp32")->capture_default_str();
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
@@ -88,7 +106,8 @@ Runner setup_kv(CLI::App& app, const Context& ctx) {
       std::string("Examples:\n"
                   "  attnroof kv\n"
                   "  attnroof kv --preset llama3_70b --tp 1:16:x2 --kv-dtype fp8\n"
-                  "  attnroof kv --format csv -o kv.csv\n") +
+                  "  attnroof kv --format csv -o kv.csv\n"
+                  "  attnroof kv --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}'\n") +
       fmt::format("Per layer, per device, worst device; a TP that does not shard a model is listed "
                   "as skipped with the reason. The table holds at most {} (model, TP) cells.",
                   kMaxReportPoints));

@@ -10,7 +10,8 @@
 //   SECTION sweep:    {"type": "sweep", "id", "title", "note", "models", "hardware", "tp",
 //                      "batch", "context", "q_tokens", "form", "kv_dtype", "weight_dtype",
 //                      "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT}
-//   models: [{"preset": NAME-or-GLOB, "label"?, "tp"?}]   ("tp" pins the model's TP degree)
+//   models: [{"preset": NAME-or-GLOB or FILE or hf:FILE, "label"?, "tp"?}]   ("tp" pins the
+//           model's TP degree; a relative FILE, like a "hardware" file, is relative to the study)
 //   RATIO: {"name", "metric", "numerator", "denominator", "claimed", "claimed_min", "claimed_max"}
 //          ratio = metric(numerator label) / metric(denominator label) at each ctx_len
 //   PLOT:  {"type": "lines", "x", "y", "x_label", "y_label", "x_divisor", "y_divisor",
@@ -124,6 +125,10 @@ std::string axis_text(ObjectReader& r, const char* key, const std::string& fallb
                           v.type_name()));
 }
 
+// A relative preset or hardware file path in a study is relative to the study file's directory,
+// so a study and its model files can move together.
+std::string study_dir(const ObjectReader& r) { return fs::path(r.source().name).parent_path().string(); }
+
 std::vector<ModelEntry> read_models(ObjectReader& section) {
   const nlohmann::json& arr = section.get_raw("models");
   if (!arr.is_array() || arr.empty()) section.fail("models", "expected a non-empty array of {\"preset\": ...}");
@@ -132,7 +137,7 @@ std::vector<ModelEntry> read_models(ObjectReader& section) {
     ObjectReader m(arr[i], section.source(),
                    section.pointer("models") + "/" + std::to_string(i));
     const std::string preset = m.get_string("preset");
-    std::vector<ModelEntry> found = resolve_presets({preset}, m.position("preset"));
+    std::vector<ModelEntry> found = resolve_presets({preset}, m.position("preset"), study_dir(m));
     const std::string label = get_line(m, "label", "");
     const int64_t tp = m.get_int("tp", 0);
     if (tp < 0) m.fail("tp", fmt::format("tp = {} is invalid: must be >= 1", tp));
@@ -178,6 +183,7 @@ void require_numeric_column(ObjectReader& r, const char* key, const std::string&
 struct SectionResult {
   nlohmann::json json;
   std::string markdown;
+  std::vector<const model::Hardware*> hardware;  // the profiles a sweep section used (report.json echoes them)
 };
 
 std::string md_escape(std::string s) {
@@ -276,7 +282,8 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   fs::path bench_path = s.get_string("bench");
   if (bench_path.is_relative()) bench_path = repo_root / bench_path;
   const calibrate::BenchReport bench = calibrate::read_bench_report(bench_path.string());
-  const model::Hardware& hw = *resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware")).at(0);
+  const model::Hardware& hw =
+      *resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware"), "", study_dir(s)).at(0);
   const std::vector<int64_t> batches = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
   const double read_bytes_per_s = bench.read_ceiling_Bps;
 
@@ -292,7 +299,7 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
     ObjectReader m(arr[i], s.source(), s.pointer("shapes") + "/" + std::to_string(i));
     Shape sh;
     sh.name = m.get_string("shape");
-    sh.model = resolve_presets({m.get_string("preset")}, m.position("preset")).at(0);
+    sh.model = resolve_presets({m.get_string("preset")}, m.position("preset"), study_dir(m)).at(0);
     sh.model.label = m.get_string("label", sh.model.name);
     sh.tp = m.get_positive_int("tp");
     m.finish();
@@ -482,7 +489,7 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
                                 bool plots, bool& rendered_all, std::vector<std::string>& plot_files) {
   Axes axes;
   axes.models = read_models(s);
-  axes.hardware = resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware"));
+  axes.hardware = resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware"), "", study_dir(s));
   axes.tp = parse_int_axis(axis_text(s, "tp", "1"), s.position("tp"));
   axes.batch = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
   axes.ctx_len = parse_int_axis(axis_text(s, "context", "8192"), s.position("context"));
@@ -524,6 +531,7 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
     for (const report::SweepColumn& c : report::sweep_columns()) o[std::string(c.name)] = report::cell_json(c.get(*r));
     rows_json.push_back(std::move(o));
   }
+  res.hardware = axes.hardware;
   res.json = {{"csv", id + ".csv"}, {"inputs", axes.to_json()}, {"rows", rows_json},
               {"skipped", skipped}, {"skipped_count", skipped.size()}};
 
@@ -752,9 +760,7 @@ void run(const Options& o, const Context& ctx) {
       res = run_kv_section(s, dir.temp(), id);
     } else if (type == "sweep") {
       res = run_sweep_section(s, dir.temp(), id, plots, rendered_all, plot_files);
-      for (const auto& hw_id : res.json["inputs"]["hardware"]) {
-        used_hw[hw_id.get<std::string>()] = &model::find_hardware(hw_id.get<std::string>(), "hardware");
-      }
+      for (const model::Hardware* hw : res.hardware) used_hw[hw->id] = hw;
     } else if (type == "measured_kernels") {
       res = run_measured_section(s, dir.temp(), id, file.parent_path().parent_path(), plots,
                                  rendered_all, plot_files);

@@ -1,9 +1,10 @@
 // attnroof variants [NAME]: the variant registry (model/variant_list.h), with the presets that
-// use each variant.
+// use each variant; NAME adds its config keys (model/config_keys.h).
 #include <fmt/format.h>
 
 #include <memory>
 
+#include "model/config_keys.h"
 #include "model/presets.h"
 #include "model/registry.h"
 #include "studies/commands/commands.h"
@@ -26,6 +27,21 @@ std::string presets_of(model::VariantId id) {
   return out.empty() ? "-" : out;
 }
 
+nlohmann::json keys_json(std::span<const model::ConfigKey> keys) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const model::ConfigKey& k : keys) {
+    a.push_back({{"name", k.name}, {"meaning", k.meaning}, {"unit", k.unit}, {"required", k.required}});
+  }
+  return a;
+}
+
+void print_keys(std::span<const model::ConfigKey> keys) {
+  for (const model::ConfigKey& k : keys) {
+    fmt::print("    {:<14} {:<9} {:<10} {}\n", k.name, k.required ? "required" : "optional",
+               k.unit.empty() ? "-" : k.unit, k.meaning);
+  }
+}
+
 void run(const Options& o) {
   const report::Format format = report::parse_format(o.format, "--format");
   if (format == report::Format::csv) throw InputError("--format: csv is not offered here; use table or json");
@@ -39,14 +55,20 @@ void run(const Options& o) {
     nlohmann::json a = nlohmann::json::array();
     for (const model::VariantInfo& v : shown) {
       a.push_back({{"id", v.name}, {"label", v.label}, {"summary", v.summary},
-                   {"presets", presets_of(v.id)}});
+                   {"presets", presets_of(v.id)}, {"config_keys", keys_json(model::config_keys(v.id))},
+                   {"model_keys", keys_json(model::model_keys())}});
     }
     fmt::print("{}\n", a.dump(2));
     return;
   }
   for (const model::VariantInfo& v : shown) {
     fmt::print("{:<6} {:<7} {}\n", v.name, v.label, v.summary);
-    if (!o.name.empty()) fmt::print("       presets: {}\n", presets_of(v.id));
+    if (o.name.empty()) continue;
+    fmt::print("       presets: {}\n", presets_of(v.id));
+    fmt::print("  config keys (--config JSON, a preset's \"config\"):\n");
+    print_keys(model::config_keys(v.id));
+    fmt::print("  model keys (a preset file; optional in --config, or --layers / --other-params):\n");
+    print_keys(model::model_keys());
   }
 }
 
@@ -60,6 +82,7 @@ Runner setup_variants(CLI::App& app, const Context&) {
       "Examples:\n"
       "  attnroof variants\n"
       "  attnroof variants mlra4 --format json\n"
+      "  attnroof variants gqa        # its config keys: meaning, unit, required\n"
       "A variant is a cost model; a preset (`attnroof presets`) is a variant with dimensions.");
   return [o] { run(*o); };
 }

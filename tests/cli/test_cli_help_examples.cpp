@@ -31,13 +31,16 @@ std::vector<std::string> examples_of(const std::string& command) {
 
 TEST_CASE("every --help example runs", "[cli][help]") {
   const auto command = GENERATE(as<std::string>{}, "variants", "presets", "hardware", "kv",
-                                "explain", "sweep", "plot");
+                                "explain", "sweep", "plot", "import-hf");
   const std::vector<std::string> examples = examples_of(command);
   CHECK(!examples.empty());
   // In order, in one directory: plot's first example writes the sweep the others read.
   TempDir dir;
   for (const std::string& example : examples) {
-    const CliResult r = run_cli_binary(example, dir.path().string());
+    // import-hf's examples read the repository's published configs (tests/model/data/hf/) and
+    // write nothing (-o /dev/null).
+    const CliResult r = run_cli_binary(
+        example, command == "import-hf" ? std::string(ATTNROOF_SOURCE_DIR) : dir.path().string());
     INFO("attnroof " << example << "\nstderr: " << r.err);
     CHECK(r.status == 0);
   }
