@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "model/config_keys.h"
 #include "model/error.h"
 #include "model/json_reader.h"
 
@@ -76,21 +77,6 @@ void read_record(std::string_view text, Cursor& c, std::vector<std::string>& fie
   }
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The column a mistyped name most likely meant: the nearest within a third of its length, else
 // the first that contains it ("attention" -> t_attention_s); "" when none is close.
 std::string closest(std::string_view name, const std::vector<std::string>& columns) {
@@ -100,7 +86,7 @@ std::string closest(std::string_view name, const std::vector<std::string>& colum
   std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1;
   for (const std::string& c : columns) {
     if (c.size() > kLongest) continue;
-    const std::size_t d = edit_distance(name, c);
+    const std::size_t d = model::edit_distance(name, c);
     if (d < best_distance) {
       best = c;
       best_distance = d;

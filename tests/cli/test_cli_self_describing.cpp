@@ -36,7 +36,7 @@ TEST_CASE("the sweep table shows the axes that vary, and fits", "[cli]") {
   CHECK_THAT(r.out.substr(0, r.out.find('\n')), !Contains("kv_dtype") && !Contains("q_tokens"));
 }
 
-TEST_CASE("--time-unit scales the table's time columns and renames them; CSV stays in seconds",
+TEST_CASE("a time unit scales the table time columns and renames them and CSV stays in seconds",
           "[cli]") {
   const auto csv = run_cli_binary(kSweep + " --format csv --columns t_layer_s,max_batch");
   const auto us = run_cli_binary(kSweep + " --time-unit us --columns t_layer_s,max_batch");
