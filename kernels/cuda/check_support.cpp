@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "kernels/cuda/cuda_check.h"
+#include "model/error.h"
 #include "kernels/reference/numerics.h"
 
 namespace attnroof::kernels {
@@ -92,6 +93,12 @@ std::vector<Slice> slices(const DecodeParams& p, int& threads) {
 }
 
 }  // namespace
+
+int check_threads(int requested) {
+  if (requested < 0) throw InputError(fmt::format("cpu_threads = {}: must be >= 0", requested));
+  return requested > 0 ? requested
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 uint64_t Rng::next() {
   s += 0x9E3779B97F4A7C15ull;

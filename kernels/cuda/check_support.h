@@ -28,6 +28,10 @@ inline constexpr double kToleranceEmuFactor = 2.0;
 inline constexpr double kToleranceAbs = 1e-5;
 inline constexpr double kToleranceLse = 1e-4;
 
+// The CPU threads a check runs its reference and emulation on: `requested`, or every hardware
+// thread for 0. InputError below 0.
+int check_threads(int requested);
+
 // splitmix64: fast enough to fill hundreds of MB per case.
 struct Rng {
   uint64_t s;

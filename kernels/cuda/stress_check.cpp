@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <thread>
 
 #include "kernels/cuda/check_support.h"
 #include "kernels/cuda/cuda_check.h"
@@ -201,10 +200,8 @@ nlohmann::json run_kernel_stress(const StressOptions& o) {
     throw InputError(fmt::format("--stress-max-cache-gb {}: must be >= 0.1", o.max_cache_gb));
   if (!(o.max_seconds >= 0))
     throw InputError(fmt::format("--stress-seconds {}: must be >= 0", o.max_seconds));
+  const int threads = check_threads(o.cpu_threads);
   if (!cuda_device_available()) throw CudaError("run_kernel_stress: no CUDA device");
-  const int threads = o.cpu_threads > 0
-                          ? o.cpu_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const uint64_t seed = o.seed.value_or(std::random_device{}());
   cudaDeviceProp prop{};
   ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));

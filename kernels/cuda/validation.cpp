@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
-#include <thread>
 
+#include "kernels/cuda/check_support.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decode_check.h"
 #include "kernels/cuda/layer_check.h"
@@ -47,11 +47,8 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
     for (const LayerCheckCase& c : layers) list.push_back(describe_layer(c));
     return nlohmann::json{{"cases", list}};
   }
-  if (o.cpu_threads < 0) throw InputError(fmt::format("cpu_threads = {}: must be >= 0", o.cpu_threads));
+  const int threads = check_threads(o.cpu_threads);
   if (!cuda_device_available()) throw CudaError("run_kernel_validation: no CUDA device");
-  const int threads = o.cpu_threads > 0
-                          ? o.cpu_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const uint64_t seed = o.seed.value_or(std::random_device{}());
   cudaDeviceProp prop{};
   ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
