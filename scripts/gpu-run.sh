@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
-#   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress | tp (issue 5: the TP
-#         decode step and the collective sweep, kernels/tp/README.md) | calibrate (issue 9, below);
+#   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
+#         stress-sanitize | tp (issue 5: the TP decode step and the collective sweep,
+#         kernels/tp/README.md) | calibrate (issue 9, below);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -35,6 +36,8 @@
 #   $OUT/stress.json, with clocks.csv beside it, then a few small rounds under compute-sanitizer
 #   memcheck and initcheck (SANITIZE_STRESS_ROUNDS, default 4; 0.5 GB caches). STRESS_ARGS adds
 #   flags (--seed N replays a run).
+# stress-sanitize (issue 16): memcheck, initcheck, racecheck and synccheck on single stress rounds
+#   with caches past 2^31 elements (STRESS_SANITIZE_ROUNDS="GB:SEED ...", see the mode below).
 set -uo pipefail
 mode=${1:-all}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -116,6 +119,19 @@ if [[ $mode == stress ]]; then
     run_stage "stress_$tool" compute-sanitizer --tool "$tool" --error-exitcode 9 \
       "$cli" validate-kernels --stress "${SANITIZE_STRESS_ROUNDS:-4}" --stress-max-cache-gb 0.5 \
       --stress-repeats 2 -o "$out/stress_$tool.json"
+  done
+fi
+if [[ $mode == stress-sanitize ]]; then
+  # Each listed round under all four compute-sanitizer tools. "GB:SEED" replays round SEED drawn
+  # with --stress-max-cache-gb GB (the draw depends on the limit). The defaults are rounds whose
+  # cache holds more than 2^31 elements, paged with tables of 2^25 entries or contiguous, both
+  # kernel families (picked on the CPU with draw_stress_case; reports/kernels/h200/issue16/).
+  for tool in memcheck initcheck racecheck synccheck; do
+    for round in ${STRESS_SANITIZE_ROUNDS:-8:21416 8:5154 8:1057 12:1932 12:2619}; do
+      run_stage "stress_${tool}_${round#*:}" compute-sanitizer --tool "$tool" --error-exitcode 9 \
+        "$cli" validate-kernels --stress 1 --seed "${round#*:}" --stress-max-cache-gb "${round%%:*}" \
+        --stress-repeats 1
+    done
   done
 fi
 if [[ $mode == calibrate ]]; then
