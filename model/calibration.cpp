@@ -248,10 +248,25 @@ CalibrationProfile load_calibration_file(const std::string& path) {
   return p;
 }
 
-std::shared_ptr<const CalibrationProfile> find_builtin_calibration(std::string_view hardware_id) {
+namespace {
+
+const std::map<std::string, std::shared_ptr<const CalibrationProfile>, std::less<>>& builtin() {
   static const auto all = load_builtin();
-  const auto it = all.find(hardware_id);
-  return it == all.end() ? nullptr : it->second;
+  return all;
+}
+
+}  // namespace
+
+std::shared_ptr<const CalibrationProfile> find_builtin_calibration(std::string_view hardware_id) {
+  const auto it = builtin().find(hardware_id);
+  return it == builtin().end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const CalibrationProfile> find_builtin_calibration_for_gpu(std::string_view gpu,
+                                                                           int64_t sm_count) {
+  for (const auto& [id, profile] : builtin())
+    if (profile->gpu == gpu && profile->sm_count == sm_count) return profile;
+  return nullptr;
 }
 
 std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const DecodeWork& work) {
@@ -284,9 +299,13 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
   plan.stages = best->stages;
   plan.ctas_per_sm = best->ctas_per_sm;
   plan.sm_count = profile.sm_count;
-  const int64_t head_blocks = ceil_div(rows, plan.tile_m);
-  const SplitPlan split = plan_splits(work.ctx_len_max(), work.batch(), work.kv_heads * head_blocks,
-                                      plan.sm_count, plan.ctas_per_sm, plan.tile_n);
+  // An assumed kernel (another shape's facts) is priced with the family's parameters.
+  out.params = out.assumed ? fam->params : fam->params_for(best->kernel);
+  DecodeWork priced = work;
+  priced.plan = plan;
+  priced.read_ceiling_Bps = profile.read_ceiling_Bps;
+  if (!(priced.sm_clock_mhz > 0)) priced.sm_clock_mhz = profile.typical_sm_clock_mhz;
+  const SplitPlan split = plan_splits(priced, out.params);
   plan.n_splits = split.n_splits;
   plan.split_len = split.split_len;
   return out;
@@ -304,8 +323,7 @@ std::optional<TimePrediction> predict_attention(const CalibrationProfile& profil
   work.read_ceiling_Bps = profile.read_ceiling_Bps;
   if (!(work.sm_clock_mhz > 0)) work.sm_clock_mhz = profile.typical_sm_clock_mhz;
   if (!work.problems().empty()) return std::nullopt;  // past what the model schedules
-  return predict_split_kv(work_features(work),
-                          planned->assumed ? fam->params : fam->params_for(planned->kernel));
+  return predict_split_kv(work_features(work), planned->params);
 }
 
 std::optional<TimePrediction> predict_gemm(const CalibrationProfile& profile, double rows,

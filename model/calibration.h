@@ -1,6 +1,7 @@
 // defines: ErrorSummary, summarize_errors, FamilyCalibration, ExternalCalibration,
 //          KernelCalibration, CalibrationProfile, parse_calibration, load_calibration_file, builtin_calibration,
-//          find_builtin_calibration, plan_for, predict_attention
+//          find_builtin_calibration, find_builtin_calibration_for_gpu, plan_for,
+//          predict_attention
 //
 // A calibration profile: the fitted time-model parameters (model/time_model.h) of one GPU. Our
 // own kernels take the split-KV form (8 parameters): one fit per compiled kernel (each is its own
@@ -98,15 +99,21 @@ CalibrationProfile load_calibration_file(const std::string& path);
 // The embedded profiles (model/data/calibration/*.json), keyed by their file's base name
 // ("h200_sxm" for h200_sxm.json): a hardware profile of that id uses it by default.
 std::shared_ptr<const CalibrationProfile> find_builtin_calibration(std::string_view hardware_id);
+// The embedded profile measured on this GPU (its driver name and SM count, as
+// cudaGetDeviceProperties reports them: "NVIDIA H200", 132); nullptr when none was.
+std::shared_ptr<const CalibrationProfile> find_builtin_calibration_for_gpu(std::string_view gpu,
+                                                                           int64_t sm_count);
 
 // The plan our launcher would choose for this shape and batch on the profile's GPU: the tile
 // rule (model::decode_tile_m), the measured kernel facts of the family (the same d_qk/d_v and
 // tile_m when measured, else the nearest widths: `assumed` says so; its kernel's parameters then
-// are the family's) and model::plan_splits.
+// are the family's) and model::plan_splits with those parameters, the profile's read ceiling and
+// (when the work names none) its typical SM clock. Throws InputError when the work has problems().
 struct PlannedWork {
   KernelPlan plan;
   std::string kernel;  // the fact's kernel name
   bool assumed = false;
+  SplitKvParams params;  // what prices it (and chose its splits)
 };
 std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const DecodeWork& work);
 

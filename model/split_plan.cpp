@@ -3,26 +3,46 @@
 #include <algorithm>
 
 #include "model/checked_math.h"
+#include "model/error.h"
 
 namespace attnroof::model {
 
-SplitPlan plan_splits(int64_t ctx_len_max, int64_t batch, int64_t work_units, int64_t sm_count,
-                      int64_t ctas_per_sm, int64_t tile) {
+SplitPlan split_evenly(int64_t ctx_len_max, int64_t n_splits, int64_t tile) {
   tile = std::max<int64_t>(tile, 1);
-  if (ctx_len_max <= kNoSplitBelow) {
-    return SplitPlan{.n_splits = 1, .split_len = std::max<int64_t>(ceil_div(ctx_len_max, tile), 1) * tile};
-  }
+  const int64_t ctx = std::max<int64_t>(ctx_len_max, 0);
+  const int64_t n = std::max<int64_t>(n_splits, 1);
+  const int64_t split_len = std::max<int64_t>(ceil_div(ceil_div(ctx, n), tile), 1) * tile;
+  return SplitPlan{.n_splits = std::max<int64_t>(ceil_div(ctx, split_len), 1), .split_len = split_len};
+}
+
+SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
+  const int64_t ctx = work.ctx_len_max();
+  const KernelPlan& kernel = work.plan;
+  const SplitPlan one = split_evenly(ctx, 1, kernel.tile_n);
+  if (ctx <= kNoSplitBelow) return one;
   // Saturated: a product past int64 is past any wave, and the answer is then one split.
-  const int64_t slots = std::max<int64_t>(saturating_mul(sm_count, ctas_per_sm), 1);
-  const int64_t base = std::max<int64_t>(saturating_mul(batch, work_units), 1);
-  // As many splits as fit in one wave: rounding up would start a second, nearly empty wave that
-  // costs as much as the first (measured on an H100: batch 8, 17 splits, 136 CTAs on 132 SMs
-  // ran 2x slower than 16 splits).
-  const int64_t wanted = std::max<int64_t>(slots / base, 1);
-  const int64_t most = std::max<int64_t>(ctx_len_max / kMinSplitLen, 1);  // splits stay long
-  const int64_t n = std::clamp<int64_t>(wanted, 1, most);
-  const int64_t split_len = ceil_div(ceil_div(ctx_len_max, n), tile) * tile;
-  return SplitPlan{.n_splits = ceil_div(ctx_len_max, split_len), .split_len = split_len};
+  const int64_t slots = std::max<int64_t>(saturating_mul(kernel.sm_count, kernel.ctas_per_sm), 1);
+  const int64_t rows =
+      saturating_mul(work.q_heads / std::max<int64_t>(work.kv_heads, 1), work.q_tokens);
+  const int64_t head_blocks = ceil_div(rows, std::max<int64_t>(kernel.tile_m, 1));
+  const int64_t ctas_per_split =
+      std::max<int64_t>(saturating_mul(saturating_mul(work.batch(), work.kv_heads), head_blocks), 1);
+  const int64_t most = std::min(slots / ctas_per_split, ctx / kMinSplitLen);
+  if (most <= 1) return one;
+
+  DecodeWork uniform = work;
+  uniform.ctx_lens.assign(std::size_t(work.batch()), ctx);
+  const auto predict = [&](const SplitPlan& s) {
+    uniform.plan.n_splits = s.n_splits;
+    uniform.plan.split_len = s.split_len;
+    const std::vector<std::string> bad = uniform.problems();
+    throw_if_problems("plan_splits: the work cannot be priced", bad);
+    return predict_split_kv(work_features(uniform), params).t_s;
+  };
+  // Only the two measured plans: a split count in between is priced by parameters that never saw
+  // one (on the H100 a fitted latency sits at its bound, and the model would halve the CTAs).
+  const SplitPlan fill = split_evenly(ctx, most, kernel.tile_n);
+  return predict(one) < predict(fill) ? one : fill;
 }
 
 }  // namespace attnroof::model

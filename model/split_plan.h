@@ -1,12 +1,21 @@
-// defines: SplitPlan, plan_splits (flash-decoding split of the KV length; used by the model, the
-// reference's split mirror and the CUDA launchers, so all three split the same way)
+// defines: SplitPlan, split_evenly, plan_splits, decode_tile_m, kNoSplitBelow, kMinSplitLen
+//
+// The flash-decoding split of the KV length, used by the model (model/calibration.h plan_for),
+// the CUDA launcher (kernels/cuda/launch_decode.cpp) and the tests, so that the model prices the
+// plan the kernels run. plan_splits decides with the split-KV time model (model/time_model.h),
+// merge and wave quantization included, whether to split at all: splitting stops paying once
+// the batch fills the GPU, while the merge's cost grows with the batch (measured on an H200,
+// MLA 64 heads at 1K keys: batch 64 ran 118 us in 2 splits and 55 us in one:
+// reports/kernels/h200/planner_probe/).
 #pragma once
 #include <cstdint>
+
+#include "model/time_model.h"
 
 namespace attnroof::model {
 
 inline constexpr int64_t kNoSplitBelow = 256;  // shorter contexts run as one split (flashinfer)
-inline constexpr int64_t kMinSplitLen = 128;   // a split shorter than this costs more than it buys
+inline constexpr int64_t kMinSplitLen = 128;   // no split is planned shorter than this
 
 // Query rows per CTA of our decode kernels for `group_rows` rows per KV unit (query heads per KV
 // head, times query tokens). A 16-row tile covers groups up to 16 and wastes at most 15 MMA rows,
@@ -20,12 +29,24 @@ struct SplitPlan {
   int64_t split_len = 0;  // keys per split (a multiple of tile); shorter sequences use fewer splits
 };
 
-// Splits a batch whose longest context is ctx_len_max so that batch * work_units * n_splits CTAs
-// fill sm_count * ctas_per_sm slots in one wave (never more). work_units: independent CTAs per sequence without splitting
-// (KV heads on the device for GQA, 1 for a latent row). tile: split_len is a multiple of it (the
-// kernel's KV tile or the page size). Pure and cheap: the model calls it per sweep point.
-// Precondition: ctx_len_max + tile fits int64 (the kernels' sizes are int32).
-SplitPlan plan_splits(int64_t ctx_len_max, int64_t batch, int64_t work_units, int64_t sm_count,
-                      int64_t ctas_per_sm, int64_t tile);
+// About n_splits equal splits of ctx_len_max keys, each a multiple of tile (the last one takes
+// what is left; rounding can leave fewer than n_splits). n_splits < 1 counts as 1.
+SplitPlan split_evenly(int64_t ctx_len_max, int64_t n_splits, int64_t tile);
+
+// The split count for a decode step: the fill plan (as many splits as keep the split kernel in
+// one wave, since a second, partial wave costs as much as the first, each split at least
+// kMinSplitLen keys), or one split where that is predicted faster (predict_split_kv with
+// `params`: the merge's waves and bytes and the kernel's waves priced). These are the plans
+// that were measured: the fill plan at every calibration point, one split beside it for MLA
+// (reports/kernels/h200/planner_probe/); the split counts in between never were, so the fits
+// cannot be trusted to price them.
+// One split wins where the batch already fills the GPU and the merge would cost more than the
+// splits save; contexts up to kNoSplitBelow always run as one split. Only the work's batch and
+// longest context are used (what a launcher knows before the lengths reach the GPU): each
+// sequence is priced at ctx_len_max. work.plan holds the kernel's facts (tile_m, tile_n, stages,
+// ctas_per_sm, sm_count); its split fields are ignored. The planned time must never fall when the
+// batch grows (tests/model/test_split_plan.cpp checks it over the benchmark grid).
+// Throws InputError when the work has problems() (model/time_model.h).
+SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params);
 
 }  // namespace attnroof::model

@@ -109,11 +109,6 @@ nlohmann::json score_targets(const nlohmann::json& all_points, const calibrate::
   return out;
 }
 
-model::KernelFamily to_model(KvFamily f) {
-  return f == KvFamily::separate_kv ? model::KernelFamily::separate_kv
-                                    : model::KernelFamily::shared_latent;
-}
-
 uint32_t lo32(uint64_t v) { return static_cast<uint32_t>(v & 0xffffffffu); }
 uint32_t hi32(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 
@@ -264,6 +259,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
         sweeps.push_back({shape_index(s.name), opt.batches, ctxs});
   }
   std::vector<Measured> measured;
+  std::string split_cost_model;  // the same for every planned point of this device
   int64_t seq_no = 0;
 
   for (std::size_t run = 0; run < std::size_t(opt.passes) * sweeps.size(); ++run) {
@@ -375,6 +371,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
         p.max_ctx_len = ctx;
       }
       const DecodePlan plan = plan_decode(p, ctx, opt.split_len);
+      if (!plan.split_cost_model.empty()) split_cost_model = plan.split_cost_model;
       p.n_splits = plan.n_splits;
       p.split_len = plan.split_len;
       if (o_scratch.size() < std::size_t(plan.o_partial_elems))
@@ -449,7 +446,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       }
       calibrate::DecodeMeasurement m;
       m.kernel = plan.kernel;
-      m.family = to_model(s.family);
+      m.family = to_model_family(s.family);
       m.q_heads = s.q_heads;
       m.kv_heads = s.kv_heads;
       m.d_qk = s.d_qk;
@@ -515,6 +512,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       {"timing", timing},
       {"l2_flush", flush_name},
       {"split_len_override", opt.split_len},
+      {"split_cost_model", split_cost_model},
       {"layouts", opt.layouts},
       {"ragged", opt.ragged},
       {"passes", opt.passes},

@@ -1,5 +1,5 @@
 // The decode launcher (style.md §3.4 item 6): validate everything, pick the compiled kernel,
-// plan the splits with model::plan_splits, launch the split kernel and, for n_splits > 1, the
+// plan the splits with model::plan_splits (priced by this GPU's calibration profile), launch the split kernel and, for n_splits > 1, the
 // merge. No host synchronization: a decode step can be captured in a CUDA graph.
 #include "kernels/cuda/launch_decode.h"
 
@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <utility>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernel_table.h"
+#include "model/calibration.h"
 #include "model/error.h"
 #include "model/split_plan.h"
 #include "model/time_model.h"
@@ -46,11 +48,8 @@ std::string shapes_text() {
   return s;
 }
 
-// Query heads per CTA. A 16-row tile covers groups up to 16 (GQA, MHA, small latent head counts)
-// and wastes at most 15 MMA rows, which the memory-bound small-group case does not notice; larger
-// groups (MQA, latent 17..128 heads) take 64-row tiles so one KV tile serves 64 heads instead of
-// 16 (4x fewer re-reads of the same K/V).
-int choose_tile_m(int32_t group) { return group <= 16 ? 16 : 64; }
+// Query heads per CTA: model::decode_tile_m (one rule for the launcher and the time model).
+int choose_tile_m(int32_t group) { return static_cast<int>(model::decode_tile_m(group)); }
 
 // The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
 // ATTNROOF_NO_WGMMA=1 (read once) keeps the mma.sync kernels, for comparisons.
@@ -176,12 +175,62 @@ int32_t configure(const DecodeKernelEntry& e) {
   return n;
 }
 
+// What prices the split candidates on one device (model::plan_splits): the embedded calibration
+// profile of this GPU (model/data/calibration/, matched by name and SM count) when there is one,
+// else the time model's default parameters with a read ceiling from the memory clock and bus
+// width. Looked up once per device.
+struct SplitCostModel {
+  std::shared_ptr<const model::CalibrationProfile> profile;  // nullptr: uncalibrated
+  double read_ceiling_Bps = 0;
+  double sm_clock_mhz = 0;
+  std::string name;  // DecodePlan::split_cost_model
+};
+
+const SplitCostModel& split_cost_model() {
+  static std::mutex mutex;
+  static std::map<int, SplitCostModel> models;
+  int device = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = models.find(device); it != models.end()) return it->second;
+  cudaDeviceProp prop{};
+  ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  SplitCostModel m;
+  m.profile = model::find_builtin_calibration_for_gpu(prop.name, prop.multiProcessorCount);
+  if (m.profile != nullptr) {
+    m.read_ceiling_Bps = m.profile->read_ceiling_Bps;
+    m.sm_clock_mhz = m.profile->typical_sm_clock_mhz;
+    m.name = fmt::format("calibrated ({})", m.profile->source);
+  } else {
+    int mem_khz = 0, bus_bits = 0, sm_khz = 0;
+    ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device));
+    ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+    ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, device));
+    // Double data rate: two transfers per memory clock over the whole bus.
+    m.read_ceiling_Bps = 2.0 * double(mem_khz) * 1e3 * double(bus_bits) / 8.0;
+    m.sm_clock_mhz = double(sm_khz) / 1e3;
+    m.name = "uncalibrated defaults";
+  }
+  return models.emplace(device, std::move(m)).first->second;
+}
+
+model::SplitKvParams split_params(const SplitCostModel& m, const DecodeKernelEntry& e) {
+  if (m.profile == nullptr) return model::SplitKvParams{};
+  const model::FamilyCalibration* fam = m.profile->family(to_model_family(e.shape.family));
+  return fam == nullptr ? model::SplitKvParams{} : fam->params_for(e.name);
+}
+
 int32_t head_blocks(const DecodeParams& p, const DecodeKernelEntry& e) {
   const int32_t group = p.q_heads / p.kv_heads;
   return (group + e.tile_m - 1) / e.tile_m;
 }
 
 }  // namespace
+
+model::KernelFamily to_model_family(KvFamily f) {
+  return f == KvFamily::separate_kv ? model::KernelFamily::separate_kv
+                                    : model::KernelFamily::shared_latent;
+}
 
 std::vector<DecodeShape> supported_decode_shapes() {
   std::vector<DecodeShape> out;
@@ -238,8 +287,25 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
     split.split_len = (split_len + e->tile_n - 1) / e->tile_n * e->tile_n;
     split.n_splits = std::max<int64_t>((ctx_len_max + split.split_len - 1) / split.split_len, 1);
   } else {
-    split = model::plan_splits(ctx_len_max, p.batch, int64_t(p.kv_heads) * plan.head_blocks, sms,
-                               plan.ctas_per_sm, e->tile_n);
+    const SplitCostModel& cost = split_cost_model();
+    model::DecodeWork work;
+    work.family = to_model_family(p.family);
+    work.q_heads = p.q_heads;
+    work.kv_heads = p.kv_heads;
+    work.d_qk = p.d_qk;
+    work.d_v = p.d_v;
+    work.ctx_lens.assign(std::size_t(p.batch), ctx_len_max);
+    work.read_ceiling_Bps = cost.read_ceiling_Bps;
+    work.sm_clock_mhz = cost.sm_clock_mhz;
+    work.plan = model::KernelPlan{.tile_m = e->tile_m,
+                                  .tile_n = e->tile_n,
+                                  .stages = e->stages,
+                                  .ctas_per_sm = plan.ctas_per_sm,
+                                  .sm_count = sms,
+                                  .n_splits = 1,
+                                  .split_len = 1};
+    split = model::plan_splits(work, split_params(cost, *e));
+    plan.split_cost_model = cost.name;
   }
   plan.n_splits = static_cast<int32_t>(std::min<int64_t>(split.n_splits, kMaxSplits));
   plan.split_len = static_cast<int32_t>(split.split_len);

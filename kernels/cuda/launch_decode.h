@@ -1,4 +1,5 @@
-// defines: DecodePlan, supported_decode_shapes, check_decode, plan_decode, launch_decode
+// defines: DecodePlan, supported_decode_shapes, to_model_family, check_decode, plan_decode,
+//          launch_decode
 //
 // The host API of the CUDA decode kernels (issue 4). Host-clean: no CUDA headers; streams come
 // through the same typedef the CUDA runtime uses (style.md §3.9).
@@ -19,6 +20,10 @@
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;  // NOLINT: the CUDA runtime's own spelling
 
+namespace attnroof::model {
+enum class KernelFamily;  // model/time_model.h
+}
+
 namespace attnroof::kernels {
 
 // One compiled kernel shape: (family, d_qk, d_v) with its tile plan.
@@ -30,6 +35,9 @@ struct DecodeShape {
 
 // Every (family, d_qk, d_v) compiled in; check_decode's message lists them.
 std::vector<DecodeShape> supported_decode_shapes();
+
+// The time model's name of a kernel family (model/time_model.h keeps its own enum).
+model::KernelFamily to_model_family(KvFamily f);
 
 struct DecodePlan {
   int32_t n_splits = 1;      // from model::plan_splits
@@ -46,14 +54,20 @@ struct DecodePlan {
   int32_t smem_bytes = 0;
   int32_t ctas_per_sm = 0;   // cudaOccupancyMaxActiveBlocksPerMultiprocessor
   int32_t sm_count = 0;
+  // What priced the split candidates: "calibrated (embedded: model/data/calibration/h200_sxm.json)"
+  // or "uncalibrated defaults" (model::SplitKvParams{}, a read ceiling from the memory clock);
+  // empty when the caller fixed split_len.
+  std::string split_cost_model;
 };
 
 // Every problem with p (shape not compiled, bad pointers or alignment, inconsistent sizes,
 // missing split scratch), all at once; empty means launch_decode accepts it. Pure host code.
 std::vector<std::string> check_decode(const DecodeParams& p);
 
-// Splits for a batch whose longest context is ctx_len_max (model::plan_splits with the kernel's
-// occupancy and the device's SM count). split_len > 0 asks for that many keys per split instead
+// Splits for a batch whose longest context is ctx_len_max: model::plan_splits, the fastest of the
+// one-wave split counts under the time model with the kernel's tile, occupancy and the device's
+// SM count, priced by this GPU's embedded calibration profile (split_cost_model says which).
+// split_len > 0 asks for that many keys per split instead
 // (rounded up to the kernel's tile; for tuning the planner). Throws InputError listing
 // check_decode's problems (ignoring the split fields).
 DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len = 0);

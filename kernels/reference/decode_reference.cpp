@@ -174,12 +174,6 @@ DecodeOutput merge_splits(const std::vector<double>& o_partial, const std::vecto
   return out;
 }
 
-model::SplitPlan plan_for(const DecodeParams& p, int64_t sm_count, int64_t ctas_per_sm, int64_t tile) {
-  int64_t ctx_max = 0;
-  for (int32_t b = 0; b < p.batch; ++b) ctx_max = std::max<int64_t>(ctx_max, p.ctx_lens[b]);
-  return model::plan_splits(ctx_max, p.batch, p.kv_heads, sm_count, ctas_per_sm, tile);
-}
-
 void write_outputs(const DecodeOutput& out, const DecodeParams& p) {
   auto* o = static_cast<uint16_t*>(p.o);
   for (std::size_t i = 0; i < out.o.size() && o != nullptr; ++i) o[i] = float_to_bf16_bits(float(out.o[i]));

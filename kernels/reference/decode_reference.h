@@ -1,5 +1,5 @@
 // defines: DecodeOutput, SplitOutput, decode_reference, decode_reference_split, merge_splits,
-// plan_for, write_outputs, write_partials
+// write_outputs, write_partials
 //
 // The kernel-facing reference: takes the same kernels::DecodeParams the CUDA decode kernels take
 // (host pointers; q and cache rows are bf16 bit patterns, uint16_t), computes in float64 and
@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "kernels/decode_params.h"
-#include "model/split_plan.h"
 
 namespace attnroof::ref {
 
@@ -41,9 +40,6 @@ DecodeOutput decode_reference(const kernels::DecodeParams& p);
 SplitOutput decode_reference_split(const kernels::DecodeParams& p);
 DecodeOutput merge_splits(const std::vector<double>& o_partial, const std::vector<double>& lse_partial,
                           int64_t batch, int64_t n_splits, int64_t q_heads, int64_t d_v);
-// plan_splits() for these params: ctx_len_max from ctx_lens, work units = kv_heads.
-model::SplitPlan plan_for(const kernels::DecodeParams& p, int64_t sm_count, int64_t ctas_per_sm,
-                          int64_t tile);
 // o rounded to bf16 into p.o; lse as fp32 into p.lse (when non-null).
 void write_outputs(const DecodeOutput& out, const kernels::DecodeParams& p);
 // Partials as fp32 into p.o_partial / p.lse_partial.
