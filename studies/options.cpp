@@ -66,6 +66,15 @@ std::optional<PresetSource> preset_source(std::string_view name) {
   return std::nullopt;
 }
 
+model::Preset load_preset_source(const PresetSource& file, std::string_view name,
+                                 std::string_view field, const std::string& base_dir) {
+  if (file.path.empty()) throw InputError(fmt::format("{}: '{}' names no file", field, model::excerpt(name)));
+  std::filesystem::path path = file.path;
+  if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+  return file.kind == PresetSource::Kind::hf_config ? imported_hf_preset(path.string())
+                                                    : model::load_preset_file(path.string());
+}
+
 nlohmann::json ModelEntry::to_json() const {
   return {{"name", name},
           {"label", label},
@@ -93,12 +102,7 @@ std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,
   std::vector<ModelEntry> out;
   for (const std::string& name : names) {
     if (const std::optional<PresetSource> file = preset_source(name)) {
-      if (file->path.empty()) throw InputError(fmt::format("{}: '{}' names no file", field, model::excerpt(name)));
-      std::filesystem::path path = file->path;
-      if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
-      ModelEntry e = entry_from_preset(file->kind == PresetSource::Kind::hf_config
-                                           ? imported_hf_preset(path.string())
-                                           : model::load_preset_file(path.string()));
+      ModelEntry e = entry_from_preset(load_preset_source(*file, name, field, base_dir));
       e.origin = name;
       out.push_back(std::move(e));
       continue;

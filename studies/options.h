@@ -1,4 +1,5 @@
-// defines: ModelEntry, is_path, imported_hf_preset, preset_source, resolve_presets, model_from_config, resolve_hardware, parse_dtypes,
+// defines: ModelEntry, is_path, imported_hf_preset, preset_source, load_preset_source,
+//          resolve_presets, model_from_config, resolve_hardware, parse_dtypes,
 // parse_forms, add_model_options (the ways a command is told what to evaluate)
 #pragma once
 #include <CLI/CLI.hpp>
@@ -48,6 +49,10 @@ struct PresetSource {
 model::Preset imported_hf_preset(const std::string& path);
 // A --preset value that names a file (hf:PATH, or a path by is_path); nullopt for a builtin name.
 std::optional<PresetSource> preset_source(std::string_view name);
+// The preset that file holds (name: the value given, for errors); a relative path is taken
+// relative to `base_dir` when that is given.
+model::Preset load_preset_source(const PresetSource& file, std::string_view name,
+                                 std::string_view field, const std::string& base_dir = "");
 
 // Each entry: a builtin preset name, exact or a glob with '*' ("paper29b_*"); a preset file
 // (is_path: the format of model/data/presets/*.json); or hf:PATH (a Hugging Face config.json).

@@ -35,6 +35,7 @@ struct Options {
   std::string weight_dtype = "bf16";
   std::string act_dtype = "bf16";
   std::string format = "table";
+  std::string time_unit = "s";
   std::string out;
 };
 
@@ -197,8 +198,10 @@ std::string roofline_text(const Row& r) {
   return s;
 }
 
-std::string explain_text(const Row& r) {
+std::string explain_text(const Row& r, report::TimeUnit unit) {
   const model::DecodePoint& p = r.point;
+  const double per = report::seconds_per(unit);
+  const std::string_view u = report::suffix(unit);
   std::string s;
   s += fmt::format("{} ({}) on {}: tp {}, batch {}, ctx_len {}{}, q_tokens {}, {} form, kv {}, weights {}, act {}\n",
       r.model->name, r.model->variant->label(), r.hw->id, p.tp, p.batch, p.ctx_len_max,
@@ -216,11 +219,11 @@ std::string explain_text(const Row& r) {
         op.kv_write_bytes, op.act_bytes, ai > 0 ? fmt::format("{:.4g}", ai) : "fused", op.formula);
   }
   s += fmt::format("\n{:<11} {:>11} {:>11} {:>9} {:>11} {:>11} {:>11}  {}\n", "stage", "FLOPs", "bytes",
-      "FLOP/B", "t_mem s", "t_math s", "t s", "bound");
+      "FLOP/B", fmt::format("t_mem {}", u), fmt::format("t_math {}", u), fmt::format("t {}", u), "bound");
   for (const model::StageEstimate& st : r.est.stages) {
     s += fmt::format("{:<11} {:>11.4g} {:>11.4g} {:>9.4g} {:>11.4g} {:>11.4g} {:>11.4g}  {}\n",
-        model::to_string(st.stage), st.flops, st.bytes, st.intensity, st.t_mem_s, st.t_math_s,
-        st.t_s, model::to_string(st.bound));
+        model::to_string(st.stage), st.flops, st.bytes, st.intensity, st.t_mem_s / per,
+        st.t_math_s / per, st.t_s / per, model::to_string(st.bound));
   }
   std::string calibrated, uncalibrated;
   for (const model::StageEstimate& st : r.est.stages)
@@ -228,8 +231,8 @@ std::string explain_text(const Row& r) {
         fmt::format("{}{}", (st.calibration.empty() ? uncalibrated : calibrated).empty() ? "" : ", ",
                     model::to_string(st.stage));
   if (!uncalibrated.empty())
-    s += fmt::format("({}: t = {:.3g} s kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
-        uncalibrated, r.hw->efficiency.kernel_overhead_s, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
+    s += fmt::format("({}: t = {:.3g} {} kernel overhead + max(bytes / ({:.4g} B/s x {:.3g}), FLOPs / ({:.4g} FLOP/s x {:.3g})); efficiency {})\n",
+        uncalibrated, r.hw->efficiency.kernel_overhead_s / per, u, r.hw->hbm_bytes_per_s, r.hw->efficiency.hbm,
         r.hw->peak_flops_per_s(p.dtypes.act), r.hw->efficiency.tensor,
         r.hw->efficiency.calibrated ? "calibrated" : "uncalibrated default");
   if (!calibrated.empty())
@@ -244,21 +247,22 @@ std::string explain_text(const Row& r) {
     s += fmt::format("\ncollectives: none{}\n", p.tp == 1 ? " (tp = 1)" : "");
   } else {
     s += fmt::format("\n{:<24} {:<15} {:>11} {:>5} {:>11} {:<9} {:>11}  {}\n", "collective", "kind", "elems",
-        "count", "bytes", "algorithm", "t s", "formula");
+        "count", "bytes", "algorithm", fmt::format("t {}", u), "formula");
     for (int i = 0; i < r.est.n_comm; ++i) {
       const model::CommEstimate& c = r.est.comm[std::size_t(i)];
       s += fmt::format("{:<24} {:<15} {:>11.4g} {:>5} {:>11.4g} {:<9} {:>11.4g}  {}\n", c.collective.name,
           model::to_string(c.collective.kind), c.collective.elems, c.collective.count, c.bytes,
-          c.algorithm, c.t_s, c.collective.formula);
+          c.algorithm, c.t_s / per, c.collective.formula);
     }
     s += "(collectives: uncalibrated alpha-beta model from the hardware profile; no multi-GPU machine has been measured)\n";
   }
   s += fmt::format("\nKV per token per layer: {} elements ({:g} d_h), {:.6g} B; attention weights {:.6g} params\n",
       r.cost.kv_elems_per_token, r.kv_d_h_multiple(), r.kv_bytes_per_token(), r.cost.weight_params);
-  s += fmt::format("t_layer = {:.4g} s (compute {:.4g} s + communication {:.4g} s), bound: {}\n",
-      r.est.t_layer_s, r.est.t_compute_s, r.est.t_comm_s, model::to_string(r.est.bound));
-  s += fmt::format("attention blocks of all {} layers: {:.4g} s per step (FFN/MoE not modelled)\n",
-      r.model->n_layers, r.t_attn_per_model_s());
+  s += fmt::format("t_layer = {:.4g} {} (compute {:.4g} {} + communication {:.4g} {}), bound: {}\n",
+      r.est.t_layer_s / per, u, r.est.t_compute_s / per, u, r.est.t_comm_s / per, u,
+      model::to_string(r.est.bound));
+  s += fmt::format("attention blocks of all {} layers: {:.4g} {} per step (FFN/MoE not modelled)\n",
+      r.model->n_layers, r.t_attn_per_model_s() / per, u);
   const model::Capacity& c = r.cap;
   s += fmt::format("\nmemory per device (whole model): weights {:.4g} GB + KV {:.4g} GB + reserve {:.4g} GB = "
       "{:.4g} GB of {:.4g} GB: {}\n",
@@ -271,6 +275,7 @@ std::string explain_text(const Row& r) {
 
 void run(const Options& o, const CLI::App& app, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
+  const report::TimeUnit time_unit = report::parse_time_unit(o.time_unit, "--time-unit");
   if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
     throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
   }
@@ -301,7 +306,7 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
   evaluate_point(m, hw, p, *row);
 
   if (format == report::Format::table) {
-    out.write(explain_text(*row));
+    out.write(explain_text(*row, time_unit));
   } else if (format == report::Format::json) {
     nlohmann::json j = {{"schema_version", report::kSchemaVersion},
                         {"report", "explain"},
@@ -377,10 +382,14 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       ->capture_default_str();
   app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
       ->capture_default_str();
+  app.add_option("--time-unit", o->time_unit,
+                 "unit of the table's times: s, ms or us; CSV and JSON stay in seconds")
+      ->capture_default_str();
   app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
   app.footer(
       "Examples:\n"
       "  attnroof explain --preset llama3_70b --tp 8 --batch 16 --context 32k\n"
+      "  attnroof explain --preset dsv3_mla --tp 8 --batch 64 --context 128k --time-unit us\n"
       "  attnroof explain --preset llama3_70b --contexts 1000,8000,128k --hardware h200\n"
       "  attnroof explain --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}' --tp 4\n"
       "  attnroof explain --preset llama3_70b --format json -o point.json\n"

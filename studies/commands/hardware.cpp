@@ -6,7 +6,9 @@
 
 #include "model/calibration.h"
 #include "model/hardware.h"
+#include "model/json_reader.h"
 #include "studies/commands/commands.h"
+#include "studies/options.h"
 #include "studies/report/columns.h"
 
 namespace attnroof::cli {
@@ -42,7 +44,9 @@ void run(const Options& o) {
                "explain)\n");
     return;
   }
-  const model::Hardware& h = model::find_hardware(o.name, "NAME");
+  if (o.name.find(',') != std::string::npos)
+    throw InputError(fmt::format("NAME: '{}': one profile at a time", model::excerpt(o.name)));
+  const model::Hardware& h = *resolve_hardware(o.name, "NAME").front();
   if (format == report::Format::json) {
     fmt::print("{}\n", h.to_json().dump(2));
     return;
@@ -104,15 +108,19 @@ void run(const Options& o) {
 
 Runner setup_hardware(CLI::App& app, const Context&) {
   auto o = std::make_shared<Options>();
-  app.add_option("NAME", o->name, "one profile (id, or a unique prefix such as h200)");
+  app.add_option("NAME", o->name,
+                 "one profile: an id, a unique prefix such as h200, or a hardware file (a '/' or "
+                 ".json), as --hardware takes");
   app.add_option("--format", o->format, "table or json")->capture_default_str();
   app.footer(
       "Examples:\n"
       "  attnroof hardware\n"
       "  attnroof hardware h100_sxm\n"
       "  attnroof hardware mi300x --format json\n"
+      "  attnroof hardware model/data/hardware/h200_sxm.json   # a hardware file (in a checkout)\n"
       "Profiles are embedded from model/data/hardware/*.json at build time; every number names "
-      "its datasheet and retrieval date.");
+      "its datasheet and retrieval date. A file is read when the command runs, in the same "
+      "format.");
   return [o] { run(*o); };
 }
 

@@ -1,8 +1,10 @@
-// attnroof presets [NAME]: the builtin presets (model/data/presets/*.json); NAME shows the
-// effective config, its source and the per-device KV and weights at TP 1, 2, 4, 8.
+// attnroof presets [NAME]: the builtin presets (model/data/presets/*.json); NAME (a builtin, a
+// preset file or hf:CONFIG.json) shows the effective config, its source and the per-device KV
+// and weights at TP 1, 2, 4, 8.
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 
 #include "model/presets.h"
 #include "model/registry.h"
@@ -66,7 +68,9 @@ void run(const Options& o) {
     }
     return;
   }
-  const model::Preset& p = model::find_preset(o.name, "NAME");
+  const std::optional<PresetSource> file = preset_source(o.name);
+  const model::Preset loaded = file ? load_preset_source(*file, o.name, "NAME") : model::Preset{};
+  const model::Preset& p = file ? loaded : model::find_preset(o.name, "NAME");
   const nlohmann::json j = describe(p);
   if (format == report::Format::json) {
     fmt::print("{}\n", j.dump(2));
@@ -97,14 +101,19 @@ void run(const Options& o) {
 
 Runner setup_presets(CLI::App& app, const Context&) {
   auto o = std::make_shared<Options>();
-  app.add_option("NAME", o->name, "one preset: everything about it, including its source");
+  app.add_option("NAME", o->name,
+                 "one preset: everything about it, including its source; a builtin name, a preset "
+                 "file (a '/' or .json) or hf:CONFIG.json, as --preset takes");
   app.add_option("--format", o->format, "table or json")->capture_default_str();
   app.footer(
       "Examples:\n"
       "  attnroof presets\n"
       "  attnroof presets llama3_70b\n"
       "  attnroof presets llama3_70b --format json\n"
-      "Presets are embedded from model/data/presets/*.json at build time.");
+      "  attnroof presets model/data/presets/llama3_70b.json   # a preset file (in a checkout)\n"
+      "  attnroof presets hf:tests/model/data/hf/qwen3_32b.json   # a Hugging Face config.json\n"
+      "The builtin presets are embedded from model/data/presets/*.json at build time; a file is\n"
+      "read when the command runs, in the same format.");
   return [o] { run(*o); };
 }
 

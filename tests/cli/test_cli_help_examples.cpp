@@ -37,10 +37,11 @@ TEST_CASE("every --help example runs", "[cli][help]") {
   // In order, in one directory: plot's first example writes the sweep the others read.
   TempDir dir;
   for (const std::string& example : examples) {
-    // import-hf's examples read the repository's published configs (tests/model/data/hf/) and
-    // write nothing (-o /dev/null).
+    // import-hf's, presets' and hardware's examples read files of the repository (the published
+    // configs in tests/model/data/hf/, model/data/) and write nothing (-o /dev/null).
+    const bool reads_repository = command == "import-hf" || command == "presets" || command == "hardware";
     const CliResult r = run_cli_binary(
-        example, command == "import-hf" ? std::string(ATTNROOF_SOURCE_DIR) : dir.path().string());
+        example, reads_repository ? std::string(ATTNROOF_SOURCE_DIR) : dir.path().string());
     INFO("attnroof " << example << "\nstderr: " << r.err);
     CHECK(r.status == 0);
   }

@@ -173,3 +173,34 @@ TEST_CASE("kv takes --variant and --config", "[cli][own]") {
   CHECK(rows[0]["kv_elems_per_token"] == 2048);  // 2 * 8 * 128
   CHECK(rows[1]["kv_elems_per_token"] == 256);   // tp 16 > 8 KV heads: one replicated head, 2 * 1 * 128
 }
+
+TEST_CASE("presets and hardware describe a file as they describe a builtin", "[cli][own]") {
+  // The builtin's own file: the same description, but for where it was read from.
+  auto builtin = run_cli_binary("presets llama3_70b --format json");
+  auto file = run_cli_binary("presets " + kSource + "/model/data/presets/llama3_70b.json --format json");
+  REQUIRE(builtin.status == 0);
+  REQUIRE(file.status == 0);
+  const auto b = nlohmann::json::parse(builtin.out), f = nlohmann::json::parse(file.out);
+  CHECK(f["effective_config"] == b["effective_config"]);
+  CHECK(f["per_device"] == b["per_device"]);
+  CHECK(f["n_layers"] == 80);
+  // A Hugging Face config, imported on the fly: DeepSeek-V3's latent row, 61 layers.
+  auto hf = run_cli_binary("presets hf:" + kHf + "deepseek_v3.json --format json");
+  REQUIRE(hf.status == 0);
+  const auto h = nlohmann::json::parse(hf.out);
+  CHECK(h["variant"] == "mla");
+  CHECK(h["n_layers"] == 61);
+  CHECK(h["per_device"][0]["kv_elems_per_token"] == 576);
+  CHECK_THAT(hf.err, Contains("num_nextn_predict_layers"));
+  // A file that is not a preset is refused with the file's own parse error.
+  auto bad = run_cli_binary("presets " + kHf + "README.md");
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Contains("README.md:1:1: malformed JSON"));
+
+  auto hw = run_cli_binary("hardware " + kSource + "/model/data/hardware/h200_sxm.json --format json");
+  REQUIRE(hw.status == 0);
+  CHECK(nlohmann::json::parse(hw.out)["id"] == "h200_sxm");
+  auto two = run_cli_binary("hardware h100,h200");
+  CHECK(two.status == 2);
+  CHECK_THAT(two.err, Contains("one profile at a time"));
+}

@@ -95,3 +95,22 @@ TEST_CASE("explain places the point on the roofline and names what would move it
   REQUIRE(ragged.status == 0);
   CHECK(nlohmann::json::parse(ragged.out)["roofline"]["stages"][1]["bound_change_ctx_len"].is_null());
 }
+
+TEST_CASE("explain --time-unit scales every time of the table and names the unit", "[cli][explain]") {
+  const std::string point = "explain --preset llama3_70b --tp 8 --batch 16 --context 32k";
+  const auto json = run_cli_binary(point + " --format json --time-unit us");  // JSON stays in s
+  REQUIRE(json.status == 0);
+  const double t_layer_s = nlohmann::json::parse(json.out)["totals"]["t_layer_s"].get<double>();
+  const auto us = run_cli_binary(point + " --time-unit us");
+  REQUIRE(us.status == 0);
+  CHECK_THAT(us.out, Contains("t_mem us   t_math us        t us"));
+  CHECK_THAT(us.out, Contains("4 us kernel overhead"));  // the H100 profile's 4e-06 s
+  const std::size_t at = us.out.find("t_layer = ");
+  REQUIRE(at != std::string::npos);
+  const double shown = std::stod(us.out.substr(at + 10));
+  CHECK(shown == Approx(t_layer_s * 1e6).epsilon(1e-3));  // printed to 4 significant digits
+  CHECK_THAT(us.out.substr(at), Contains(" us (compute "));
+  const auto bad = run_cli_binary(point + " --format json --time-unit min");  // refused for json too
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Contains("--time-unit: unknown time unit 'min'"));
+}
