@@ -4,10 +4,13 @@
 // Host-clean: no CUDA headers. Trivially copyable, passed to kernels by value.
 //
 // Layouts (element counts, row-major, innermost last). "Row" = one cached token of one sequence.
-//   q        [batch, q_heads, d_qk]                     bf16
-//   o        [batch, q_heads, d_v]                      bf16          (written)
-//   lse      [batch, q_heads]                           fp32, natural log (written; may be null)
-//   ctx_lens [batch]                                    int32, keys attended, new token included
+//   q        [batch, q_tokens, q_heads, d_qk]           bf16
+//   o        [batch, q_tokens, q_heads, d_v]            bf16          (written)
+//   lse      [batch, q_tokens, q_heads]                 fp32, natural log (written; may be null)
+//   ctx_lens [batch]                                    int32, keys, the new tokens included
+// Query token j (0 <= j < q_tokens) of sequence b attends keys [0, ctx_lens[b] - q_tokens + 1 + j):
+// the new tokens are the last q_tokens keys, each causal among them (speculative decoding:
+// multi-token prediction, draft verification). 0 < ctx_lens[b] < q_tokens is an input error.
 //   separate_kv:   k_cache rows [kv_heads, d_qk], v_cache rows [kv_heads, d_v]   bf16
 //                  query head i uses KV head i / (q_heads / kv_heads)  (GQA grouping order)
 //   shared_latent: k_cache rows [d_qk] = [latent (d_v) | rope (d_qk - d_v)], kv_heads = 1,
@@ -16,7 +19,8 @@
 // Physical row of (sequence b, position p):
 //   contiguous (page_table == nullptr): b * max_ctx_len + p
 //   paged:      page_table[b * max_pages_per_seq + p / page_size] * page_size + p % page_size
-// Nothing at or past ctx_lens[b] is read. ctx_lens[b] == 0 gives o = 0 and lse = -inf.
+// Nothing at or past ctx_lens[b] is read. ctx_lens[b] == 0 (an empty slot of the batch) gives
+// o = 0 and lse = -inf for every query token.
 #pragma once
 #include <cstdint>
 
@@ -31,6 +35,7 @@ struct DecodeParams {
   int32_t kv_heads = 0;  // KV heads on this device (1 for shared_latent)
   int32_t d_qk = 0;      // score width: d_head, or d_latent + d_rope
   int32_t d_v = 0;       // value width: d_head, or d_latent
+  int32_t q_tokens = 1;  // new tokens per sequence (the CUDA kernels decode 1: launch_decode)
   float softmax_scale = 0;  // multiplies q.k before the natural-base softmax (e.g. 1/sqrt(192))
 
   const void* q = nullptr;        // bf16, see above
@@ -45,19 +50,21 @@ struct DecodeParams {
   int32_t page_size = 0;                // rows per page (64 or 128)
   int32_t max_pages_per_seq = 0;
 
-  void* o = nullptr;      // bf16 [batch, q_heads, d_v]
-  float* lse = nullptr;   // fp32 [batch, q_heads], natural log; may be nullptr
+  void* o = nullptr;      // bf16 [batch, q_tokens, q_heads, d_v]
+  float* lse = nullptr;   // fp32 [batch, q_tokens, q_heads], natural log; may be nullptr
 
   // Split-KV (flash-decoding) scratch, sized by model::plan_splits(): n_splits splits of
-  // split_len keys each. Partials: o_partial [batch, n_splits, q_heads, d_v] fp32 (unnormalized
-  // by nothing: each split's softmax-normalized output) and lse_partial [batch, n_splits,
-  // q_heads] fp32 natural log. A split past a sequence's length has lse = -inf (and a zero row).
+  // split_len keys each. Partials: o_partial [batch, n_splits, q_tokens, q_heads, d_v] fp32 (each
+  // split's softmax-normalized output) and lse_partial [batch, n_splits, q_tokens, q_heads] fp32
+  // natural log. A split past what a query token attends has lse = -inf (and a zero row).
   int32_t n_splits = 1;
   int32_t split_len = 0;
   float* o_partial = nullptr;
   float* lse_partial = nullptr;
 
   int32_t group() const { return q_heads / kv_heads; }
+  // Output rows per sequence: q_tokens x q_heads.
+  int64_t q_rows() const { return int64_t(q_tokens) * q_heads; }
   bool paged() const { return page_table != nullptr; }
   // Elements per cached row of K (and of V for separate_kv).
   int64_t k_row_elems() const { return int64_t(kv_heads) * d_qk; }

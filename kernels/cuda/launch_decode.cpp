@@ -102,6 +102,10 @@ std::vector<std::string> check_shape(const DecodeParams& p) {
     bad.push_back(fmt::format("family={}: not a KvFamily", static_cast<int>(p.family)));
   if (p.batch < 1) bad.push_back(fmt::format("batch={}: must be >= 1", p.batch));
   if (p.q_heads < 1) bad.push_back(fmt::format("q_heads={}: must be >= 1", p.q_heads));
+  if (p.q_tokens != 1)
+    bad.push_back(fmt::format("q_tokens={}: the CUDA kernels decode one new token per sequence "
+                              "(more run in the float64 reference, ref::decode_reference)",
+                              p.q_tokens));
   if (p.kv_heads < 1) bad.push_back(fmt::format("kv_heads={}: must be >= 1", p.kv_heads));
   if (p.q_heads >= 1 && p.kv_heads >= 1 && p.q_heads % p.kv_heads != 0)
     bad.push_back(fmt::format("q_heads={} is not a multiple of kv_heads={}", p.q_heads, p.kv_heads));

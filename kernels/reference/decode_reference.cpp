@@ -25,6 +25,7 @@ void validate(const DecodeParams& p) {
                               p.kv_heads));
   }
   if (p.d_qk <= 0 || p.d_v <= 0) bad.push_back("d_qk and d_v must be positive");
+  if (p.q_tokens < 1) bad.push_back(fmt::format("q_tokens = {} < 1", p.q_tokens));
   if (p.family == KvFamily::shared_latent) {
     if (p.d_v > p.d_qk) bad.push_back("shared_latent: d_v must not exceed d_qk (V is the row's prefix)");
     if (p.v_cache != nullptr) bad.push_back("shared_latent: v_cache must be null");
@@ -41,6 +42,9 @@ void validate(const DecodeParams& p) {
     const int64_t len = p.ctx_lens[b];
     const int64_t cap = p.page_table != nullptr ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
     if (len < 0 || len > cap) bad.push_back(fmt::format("ctx_lens[{}] = {} outside [0, {}]", b, len, cap));
+    if (len > 0 && len < p.q_tokens)
+      bad.push_back(fmt::format("ctx_lens[{}] = {} < q_tokens = {}: the new tokens are keys too (0 is "
+                                "an empty slot)", b, len, p.q_tokens));
   }
   if (!bad.empty()) {
     std::string msg = "decode_reference: invalid DecodeParams:";
@@ -65,14 +69,18 @@ Row bf16_row(const uint16_t* src, int64_t n) {
   return r;
 }
 
-// Attention of KV head j of sequence b over keys [k0, k1): o [group, d_v] and lse [group].
+// Attention of KV head j of sequence b over keys [k0, k1), each query token t (of q_tokens)
+// further limited to the keys it may see, [0, ctx_len - q_tokens + 1 + t): o [q_tokens * group,
+// d_v] and lse [q_tokens * group], row t * group + i for query head i of the group.
 void attend(const DecodeParams& p, int64_t b, int64_t j, int64_t k0, int64_t k1, Mat& o,
             std::vector<double>& lse) {
   const int64_t g = p.q_heads / p.kv_heads, n = std::max<int64_t>(k1 - k0, 0);
-  Mat q(g, p.d_qk), k(n, p.d_qk), v(n, p.d_v);
-  for (int64_t i = 0; i < g; ++i) {
-    q.row(i) = bf16_row(bf16_ptr(p.q) + (b * p.q_heads + j * g + i) * int64_t(p.d_qk), p.d_qk);
-  }
+  const int64_t rows = int64_t(p.q_tokens) * g;
+  Mat q(rows, p.d_qk), k(n, p.d_qk), v(n, p.d_v);
+  for (int64_t t = 0; t < p.q_tokens; ++t)
+    for (int64_t i = 0; i < g; ++i)
+      q.row(t * g + i) = bf16_row(
+          bf16_ptr(p.q) + ((b * p.q_tokens + t) * p.q_heads + j * g + i) * int64_t(p.d_qk), p.d_qk);
   const int64_t k_row = int64_t(p.kv_heads) * p.d_qk, v_row = int64_t(p.kv_heads) * p.d_v;
   for (int64_t t = 0; t < n; ++t) {
     const int64_t row = cache_row(p, b, k0 + t);
@@ -81,32 +89,47 @@ void attend(const DecodeParams& p, int64_t b, int64_t j, int64_t k0, int64_t k1,
                    ? Row(k.row(t).head(p.d_v))
                    : bf16_row(bf16_ptr(p.v_cache) + row * v_row + j * p.d_v, p.d_v);
   }
-  o = Mat::Zero(g, p.d_v);
-  lse.assign(std::size_t(g), kNegInf);
-  if (n == 0) return;
-  const std::vector<char> valid(std::size_t(n), 1);
+  o = Mat::Zero(rows, p.d_v);
+  lse.assign(std::size_t(rows), kNegInf);
   const Mat s = double(p.softmax_scale) * (q * k.transpose());
-  o = softmax_keys<double>(s, valid, &lse) * v;
+  for (int64_t t = 0; t < p.q_tokens; ++t) {
+    // Keys of [k0, k1) that token t sees: the prefix below its causal limit.
+    const int64_t limit = int64_t(p.ctx_lens[b]) - p.q_tokens + 1 + t;
+    const int64_t seen = std::clamp<int64_t>(limit - k0, 0, n);
+    if (seen == 0) continue;
+    std::vector<char> valid(std::size_t(n), 0);
+    std::fill(valid.begin(), valid.begin() + seen, 1);
+    std::vector<double> token_lse;
+    const Mat s_t = s.middleRows(t * g, g);
+    o.middleRows(t * g, g) = softmax_keys<double>(s_t, valid, &token_lse) * v;
+    std::copy(token_lse.begin(), token_lse.end(), lse.begin() + t * g);
+  }
+}
+
+// Output row of (sequence b, query token t, query head h) in [batch, q_tokens, q_heads].
+int64_t out_row(const DecodeParams& p, int64_t b, int64_t t, int64_t h) {
+  return (b * p.q_tokens + t) * p.q_heads + h;
 }
 
 }  // namespace
 
 DecodeOutput decode_reference(const DecodeParams& p) {
   validate(p);
-  DecodeOutput out{p.batch, p.q_heads, p.d_v, {}, {}};
-  out.o.assign(std::size_t(p.batch) * p.q_heads * p.d_v, 0.0);
-  out.lse.assign(std::size_t(p.batch) * p.q_heads, kNegInf);
+  DecodeOutput out{p.batch, p.q_rows(), p.d_v, {}, {}};
+  out.o.assign(std::size_t(p.batch * p.q_rows() * p.d_v), 0.0);
+  out.lse.assign(std::size_t(p.batch * p.q_rows()), kNegInf);
   const int64_t g = p.q_heads / p.kv_heads;
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t j = 0; j < p.kv_heads; ++j) {
       Mat o;
       std::vector<double> lse;
       attend(p, b, j, 0, p.ctx_lens[b], o, lse);
-      for (int64_t i = 0; i < g; ++i) {
-        const int64_t head = b * p.q_heads + j * g + i;
-        Eigen::Map<Row>(out.o.data() + head * p.d_v, p.d_v) = o.row(i);
-        out.lse[std::size_t(head)] = lse[std::size_t(i)];
-      }
+      for (int64_t t = 0; t < p.q_tokens; ++t)
+        for (int64_t i = 0; i < g; ++i) {
+          const int64_t row = out_row(p, b, t, j * g + i);
+          Eigen::Map<Row>(out.o.data() + row * p.d_v, p.d_v) = o.row(t * g + i);
+          out.lse[std::size_t(row)] = lse[std::size_t(t * g + i)];
+        }
     }
   }
   return out;
@@ -121,9 +144,9 @@ SplitOutput decode_reference_split(const DecodeParams& p) {
   SplitOutput out;
   out.n_splits = p.n_splits;
   out.split_len = p.split_len;
-  const int64_t g = p.q_heads / p.kv_heads, ns = p.n_splits;
-  out.o_partial.assign(std::size_t(p.batch) * ns * p.q_heads * p.d_v, 0.0);
-  out.lse_partial.assign(std::size_t(p.batch) * ns * p.q_heads, kNegInf);
+  const int64_t g = p.q_heads / p.kv_heads, ns = p.n_splits, rows = p.q_rows();
+  out.o_partial.assign(std::size_t(p.batch * ns * rows * p.d_v), 0.0);
+  out.lse_partial.assign(std::size_t(p.batch * ns * rows), kNegInf);
   for (int64_t b = 0; b < p.batch; ++b) {
     if (p.ctx_lens[b] > ns * int64_t(p.split_len)) {
       throw std::invalid_argument(fmt::format("decode_reference_split: ctx_lens[{}] = {} exceeds "
@@ -135,40 +158,41 @@ SplitOutput decode_reference_split(const DecodeParams& p) {
         Mat o;
         std::vector<double> lse;
         attend(p, b, j, k0, k1, o, lse);
-        for (int64_t i = 0; i < g; ++i) {
-          const int64_t slot = (b * ns + s) * p.q_heads + j * g + i;
-          Eigen::Map<Row>(out.o_partial.data() + slot * p.d_v, p.d_v) = o.row(i);
-          out.lse_partial[std::size_t(slot)] = lse[std::size_t(i)];
-        }
+        for (int64_t t = 0; t < p.q_tokens; ++t)
+          for (int64_t i = 0; i < g; ++i) {
+            const int64_t slot = (b * ns + s) * rows + t * p.q_heads + j * g + i;
+            Eigen::Map<Row>(out.o_partial.data() + slot * p.d_v, p.d_v) = o.row(t * g + i);
+            out.lse_partial[std::size_t(slot)] = lse[std::size_t(t * g + i)];
+          }
       }
     }
   }
-  out.merged = merge_splits(out.o_partial, out.lse_partial, p.batch, ns, p.q_heads, p.d_v);
+  out.merged = merge_splits(out.o_partial, out.lse_partial, p.batch, ns, rows, p.d_v);
   return out;
 }
 
 DecodeOutput merge_splits(const std::vector<double>& o_partial, const std::vector<double>& lse_partial,
-                          int64_t batch, int64_t n_splits, int64_t q_heads, int64_t d_v) {
-  DecodeOutput out{batch, q_heads, d_v, {}, {}};
-  out.o.assign(std::size_t(batch * q_heads * d_v), 0.0);
-  out.lse.assign(std::size_t(batch * q_heads), kNegInf);
+                          int64_t batch, int64_t n_splits, int64_t q_rows, int64_t d_v) {
+  DecodeOutput out{batch, q_rows, d_v, {}, {}};
+  out.o.assign(std::size_t(batch * q_rows * d_v), 0.0);
+  out.lse.assign(std::size_t(batch * q_rows), kNegInf);
   for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t h = 0; h < q_heads; ++h) {
+    for (int64_t h = 0; h < q_rows; ++h) {
       double m = kNegInf;
-      for (int64_t s = 0; s < n_splits; ++s) m = std::max(m, lse_partial[std::size_t((b * n_splits + s) * q_heads + h)]);
+      for (int64_t s = 0; s < n_splits; ++s) m = std::max(m, lse_partial[std::size_t((b * n_splits + s) * q_rows + h)]);
       if (m == kNegInf) continue;  // no key at all: o = 0, lse = -inf
       double sum = 0;
       Row acc = Row::Zero(d_v);
       for (int64_t s = 0; s < n_splits; ++s) {
-        const int64_t slot = (b * n_splits + s) * q_heads + h;
+        const int64_t slot = (b * n_splits + s) * q_rows + h;
         const double l = lse_partial[std::size_t(slot)];
         if (l == kNegInf) continue;
         const double wgt = std::exp(l - m);
         sum += wgt;
         acc += wgt * Eigen::Map<const Row>(o_partial.data() + slot * d_v, d_v);
       }
-      Eigen::Map<Row>(out.o.data() + (b * q_heads + h) * d_v, d_v) = acc / sum;
-      out.lse[std::size_t(b * q_heads + h)] = m + std::log(sum);
+      Eigen::Map<Row>(out.o.data() + (b * q_rows + h) * d_v, d_v) = acc / sum;
+      out.lse[std::size_t(b * q_rows + h)] = m + std::log(sum);
     }
   }
   return out;

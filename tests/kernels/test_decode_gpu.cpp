@@ -3,6 +3,7 @@
 // scripts/gpu-run.sh runs them on the GPU machine.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -41,6 +42,19 @@ TEST_CASE("launch_decode lists every unsupported parameter at once", "[kernels]"
     CHECK(what.find("supported:") != std::string::npos);
     CHECK(what.find("shared_latent d_qk=576 d_v=512") != std::string::npos);
   }
+}
+
+TEST_CASE("launch_decode refuses more than one new token per sequence", "[kernels]") {
+  DecodeParams p;
+  p.q_tokens = 2;
+  const auto problems = check_decode(p);
+  CHECK(std::any_of(problems.begin(), problems.end(), [](const std::string& s) {
+    return s.find("q_tokens=2: the CUDA kernels decode one new token per sequence") != std::string::npos;
+  }));
+  p.q_tokens = 1;
+  const auto one = check_decode(p);
+  CHECK(std::none_of(one.begin(), one.end(),
+                     [](const std::string& s) { return s.find("q_tokens") != std::string::npos; }));
 }
 
 TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {

@@ -28,8 +28,9 @@ struct Problem {
   int32_t batch, q_heads, kv_heads, d_qk, d_v;
   std::vector<int32_t> ctx;
   int64_t max_ctx;
-  std::vector<uint16_t> q, k, v;  // contiguous: row b * max_ctx + t
+  std::vector<uint16_t> q, k, v;  // q [batch, q_tokens, q_heads, d_qk]; cache row b * max_ctx + t
   float scale;
+  int32_t q_tokens = 1;
 };
 
 std::vector<uint16_t> random_bf16(std::size_t n, std::mt19937& rng) {
@@ -40,11 +41,11 @@ std::vector<uint16_t> random_bf16(std::size_t n, std::mt19937& rng) {
 }
 
 Problem make_problem(KvFamily family, int32_t q_heads, int32_t kv_heads, int32_t d_qk, int32_t d_v,
-                     std::vector<int32_t> ctx) {
+                     std::vector<int32_t> ctx, int32_t q_tokens = 1) {
   std::mt19937 rng(1234);
-  Problem p{family, int32_t(ctx.size()), q_heads, kv_heads, d_qk, d_v, ctx, 0, {}, {}, {}, 0};
+  Problem p{family, int32_t(ctx.size()), q_heads, kv_heads, d_qk, d_v, ctx, 0, {}, {}, {}, 0, q_tokens};
   p.max_ctx = *std::max_element(ctx.begin(), ctx.end()) + 5;
-  p.q = random_bf16(std::size_t(p.batch) * q_heads * d_qk, rng);
+  p.q = random_bf16(std::size_t(p.batch) * q_tokens * q_heads * d_qk, rng);
   p.k = random_bf16(std::size_t(p.batch * p.max_ctx) * kv_heads * d_qk, rng);
   if (family == KvFamily::separate_kv) p.v = random_bf16(std::size_t(p.batch * p.max_ctx) * kv_heads * d_v, rng);
   // Poison every row at or past ctx_len: a read of it would turn the output into NaN.
@@ -73,21 +74,24 @@ DecodeParams contiguous_params(const Problem& pr) {
   p.v_cache = pr.v.empty() ? nullptr : pr.v.data();
   p.ctx_lens = pr.ctx.data();
   p.max_ctx_len = pr.max_ctx;
+  p.q_tokens = pr.q_tokens;
   return p;
 }
 
 double f(uint16_t bits) { return double(bf16_bits_to_float(bits)); }
 
-// Naive: one (b, head) at a time, element loops, from the header's layout description.
+// Naive: one (b, query token, head) at a time, element loops, from the header's layout
+// description, over keys [k0, k1).
 void naive(const Problem& pr, int64_t b, int64_t h, int64_t k0, int64_t k1, std::vector<double>& o,
-           double& lse) {
+           double& lse, int64_t token = 0) {
   const int64_t j = h / (pr.q_heads / pr.kv_heads);
+  const int64_t q_row = (b * pr.q_tokens + token) * pr.q_heads + h;
   std::vector<double> s;
   for (int64_t t = k0; t < k1; ++t) {
     const int64_t row = b * pr.max_ctx + t;
     double dot = 0;
     for (int64_t e = 0; e < pr.d_qk; ++e) {
-      dot += f(pr.q[std::size_t((b * pr.q_heads + h) * pr.d_qk + e)]) *
+      dot += f(pr.q[std::size_t(q_row * pr.d_qk + e)]) *
              f(pr.k[std::size_t((row * pr.kv_heads + j) * pr.d_qk + e)]);
     }
     s.push_back(double(pr.scale) * dot);
@@ -110,27 +114,49 @@ void naive(const Problem& pr, int64_t b, int64_t h, int64_t k0, int64_t k1, std:
   lse = m + std::log(sum);
 }
 
-void check_against_naive(const Problem& pr, const DecodeOutput& out) {
+// Which keys query token `token` of q_tokens sees in a sequence of ctx keys: [0, result).
+enum class Mask { causal, every_key, one_short };
+int64_t keys_seen(int64_t ctx, int64_t q_tokens, int64_t token, Mask mask) {
+  if (ctx == 0) return 0;  // an empty slot
+  switch (mask) {
+    case Mask::causal: return ctx - q_tokens + 1 + token;  // the new tokens are causal
+    case Mask::every_key: return ctx;                      // wrong: sees the tokens after it
+    case Mask::one_short: return ctx - q_tokens + token;   // wrong: misses itself
+  }
+  return 0;
+}
+
+// The largest difference between the output and the naive loop under `mask` (o and lse; +inf
+// where one side is -inf and the other not, or the output is not finite).
+double worst_error(const Problem& pr, const DecodeOutput& out, Mask mask) {
+  double worst = 0;
   for (int64_t b = 0; b < pr.batch; ++b) {
-    for (int64_t h = 0; h < pr.q_heads; ++h) {
-      std::vector<double> o;
-      double lse = 0;
-      naive(pr, b, h, 0, pr.ctx[std::size_t(b)], o, lse);
-      INFO("b " << b << " head " << h << " ctx " << pr.ctx[std::size_t(b)]);
-      const double got_lse = out.lse[std::size_t(b * pr.q_heads + h)];
-      if (std::isinf(lse)) {
-        CHECK(std::isinf(got_lse));
-        CHECK(got_lse < 0);
-      } else {
-        CHECK(std::abs(got_lse - lse) <= 1e-12 * std::max(1.0, std::abs(lse)));
-      }
-      for (int64_t e = 0; e < pr.d_v; ++e) {
-        const double got = out.o[std::size_t((b * pr.q_heads + h) * pr.d_v + e)];
-        REQUIRE(std::isfinite(got));
-        CHECK(std::abs(got - o[std::size_t(e)]) <= 1e-12);
+    for (int64_t token = 0; token < pr.q_tokens; ++token) {
+      for (int64_t h = 0; h < pr.q_heads; ++h) {
+        std::vector<double> o;
+        double lse = 0;
+        naive(pr, b, h, 0, keys_seen(pr.ctx[std::size_t(b)], pr.q_tokens, token, mask), o, lse, token);
+        const int64_t row = (b * pr.q_tokens + token) * pr.q_heads + h;
+        const double got_lse = out.lse[std::size_t(row)];
+        if (std::isinf(lse) || std::isinf(got_lse)) {
+          if (!(std::isinf(lse) && std::isinf(got_lse) && got_lse < 0)) worst = INFINITY;
+        } else {
+          worst = std::max(worst, std::abs(got_lse - lse) / std::max(1.0, std::abs(lse)));
+        }
+        for (int64_t e = 0; e < pr.d_v; ++e) {
+          const double got = out.o[std::size_t(row * pr.d_v + e)];
+          worst = std::isfinite(got) ? std::max(worst, std::abs(got - o[std::size_t(e)])) : INFINITY;
+        }
       }
     }
   }
+  return worst;
+}
+
+void check_against_naive(const Problem& pr, const DecodeOutput& out) {
+  CHECK(out.o.size() == std::size_t(pr.batch) * pr.q_tokens * pr.q_heads * pr.d_v);
+  CHECK(out.lse.size() == std::size_t(pr.batch) * pr.q_tokens * pr.q_heads);
+  CHECK(worst_error(pr, out, Mask::causal) <= 1e-12);
 }
 
 }  // namespace
@@ -257,4 +283,71 @@ TEST_CASE("decode_reference: outputs written in the kernels' formats; bad params
   bad = p;
   bad.family = KvFamily::shared_latent;  // v_cache set and d_v == d_qk: v_cache must be null
   CHECK_THROWS_AS(decode_reference(bad), std::invalid_argument);
+}
+
+TEST_CASE("decode_reference with q_tokens > 1: each new token attends the keys up to itself",
+          "[reference][decode_reference][q_tokens]") {
+  // Both families, GQA groups of 3 and a latent row, ragged lengths from exactly q_tokens up.
+  for (const int32_t q_tokens : {2, 3, 4, 8}) {
+    for (const KvFamily fam : {KvFamily::separate_kv, KvFamily::shared_latent}) {
+      const Problem pr = make_problem(fam, 6, fam == KvFamily::separate_kv ? 2 : 1, 16, 8,
+                                      {0, q_tokens, q_tokens + 1, 67, 300}, q_tokens);
+      INFO("q_tokens " << q_tokens << (fam == KvFamily::separate_kv ? " separate" : " latent"));
+      const DecodeOutput out = decode_reference(contiguous_params(pr));
+      CHECK(out.q_rows == int64_t(q_tokens) * pr.q_heads);
+      check_against_naive(pr, out);
+      // Deliberately wrong masks must fail the same comparison: every token seeing the whole
+      // sequence (the new tokens after it too), or missing its own key.
+      CHECK(worst_error(pr, out, Mask::every_key) > 1e-3);
+      CHECK(worst_error(pr, out, Mask::one_short) > 1e-3);
+      // The last token sees every key: it is the q_tokens = 1 decode of the same sequence.
+      Problem last = pr;
+      last.q_tokens = 1;
+      last.q.clear();
+      for (int32_t b = 0; b < pr.batch; ++b) {
+        const auto first = pr.q.begin() + std::ptrdiff_t((int64_t(b) * q_tokens + q_tokens - 1) * pr.q_heads * pr.d_qk);
+        last.q.insert(last.q.end(), first, first + pr.q_heads * pr.d_qk);
+      }
+      const DecodeOutput one = decode_reference(contiguous_params(last));
+      for (int32_t b = 0; b < pr.batch; ++b)
+        for (int64_t i = 0; i < int64_t(pr.q_heads) * pr.d_v; ++i)
+          CHECK(one.o[std::size_t(b * pr.q_heads * pr.d_v + i)] ==
+                out.o[std::size_t((int64_t(b) * q_tokens + q_tokens - 1) * pr.q_heads * pr.d_v + i)]);
+    }
+  }
+}
+
+TEST_CASE("decode_reference split mirror with q_tokens > 1 merges to the unsplit output",
+          "[reference][decode_reference][q_tokens][split]") {
+  // Splits of 64 keys: the causal limits of the 4 new tokens fall inside the last split, and
+  // the sequence of exactly 4 keys leaves early tokens with one key in split 0 only.
+  const Problem pr = make_problem(KvFamily::shared_latent, 5, 1, 16, 8, {4, 64, 65, 130, 0}, 4);
+  DecodeParams p = contiguous_params(pr);
+  const attnroof::model::SplitPlan plan = attnroof::model::split_evenly(130, 3, 64);
+  REQUIRE(plan.n_splits == 3);
+  p.n_splits = int32_t(plan.n_splits);
+  p.split_len = int32_t(plan.split_len);
+  const SplitOutput split = decode_reference_split(p);
+  CHECK(split.o_partial.size() == std::size_t(pr.batch) * 3 * 4 * pr.q_heads * pr.d_v);
+  CHECK(worst_error(pr, split.merged, Mask::causal) <= 1e-12);
+  // Sequence 2 (65 keys), token 0 sees 62 keys: split 1 ([64, 128)) is empty for it, and token
+  // 3 sees key 64 there.
+  const auto lse_at = [&](int64_t b, int64_t s, int64_t token, int64_t h) {
+    return split.lse_partial[std::size_t(((b * 3 + s) * 4 + token) * pr.q_heads + h)];
+  };
+  CHECK(std::isinf(lse_at(2, 1, 0, 0)));
+  CHECK(std::isfinite(lse_at(2, 1, 3, 0)));
+}
+
+TEST_CASE("decode_reference refuses a sequence shorter than its new tokens", "[reference][decode_reference][q_tokens]") {
+  const Problem pr = make_problem(KvFamily::separate_kv, 2, 1, 8, 8, {5, 2}, 3);
+  try {
+    decode_reference(contiguous_params(pr));
+    FAIL("no error");
+  } catch (const std::invalid_argument& e) {
+    CHECK_THAT(e.what(), Catch::Contains("ctx_lens[1] = 2 < q_tokens = 3"));
+  }
+  DecodeParams p = contiguous_params(pr);
+  p.q_tokens = 0;
+  CHECK_THROWS_AS(decode_reference(p), std::invalid_argument);
 }
