@@ -40,6 +40,7 @@ BenchReport read_bench_report(const std::string& path) {
     pt.ctx = p.get_positive_int("ctx");
     pt.kv_bytes = positive(p, "kv_bytes");
     pt.total_bytes = positive(p, "total_bytes");
+    if (p.has("flops")) pt.flops = positive(p, "flops");
     pt.time_s = positive(p, "time_us_graph_median") * 1e-6;
     out.points.push_back(std::move(pt));
   }

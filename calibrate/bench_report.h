@@ -17,6 +17,7 @@ struct BenchPoint {
   int64_t batch = 0, ctx = 0;
   double kv_bytes = 0;      // KV cache bytes the kernel read
   double total_bytes = 0;   // everything it moved (KV, queries, outputs)
+  double flops = 0;         // the attention FLOPs it did; 0: the report does not say
   double time_s = 0;        // CUDA-graph replay median
 };
 

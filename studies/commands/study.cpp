@@ -9,13 +9,22 @@
 //   SECTION kv_table: {"type": "kv_table", "id", "title", "note", "models", "tp", "kv_dtype"}
 //   SECTION sweep:    {"type": "sweep", "id", "title", "note", "models", "hardware", "tp",
 //                      "batch", "context", "q_tokens", "form", "kv_dtype", "weight_dtype",
-//                      "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT}
+//                      "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT
+//                      (files ID.*) or "plots": [PLOT with "name"] (files ID_NAME.*), not both}
 //   models: [{"preset": NAME-or-GLOB or FILE or hf:FILE, "label"?, "tp"?}]   ("tp" pins the
 //           model's TP degree; a relative FILE, like a "hardware" file, is relative to the study)
 //   RATIO: {"name", "metric", "numerator", "denominator", "claimed", "claimed_min", "claimed_max"}
 //          ratio = metric(numerator label) / metric(denominator label) at each ctx_len
 //   PLOT:  {"type": "lines", "x", "y", "x_label", "y_label", "x_divisor", "y_divisor",
-//           "log_x", "log_y", "title"} or {"type": "roofline", "title"}
+//           "log_x", "log_y", "title", "series"?, "note"?} or {"type": "roofline", "title",
+//           "measured"?: MEASURED}; "series" is a comma list of sweep columns (default "label"):
+//           one line per distinct value, the first column picks the colour, the rest solid or
+//           dashed; on a log axis a point at or below 0 is not drawn and its legend entry says so
+//   MEASURED: {"bench" (a bench-kernels JSON, relative to the repository), "gpu"? (required
+//           when the hardware has no calibration; else must equal its calibration's GPU),
+//           "shapes"? (comma list), "batch"?, "context"? (axes; default every timed point)}:
+//           open markers at FLOPs / bytes moved and FLOPs / measured time; the bench's "gpu"
+//           must be the roof's
 //   SECTION measured_kernels: {"type": "measured_kernels", "id", "title", "note", "bench" (a
 //                     bench-kernels JSON, relative to the repository), "hardware", "batch",
 //                     "shapes": [{"shape", "preset", "tp", "label"}], "ratios"?: [{"numerator",
@@ -34,6 +43,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 
 #include "calibrate/bench_report.h"
 #include "calibrate/fidelity.h"
@@ -485,8 +495,287 @@ SectionResult run_fidelity_section(ObjectReader& s, const fs::path& dir, const s
   return res;
 }
 
+// Where a sweep section's plots go.
+struct PlotTarget {
+  const fs::path& dir;
+  const fs::path& repo_root;  // "measured" bench paths are relative to it
+  bool render = false;
+  bool& rendered_all;
+  std::vector<std::string>& plot_files;  // every plot file written so far, in any section
+};
+
+// "" when no plot of the study wrote <stem>.*; else why the stem cannot be used.
+std::string plot_stem_taken(const std::vector<std::string>& plot_files, const std::string& stem) {
+  if (std::find(plot_files.begin(), plot_files.end(), stem + ".dat") == plot_files.end()) return "";
+  return fmt::format("the plot files {0}.dat, {0}.gp, ... are already written by another plot of this study: "
+                     "each plot's files must have their own name",
+                     stem);
+}
+
+// A series' legend text: each series column's value, a number as column=value.
+std::string series_title(std::span<const report::SweepColumn* const> columns, const Row& r) {
+  std::string out;
+  for (const report::SweepColumn* c : columns) {
+    const report::Cell cell = c->get(r);
+    const std::string text = report::cell_text(cell);
+    out += (out.empty() ? "" : ", ") + (cell.kind == report::Cell::Kind::text ? text : fmt::format("{}={}", c->name, text));
+  }
+  return out;
+}
+
+// The position of `value` in `seen`, appended when new.
+std::size_t index_of(std::vector<std::string>& seen, const std::string& value) {
+  const auto at = std::find(seen.begin(), seen.end(), value);
+  if (at != seen.end()) return std::size_t(at - seen.begin());
+  seen.push_back(value);
+  return seen.size() - 1;
+}
+
+// The values of `xs` as a short list ("512, 1024" or "4, 8, 16 and 3 more").
+std::string short_list(const std::vector<double>& xs) {
+  constexpr std::size_t kShown = 3;
+  std::string out;
+  for (std::size_t i = 0; i < std::min(xs.size(), kShown); ++i) out += fmt::format("{}{:g}", i ? ", " : "", xs[i]);
+  if (xs.size() > kShown) out += fmt::format(" and {} more", xs.size() - kShown);
+  return out;
+}
+
+// A lines plot of a sweep's rows: one series per distinct value of the "series" columns (the
+// first picks the colour, the others solid or dashed when there are several). A log axis has no
+// 0: points at or below 0 are left out of the .dat, named in their series' legend entry and
+// listed in `not_drawn`, so a max_batch of 0 (the weights do not fit) is said, not lost.
+report::LinePlot line_plot(ObjectReader& p, const std::string& title,
+                           const std::vector<std::unique_ptr<Row>>& rows, nlohmann::json& not_drawn) {
+  report::LinePlot lp;
+  lp.title = title;
+  const std::string x = p.get_string("x", "ctx_len");
+  const std::string y = p.get_string("y", "t_layer_s");
+  require_numeric_column(p, "x", x);
+  require_numeric_column(p, "y", y);
+  lp.x_label = get_line(p, "x_label", x);
+  lp.y_label = get_line(p, "y_label", y);
+  const double xd = get_divisor(p, "x_divisor"), yd = get_divisor(p, "y_divisor");
+  lp.log_x = p.get_bool("log_x", false);
+  lp.log_y = p.get_bool("log_y", false);
+  const std::string series_list = p.get_string("series", "label");
+  if (series_list.empty()) p.fail("series", "expected a comma list of sweep columns, such as \"label,hardware\"");
+  const auto series_columns = report::select_columns(report::sweep_columns(), series_list, p.position("series"));
+  if (p.has("note")) lp.notes.push_back(get_line(p, "note"));
+  const std::span<const report::SweepColumn* const> columns(series_columns);
+  std::vector<std::string> colours, styles;  // distinct first-column values, distinct values of the rest
+  struct Hidden {
+    std::vector<double> x;   // as drawn (divided by x_divisor)
+    bool all_zero = true;    // "= 0" rather than "<= 0" in the legend
+    std::string column;      // the column at or below 0
+  };
+  std::vector<Hidden> hidden;  // per series
+  for (const auto& r : rows) {
+    const std::string key = series_title(columns, *r);
+    auto it = std::find_if(lp.series.begin(), lp.series.end(), [&](const report::Series& se) { return se.title == key; });
+    if (it == lp.series.end()) {
+      report::Series se{key, {}, {}};
+      if (columns.size() == 1) {  // a colour each, dashed once gnuplot's 8 colours repeat
+        se.color = int(lp.series.size()) + 1;
+        se.dashed = lp.series.size() >= 8;
+      } else {
+        se.color = int(index_of(colours, series_title(columns.first(1), *r))) + 1;
+        se.dashed = index_of(styles, series_title(columns.subspan(1), *r)) % 2 == 1;
+      }
+      lp.series.push_back(std::move(se));
+      hidden.emplace_back();
+      it = lp.series.end() - 1;
+    }
+    const double xv = metric_of(*r, x), yv = metric_of(*r, y);
+    if ((lp.log_x && xv <= 0) || (lp.log_y && yv <= 0)) {
+      Hidden& h = hidden[std::size_t(it - lp.series.begin())];
+      h.x.push_back(xv / xd);
+      h.column = lp.log_x && xv <= 0 ? x : y;
+      h.all_zero = h.all_zero && (h.column == x ? xv : yv) == 0;
+      not_drawn.push_back({{"series", key}, {"x", xv}, {"y", yv}});
+      continue;
+    }
+    it->x.push_back(xv / xd);
+    it->y.push_back(yv / yd);
+  }
+  for (std::size_t i = 0; i < lp.series.size(); ++i) {
+    const Hidden& h = hidden[i];
+    if (h.x.empty()) continue;
+    const std::string what = h.column + (h.all_zero ? " = 0" : " <= 0");
+    lp.series[i].title += lp.series[i].x.empty()
+                              ? fmt::format(": {} (not drawn)", what)
+                              : fmt::format(" ({} at x = {}, not drawn)", what, short_list(h.x));
+  }
+  return lp;
+}
+
+// The roofline's measured points: the timed kernels of a bench-kernels report (the shapes,
+// batches and contexts asked for) at FLOPs / bytes moved against FLOPs / measured time. The
+// bench must come from the roof's GPU: the one the hardware profile's calibration was measured
+// on, or "gpu" for a profile without one.
+std::vector<report::RooflinePoint> measured_points(ObjectReader& m, const model::Hardware& hw,
+                                                   const fs::path& repo_root, nlohmann::json& json,
+                                                   std::string& md) {
+  fs::path bench_path = m.get_string("bench");
+  if (bench_path.is_relative()) bench_path = repo_root / bench_path;
+  const calibrate::BenchReport bench = calibrate::read_bench_report(bench_path.string());
+  const std::string calibrated_gpu = hw.calibration ? hw.calibration->gpu : "";
+  const std::string roof_gpu = get_line(m, "gpu", calibrated_gpu);
+  if (roof_gpu.empty()) {
+    m.fail("gpu", fmt::format("hardware '{}' has no calibration naming its GPU: give \"gpu\", the GPU (as the "
+                              "driver names it) whose measurements may stand on this roof",
+                              hw.id));
+  }
+  if (!calibrated_gpu.empty() && roof_gpu != calibrated_gpu) {
+    m.fail("gpu", fmt::format("gpu '{}' is not the GPU of hardware '{}' ('{}', its calibration's)",
+                              model::excerpt(roof_gpu), hw.id, calibrated_gpu));
+  }
+  if (bench.gpu != roof_gpu) {
+    m.fail("bench", fmt::format("{} was measured on '{}' but the roof is {} ('{}'): measured points must come "
+                                "from the roof's GPU",
+                                bench_path.string(), model::excerpt(bench.gpu), hw.id, roof_gpu));
+  }
+  std::vector<std::string> shapes;
+  for (const calibrate::BenchPoint& pt : bench.points) {
+    if (std::find(shapes.begin(), shapes.end(), pt.shape) == shapes.end()) shapes.push_back(pt.shape);
+  }
+  std::vector<std::string> wanted = shapes;
+  if (m.has("shapes")) {
+    wanted = parse_list(m.get_string("shapes"), m.position("shapes"));
+    for (const std::string& w : wanted) {
+      if (std::find(shapes.begin(), shapes.end(), w) == shapes.end()) {
+        std::string known;
+        for (const std::string& sh : shapes) known += (known.empty() ? "" : ", ") + sh;
+        m.fail("shapes", fmt::format("no timed point of shape '{}' in {}; its shapes: {}", model::excerpt(w),
+                                     bench_path.string(), known));
+      }
+    }
+  }
+  // A batch or context no point has is a typo, not an empty filter.
+  const auto axis_filter = [&](const char* key, auto value_of) {
+    std::vector<int64_t> values;
+    if (!m.has(key)) return values;
+    values = parse_int_axis(axis_text(m, key, ""), m.position(key));
+    for (const int64_t v : values) {
+      const bool seen = std::any_of(bench.points.begin(), bench.points.end(),
+                                    [&](const calibrate::BenchPoint& pt) { return value_of(pt) == v; });
+      if (!seen) m.fail(key, fmt::format("no timed point of {} has {} {}", bench_path.string(), key, v));
+    }
+    return values;
+  };
+  const std::vector<int64_t> batches = axis_filter("batch", [](const calibrate::BenchPoint& pt) { return pt.batch; });
+  const std::vector<int64_t> contexts = axis_filter("context", [](const calibrate::BenchPoint& pt) { return pt.ctx; });
+  m.finish();
+  const auto kept = [](const std::vector<int64_t>& filter, int64_t v) {
+    return filter.empty() || std::find(filter.begin(), filter.end(), v) != filter.end();
+  };
+  std::vector<const calibrate::BenchPoint*> selected;
+  std::vector<int64_t> selected_contexts;
+  for (const calibrate::BenchPoint& pt : bench.points) {
+    if (std::find(wanted.begin(), wanted.end(), pt.shape) == wanted.end() || !kept(batches, pt.batch) ||
+        !kept(contexts, pt.ctx)) {
+      continue;
+    }
+    if (pt.flops <= 0) {
+      m.fail("bench", fmt::format("{}: the {} point at batch {}, ctx {} has no \"flops\", so it has no place on a "
+                                  "roofline",
+                                  bench_path.string(), pt.shape, pt.batch, pt.ctx));
+    }
+    selected.push_back(&pt);
+    if (std::find(selected_contexts.begin(), selected_contexts.end(), pt.ctx) == selected_contexts.end()) {
+      selected_contexts.push_back(pt.ctx);
+    }
+  }
+  if (selected.empty()) m.fail("shapes", fmt::format("no timed point of {} has the shapes, batch and context asked for", bench_path.string()));
+  std::vector<report::RooflinePoint> out;
+  for (const calibrate::BenchPoint* pt : selected) {
+    // The label names the batch; the context too when the points have several.
+    const std::string label = selected_contexts.size() == 1 ? fmt::format("b={}", pt->batch)
+                                                            : fmt::format("b={} {}K", pt->batch, pt->ctx / 1024);
+    out.push_back({fmt::format("{} measured on {}", pt->shape, bench.gpu), label, pt->flops / pt->total_bytes,
+                   pt->flops / pt->time_s});
+  }
+  json = {{"bench", bench_path.lexically_relative(repo_root).string()}, {"gpu", bench.gpu},
+          {"bench_command", bench.command}, {"points", out.size()}};
+  std::string context_text;
+  for (const int64_t c : selected_contexts) context_text += fmt::format("{}{}", context_text.empty() ? "" : ", ", c);
+  md += fmt::format(
+      "\nOpen markers: {} kernels measured on {} (`{}`, `{}`), at context {}; x = the kernel's FLOPs / "
+      "the bytes it moved, y = its FLOPs / its measured time (CUDA-graph replay median); the label b=N is "
+      "the batch. They are the benchmark's shapes, not the models of the filled points.\n",
+      out.size(), bench.gpu, bench.command.empty() ? "bench_kernels" : bench.command, json["bench"].get<std::string>(),
+      context_text);
+  return out;
+}
+
+// One plot (`p`) of a sweep section's (`s`) rows: <stem>.dat and .gp (and .png and .svg when
+// rendered), its Markdown appended to `md`; returns its report.json entry.
+nlohmann::json write_sweep_plot(ObjectReader& p, const ObjectReader& s, const std::string& stem,
+                                const std::string& section_title, const Axes& axes,
+                                const std::vector<std::unique_ptr<Row>>& rows, const PlotTarget& target,
+                                std::string& md) {
+  const std::string type = p.get_string("type", "lines");
+  const std::string title = get_line(p, "title", section_title);
+  nlohmann::json entry = {{"type", type}};
+  std::string script, plot_md;
+  if (type == "lines") {
+    nlohmann::json not_drawn = nlohmann::json::array();
+    const report::LinePlot lp = line_plot(p, title, rows, not_drawn);
+    p.finish();
+    script = report::write_line_plot(target.dir, stem, lp);
+    entry["not_drawn"] = not_drawn;
+    if (!lp.notes.empty()) plot_md += "\n" + lp.notes.front() + "\n";
+    if (!not_drawn.empty()) {
+      plot_md += fmt::format("\n{} point(s) are not drawn: a log axis has no 0 (their series' legend entries say "
+                             "where; report.json lists them).\n",
+                             not_drawn.size());
+    }
+  } else if (type == "roofline") {
+    if (axes.hardware.size() != 1) s.fail("hardware", "a roofline plot takes one hardware profile");
+    const model::Hardware& hw = *axes.hardware[0];
+    report::RooflinePlot rp;
+    rp.title = title;
+    rp.hardware = hw.id;
+    rp.peak_flop_per_s = hw.peak_flops_per_s(axes.act_dtypes[0]);
+    rp.hbm_bytes_per_s = hw.hbm_bytes_per_s;
+    rp.eff_hbm = hw.efficiency.hbm;
+    rp.eff_tensor = hw.efficiency.tensor;
+    for (const auto& r : rows) {
+      const model::StageEstimate& st = r->stage(model::Stage::attention);
+      rp.points.push_back({r->model->label, fmt::format("tp{}", r->point.tp), st.intensity,
+                           st.t_s > 0 ? st.flops / st.t_s : 0});
+    }
+    if (p.has("measured")) {
+      ObjectReader m = p.get_object("measured");
+      nlohmann::json measured;
+      rp.measured = measured_points(m, hw, target.repo_root, measured, plot_md);
+      entry["measured"] = measured;
+    }
+    p.finish();
+    script = report::write_roofline_plot(target.dir, stem, rp);
+  } else {
+    p.fail("type", fmt::format("unknown plot type '{}'; known: lines, roofline", type));
+  }
+  const bool rendered = target.render && report::run_gnuplot(target.dir, script);
+  target.rendered_all = target.rendered_all && rendered;
+  target.plot_files.push_back(stem + ".dat");
+  target.plot_files.push_back(script);
+  entry["data"] = stem + ".dat";
+  entry["script"] = script;
+  entry["png"] = rendered ? nlohmann::json(stem + ".png") : nlohmann::json();
+  entry["svg"] = rendered ? nlohmann::json(stem + ".svg") : nlohmann::json();
+  md += rendered ? fmt::format("\n![{0}]({1}.png)\n\n(SVG: [{1}.svg]({1}.svg); data and gnuplot script: "
+                               "[{1}.dat]({1}.dat), [{2}]({2}))\n",
+                               md_escape(title), stem, script)
+                 : fmt::format("\nPlot not rendered (gnuplot absent or failed): data [{0}.dat]({0}.dat), "
+                               "script [{1}]({1}); run `gnuplot {1}` in this directory.\n",
+                               stem, script);
+  md += plot_md;
+  return entry;
+}
+
 SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std::string& id,
-                                bool plots, bool& rendered_all, std::vector<std::string>& plot_files) {
+                                const fs::path& repo_root, bool plots, bool& rendered_all,
+                                std::vector<std::string>& plot_files) {
   Axes axes;
   axes.models = read_models(s);
   axes.hardware = resolve_hardware(s.get_string("hardware", "h100_sxm"), s.position("hardware"), "", study_dir(s));
@@ -612,70 +901,31 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
     res.markdown += rmd + per_ctx;
   }
 
-  // Plot.
+  // Plots: "plot" (files named by the id) or "plots" (each named <id>_<name>).
+  if (s.has("plot") && s.has("plots")) {
+    s.fail("plots", "a section takes \"plot\" (one plot, named by the section id) or \"plots\" (several, "
+                    "each with a \"name\"), not both");
+  }
+  const PlotTarget target{dir, repo_root, plots, rendered_all, plot_files};
   if (s.has("plot")) {
+    if (const std::string taken = plot_stem_taken(plot_files, id); !taken.empty()) s.fail("plot", taken);
     ObjectReader p = s.get_object("plot");
-    const std::string type = p.get_string("type", "lines");
-    const std::string title = get_line(p, "title", s.get_string("title", id));
-    std::string script;
-    if (type == "lines") {
-      report::LinePlot lp;
-      lp.title = title;
-      const std::string x = p.get_string("x", "ctx_len");
-      const std::string y = p.get_string("y", "t_layer_s");
-      require_numeric_column(p, "x", x);
-      require_numeric_column(p, "y", y);
-      lp.x_label = get_line(p, "x_label", x);
-      lp.y_label = get_line(p, "y_label", y);
-      const double xd = get_divisor(p, "x_divisor"), yd = get_divisor(p, "y_divisor");
-      lp.log_x = p.get_bool("log_x", false);
-      lp.log_y = p.get_bool("log_y", false);
-      p.finish();
-      for (const auto& r : rows) {
-        auto it = std::find_if(lp.series.begin(), lp.series.end(),
-                               [&](const report::Series& se) { return se.title == r->model->label; });
-        if (it == lp.series.end()) {
-          lp.series.push_back(report::Series{r->model->label, {}, {}});
-          it = lp.series.end() - 1;
-        }
-        it->x.push_back(metric_of(*r, x) / xd);
-        it->y.push_back(metric_of(*r, y) / yd);
-      }
-      script = report::write_line_plot(dir, id, lp);
-    } else if (type == "roofline") {
-      p.finish();
-      if (axes.hardware.size() != 1) s.fail("hardware", "a roofline plot takes one hardware profile");
-      const model::Hardware& hw = *axes.hardware[0];
-      report::RooflinePlot rp;
-      rp.title = title;
-      rp.hardware = hw.id;
-      rp.peak_flop_per_s = hw.peak_flops_per_s(axes.act_dtypes[0]);
-      rp.hbm_bytes_per_s = hw.hbm_bytes_per_s;
-      rp.eff_hbm = hw.efficiency.hbm;
-      rp.eff_tensor = hw.efficiency.tensor;
-      for (const auto& r : rows) {
-        const model::StageEstimate& st = r->stage(model::Stage::attention);
-        rp.points.push_back({r->model->label, fmt::format("tp{}", r->point.tp), st.intensity,
-                             st.t_s > 0 ? st.flops / st.t_s : 0});
-      }
-      script = report::write_roofline_plot(dir, id, rp);
-    } else {
-      p.fail("type", fmt::format("unknown plot type '{}'; known: lines, roofline", type));
+    res.json["plot"] = write_sweep_plot(p, s, id, s.get_string("title", id), axes, rows, target, res.markdown);
+  }
+  if (s.has("plots")) {
+    const nlohmann::json& arr = s.get_array("plots", "plot objects, each with a \"name\"");
+    if (arr.empty()) s.fail("plots", "expected at least one plot");
+    res.json["plots"] = nlohmann::json::array();
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      ObjectReader p(arr[i], s.source(), s.pointer("plots") + "/" + std::to_string(i));
+      const std::string name = p.get_string("name");
+      require_file_name(p, "name", name, "the plot's files (<section id>_<name>.png, ...)");
+      const std::string stem = id + "_" + name;
+      if (const std::string taken = plot_stem_taken(plot_files, stem); !taken.empty()) p.fail("name", taken);
+      nlohmann::json entry = write_sweep_plot(p, s, stem, s.get_string("title", id), axes, rows, target, res.markdown);
+      entry["name"] = name;
+      res.json["plots"].push_back(std::move(entry));
     }
-    bool rendered = false;
-    if (plots) rendered = report::run_gnuplot(dir, script);
-    rendered_all = rendered_all && rendered;
-    plot_files.push_back(id + ".dat");
-    plot_files.push_back(script);
-    res.json["plot"] = {{"type", type}, {"data", id + ".dat"}, {"script", script},
-                        {"png", rendered ? nlohmann::json(id + ".png") : nlohmann::json()},
-                        {"svg", rendered ? nlohmann::json(id + ".svg") : nlohmann::json()}};
-    res.markdown += rendered ? fmt::format("\n![{0}]({1}.png)\n\n(SVG: [{1}.svg]({1}.svg); data and gnuplot script: "
-                                           "[{1}.dat]({1}.dat), [{2}]({2}))\n",
-                                           md_escape(title), id, script)
-                             : fmt::format("\nPlot not rendered (gnuplot absent or failed): data [{0}.dat]({0}.dat), "
-                                           "script [{1}]({1}); run `gnuplot {1}` in this directory.\n",
-                                           id, script);
   }
   return res;
 }
@@ -759,7 +1009,8 @@ void run(const Options& o, const Context& ctx) {
     if (type == "kv_table") {
       res = run_kv_section(s, dir.temp(), id);
     } else if (type == "sweep") {
-      res = run_sweep_section(s, dir.temp(), id, plots, rendered_all, plot_files);
+      res = run_sweep_section(s, dir.temp(), id, file.parent_path().parent_path(), plots, rendered_all,
+                              plot_files);
       for (const model::Hardware* hw : res.hardware) used_hw[hw->id] = hw;
     } else if (type == "measured_kernels") {
       res = run_measured_section(s, dir.temp(), id, file.parent_path().parent_path(), plots,

@@ -8,7 +8,7 @@
 namespace attnroof::report {
 
 struct Series {
-  std::string title;
+  std::string title;  // a series without points is drawn as a legend entry only (why: in its title)
   std::vector<double> x{}, y{};
   int color = 0;        // 1-based line colour shared by related series; 0: one per series
   bool dashed = false;  // e.g. a prediction drawn against a measured line of the same colour
@@ -39,6 +39,9 @@ struct RooflinePlot {
   double hbm_bytes_per_s = 0;
   double eff_tensor = 1, eff_hbm = 1;
   std::vector<RooflinePoint> points;
+  // Kernels timed on the roof's GPU (a bench-kernels report): open markers in one colour, a
+  // marker shape and legend entry per group.
+  std::vector<RooflinePoint> measured{};
 };
 
 // Each writes <dir>/<stem>.dat and <stem>.gp; returns the script's file name.

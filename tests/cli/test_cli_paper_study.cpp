@@ -69,6 +69,26 @@ TEST_CASE("study paper: the blog's KV table, reference checks and measured kerne
     CHECK(row["measured_fraction_of_read_ceiling"].get<double>() <= 1.0);
   }
 
+  // Issue 13's plots: time and KV per device against TP for both model families, capacity
+  // against context (MLA (DSV3) at TP 8 fits on neither GPU: its 9 contexts x 2 GPUs of
+  // max_batch 0 are named, not drawn) and our H100 kernels on the H100 roof.
+  for (const char* id : {"tp_scaling_2p9b", "tp_scaling_dsv3"}) {
+    const json& plots = section(report, id)["plots"];
+    REQUIRE(plots.size() == 2);
+    CHECK(plots[0]["name"] == "time");
+    CHECK(plots[1]["data"] == std::string(id) + "_kv.dat");
+    CHECK(slurp(dir / ("paper/" + std::string(id) + "_kv.gp")).find("set logscale x 2\n") != std::string::npos);
+  }
+  const json& capacity = section(report, "capacity_vs_context");
+  CHECK(capacity["rows"].size() == 6 * 2 * 9);
+  REQUIRE(capacity["plot"]["not_drawn"].size() == 18);
+  for (const json& p : capacity["plot"]["not_drawn"]) {
+    CHECK(p["series"].get<std::string>().rfind("MLA (DSV3, TP8), h", 0) == 0);
+  }
+  const json& measured_on_roof = section(report, "roofline_h100")["plot"]["measured"];
+  CHECK(measured_on_roof["gpu"] == "NVIDIA H100 80GB HBM3");
+  CHECK(measured_on_roof["points"] == 10);  // 5 shapes x batch 1 and 64, at 32K
+
   // The float64 reference checks all hold, and their report sits beside the study.
   const json& verify = section(report, "verify");
   CHECK(verify["pass"] == true);
