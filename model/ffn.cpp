@@ -1,0 +1,71 @@
+#include "model/ffn.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnroof::model {
+
+namespace {
+
+double mlp_params(int64_t d_model, int64_t d_ff, MlpKind kind) {
+  return double(mlp_matrices(kind)) * double(d_model) * double(d_ff);
+}
+
+double expert_params(const FfnShape& f) {
+  return mlp_params(f.d_model, f.moe->d_expert, f.moe->kind);
+}
+
+}  // namespace
+
+double expected_distinct_experts(int64_t n_experts, int64_t top_k, double tokens) {
+  if (n_experts <= 0 || top_k <= 0 || !(tokens > 0)) return 0;
+  const double pick = double(std::min(top_k, n_experts)) / double(n_experts);
+  // (1 - pick)^tokens through log1p: exact enough when pick is small and tokens large.
+  const double missed_by_all = pick >= 1 ? 0 : std::exp(tokens * std::log1p(-pick));
+  return double(n_experts) * (1.0 - missed_by_all);
+}
+
+double ffn_params(const FfnShape& f) {
+  double p = double(f.dense_layers()) * mlp_params(f.d_model, f.dense.d_ff, f.dense.kind);
+  if (f.moe) {
+    const double per_layer = double(f.moe->n_routed + f.moe->n_shared) * expert_params(f) +
+                             double(f.d_model) * double(f.moe->n_routed);  // router
+    p += double(f.moe_layers()) * per_layer;
+  }
+  return p;
+}
+
+double ffn_active_params(const FfnShape& f) {
+  double p = double(f.dense_layers()) * mlp_params(f.d_model, f.dense.d_ff, f.dense.kind);
+  if (f.moe) {
+    const double per_layer = double(f.moe->top_k + f.moe->n_shared) * expert_params(f) +
+                             double(f.d_model) * double(f.moe->n_routed);
+    p += double(f.moe_layers()) * per_layer;
+  }
+  return p;
+}
+
+FfnLayerStep ffn_layer_step(const FfnShape& f, bool moe_layer, double tokens, const FfnLayout& l) {
+  FfnLayerStep s;
+  const double tp = double(std::max<int64_t>(l.tp, 1));
+  if (!moe_layer || !f.moe) {
+    s.weight_params = mlp_params(f.d_model, f.dense.d_ff, f.dense.kind) / tp;
+    s.flops = 2.0 * tokens * s.weight_params;
+    return s;
+  }
+  const MoeShape& m = *f.moe;
+  const double ep = double(std::max<int64_t>(l.ep, 1));
+  const double expert = expert_params(f);
+  const double local = double(m.n_routed) / ep;
+  const double fraction =
+      l.touched_fraction ? std::clamp(*l.touched_fraction, 0.0, 1.0)
+                         : expected_distinct_experts(m.n_routed, m.top_k, tokens) / double(m.n_routed);
+  s.experts_touched = local * fraction;
+  const double shared = double(m.n_shared) * expert / tp;
+  const double router = double(f.d_model) * double(m.n_routed);  // replicated: every token routes
+  s.weight_params = s.experts_touched * expert + shared + router;
+  s.flops = 2.0 * (tokens * double(m.top_k) / ep * expert + tokens * shared + tokens * router);
+  return s;
+}
+
+}  // namespace attnroof::model
