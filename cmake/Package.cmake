@@ -15,7 +15,8 @@ set(ATTNROOF_PACKAGE_TARGETS attnroof_model attnroof_reference attnroof_calibrat
 # already makes include/attnroof the exported include directory for CMake >= 3.23 consumers;
 # stated here as well, it holds for older ones too.
 foreach(target IN LISTS ATTNROOF_PACKAGE_TARGETS)
-  target_include_directories(${target} INTERFACE $<INSTALL_INTERFACE:${ATTNROOF_INSTALL_INCLUDEDIR}>)
+  target_include_directories(${target} INTERFACE
+                             $<INSTALL_INTERFACE:${ATTNROOF_INSTALL_INCLUDEDIR}>)
 endforeach()
 
 if(ATTNROOF_SANITIZE)

@@ -17,20 +17,21 @@
 
 namespace {
 
+namespace model = attnroof::model;
+
 void print_preset() {
-  const attnroof::model::Preset& p = attnroof::model::find_preset("llama3_70b", "preset");
-  const int64_t tp = 8;
-  const int64_t elems = p.variant->kv_elems_per_token(tp);
-  const double bytes = double(elems) * attnroof::model::bytes_of(attnroof::model::Dtype::bf16) *
-                       double(p.n_layers);
-  std::printf("llama3_70b: %s, %lld layers\n", p.variant->label().c_str(), static_cast<long long>(p.n_layers));
-  std::printf("kv elements per token per layer at TP %lld: %lld\n", static_cast<long long>(tp),
-              static_cast<long long>(elems));
-  std::printf("kv bytes per token at TP %lld (bf16, all layers): %.0f\n", static_cast<long long>(tp), bytes);
+  const model::Preset& p = model::find_preset("llama3_70b", "preset");
+  const long long tp = 8;
+  const long long elems = p.variant->kv_elems_per_token(tp);
+  const long long layers = p.n_layers;
+  const double bytes = double(elems) * model::bytes_of(model::Dtype::bf16) * double(layers);
+  std::printf("llama3_70b: %s, %lld layers\n", p.variant->label().c_str(), layers);
+  std::printf("kv elements per token per layer at TP %lld: %lld\n", tp, elems);
+  std::printf("kv bytes per token at TP %lld (bf16, all layers): %.0f\n", tp, bytes);
 }
 
 void print_calibration() {
-  const attnroof::model::Hardware& hw = attnroof::model::find_hardware("h200_sxm", "hardware");
+  const model::Hardware& hw = model::find_hardware("h200_sxm", "hardware");
   std::printf("h200_sxm calibration: %s\n", hw.calibration ? hw.calibration->gpu.c_str() : "none");
 }
 
