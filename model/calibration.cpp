@@ -320,7 +320,6 @@ std::optional<TimePrediction> predict_attention(const CalibrationProfile& profil
   const std::optional<PlannedWork> planned = plan_for(profile, work);
   if (!planned) return std::nullopt;
   work.plan = planned->plan;
-  work.read_ceiling_Bps = profile.read_ceiling_Bps;
   if (!(work.sm_clock_mhz > 0)) work.sm_clock_mhz = profile.typical_sm_clock_mhz;
   if (!work.problems().empty()) return std::nullopt;  // past what the model schedules
   return predict_split_kv(work_features(work), planned->params);

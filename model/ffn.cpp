@@ -15,6 +15,16 @@ double expert_params(const FfnShape& f) {
   return mlp_params(f.d_model, f.moe->d_expert, f.moe->kind);
 }
 
+// Dense layers, plus per MoE layer `experts_per_layer` experts (routed and shared) and the router.
+double ffn_params_using(const FfnShape& f, int64_t experts_per_layer) {
+  double p = double(f.dense_layers()) * mlp_params(f.d_model, f.dense.d_ff, f.dense.kind);
+  if (f.moe) {
+    const double router = double(f.d_model) * double(f.moe->n_routed);
+    p += double(f.moe_layers()) * (double(experts_per_layer) * expert_params(f) + router);
+  }
+  return p;
+}
+
 }  // namespace
 
 double expected_distinct_experts(int64_t n_experts, int64_t top_k, double tokens) {
@@ -26,23 +36,11 @@ double expected_distinct_experts(int64_t n_experts, int64_t top_k, double tokens
 }
 
 double ffn_params(const FfnShape& f) {
-  double p = double(f.dense_layers()) * mlp_params(f.d_model, f.dense.d_ff, f.dense.kind);
-  if (f.moe) {
-    const double per_layer = double(f.moe->n_routed + f.moe->n_shared) * expert_params(f) +
-                             double(f.d_model) * double(f.moe->n_routed);  // router
-    p += double(f.moe_layers()) * per_layer;
-  }
-  return p;
+  return ffn_params_using(f, f.moe ? f.moe->n_routed + f.moe->n_shared : 0);
 }
 
 double ffn_active_params(const FfnShape& f) {
-  double p = double(f.dense_layers()) * mlp_params(f.d_model, f.dense.d_ff, f.dense.kind);
-  if (f.moe) {
-    const double per_layer = double(f.moe->top_k + f.moe->n_shared) * expert_params(f) +
-                             double(f.d_model) * double(f.moe->n_routed);
-    p += double(f.moe_layers()) * per_layer;
-  }
-  return p;
+  return ffn_params_using(f, f.moe ? f.moe->top_k + f.moe->n_shared : 0);
 }
 
 FfnLayerStep ffn_layer_step(const FfnShape& f, bool moe_layer, double tokens, const FfnLayout& l) {

@@ -56,12 +56,14 @@ struct Planned {
 };
 Planned planned(const CalibrationProfile& prof, DecodeWork w) {
   const std::optional<PlannedWork> pw = plan_for(prof, w);
+  const std::optional<TimePrediction> t = predict_attention(prof, w);
   REQUIRE(pw.has_value());
+  REQUIRE(t.has_value());
+  Planned out{.plan = pw->plan, .t_s = t->t_s};
+  // The same work with one split, priced as predict_attention prices the planned one.
   w.read_ceiling_Bps = prof.read_ceiling_Bps;
   w.sm_clock_mhz = prof.typical_sm_clock_mhz;
   w.plan = pw->plan;
-  Planned out{.plan = pw->plan};
-  out.t_s = predict_split_kv(work_features(w), pw->params).t_s;
   const SplitPlan one = split_evenly(w.ctx_len_max(), 1, w.plan.tile_n);
   w.plan.n_splits = one.n_splits;
   w.plan.split_len = one.split_len;
