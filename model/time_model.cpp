@@ -235,7 +235,10 @@ WorkFeatures work_features(const DecodeWork& w) {
   if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;
-    const double merge_ctas = out_rows * double(ceil_div(w.d_v, kMergeCols));
+    const double merge_ctas =
+        p.n_splits <= kRowMergeMaxSplits
+            ? std::ceil(out_rows * double(w.d_v) / 4.0 / double(kRowMergeThreads))
+            : out_rows * double(ceil_div(w.d_v, kMergeCols));
     f.merge_waves = std::ceil(merge_ctas / double(p.sm_count * kMergeCtasPerSm));
     f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;
   }

@@ -54,6 +54,10 @@ inline constexpr double kReferenceSmClockMhz = 1980;
 inline constexpr int64_t kMergeCtasPerSm = 8;
 // Output columns per merge CTA (kernels/cuda/kernel_table.h kMergeCols).
 inline constexpr int64_t kMergeCols = 64;
+// Up to this many splits the merge runs one thread per 4 output columns, kRowMergeThreads per
+// CTA (kernels/cuda/kernel_table.h).
+inline constexpr int64_t kRowMergeMaxSplits = 32;
+inline constexpr int64_t kRowMergeThreads = 256;
 
 // What the time model prices. Our kernels index keys, heads and widths with int32
 // (kernels/decode_params.h), so every size of a DecodeWork and of its plan stays within
