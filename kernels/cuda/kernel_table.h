@@ -34,6 +34,7 @@ void (*merge_splits_kernel_ptr())(DecodeParams);
 void (*merge_few_splits_kernel_ptr())(DecodeParams);
 inline constexpr int kMergeThreads = 256;  // 16 half-warps over the splits, a float4 per lane
 inline constexpr int kMergeCols = 64;       // output columns per merge CTA (d_v is a multiple)
+inline constexpr int kMergeUnroll = 4;      // splits in flight per lane of merge_splits_kernel
 inline constexpr int kRowMergeThreads = 256;
 // Up to this many splits a thread walks them itself (a loop of n_splits float4 loads); more,
 // and the half-warps of merge_splits_kernel share them.

@@ -36,6 +36,8 @@ static_assert(model::kMergeCtasPerSm * cuda::kMergeThreads == 2048 &&
 static_assert(model::kRowMergeMaxSplits == cuda::kRowMergeMaxSplits &&
                   model::kRowMergeThreads == cuda::kRowMergeThreads,
               "the time model mirrors the choice of merge kernel");
+static_assert(model::kMergeSplitsPerStep == 2 * (cuda::kMergeThreads / 32) * cuda::kMergeUnroll,
+              "the time model counts the many-splits merge's round trips: 16 half-warps x 4 in flight");
 // The merge keeps one fp32 weight per split in shared memory: 4096 splits stay under the 48 KB
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;

@@ -37,7 +37,7 @@ __device__ float block_reduce(float v, float* red, Op op) {
   __syncthreads();  // red reusable
   return v;
 }
-constexpr int kUnroll = 4;                   // splits in flight per lane
+constexpr int kUnroll = kMergeUnroll;
 
 __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
   acc.x = fmaf(w, v.x, acc.x);
