@@ -31,6 +31,7 @@ constexpr std::array<Bounds, model::SplitKvParams::kCount> kSplitKvBounds = {{
     {1e10, 1e14},    // sm_flops_per_s
     {1e-8, 1e-4},    // merge_launch_s
     {1e-9, 1e-4},    // merge_wave_s
+    {1e-9, 1e-5},    // merge_step_s (an L2 round trip: ~0.5 us, far below 10 us)
 }};
 constexpr std::array<Bounds, model::PlanFreeParams::kCount> kPlanFreeBounds = {{
     {1e-7, 1e-3},    // fixed_s

@@ -4,7 +4,7 @@
 //          predict_attention
 //
 // A calibration profile: the fitted time-model parameters (model/time_model.h) of one GPU. Our
-// own kernels take the split-KV form (8 parameters): one fit per compiled kernel (each is its own
+// own kernels take the split-KV form (9 parameters): one fit per compiled kernel (each is its own
 // program: tile loop, warpgroups, occupancy) and one per kernel family over all of its kernels,
 // used for a kernel of the family that was not measured. External kernels take the plan-free
 // form (4 parameters each). With them: the facts of the kernels' plans measured there, the

@@ -235,8 +235,15 @@ WorkFeatures work_features(const DecodeWork& w) {
   if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;
-    const double merge_ctas = out_rows * double(ceil_div(w.d_v, kMergeCols));
+    const double merge_ctas =
+        p.n_splits <= kRowMergeMaxSplits
+            ? std::ceil(out_rows * double(w.d_v) / 4.0 / double(kRowMergeThreads))
+            : out_rows * double(ceil_div(w.d_v, kMergeCols));
     f.merge_waves = std::ceil(merge_ctas / double(p.sm_count * kMergeCtasPerSm));
+    const double steps = p.n_splits <= kRowMergeMaxSplits
+                             ? double(p.n_splits)
+                             : double(ceil_div(p.n_splits, kMergeSplitsPerStep));
+    f.merge_steps = f.merge_waves * steps;
     f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;
   }
   return f;
@@ -244,7 +251,8 @@ WorkFeatures work_features(const DecodeWork& w) {
 
 std::array<double, SplitKvParams::kCount> SplitKvParams::to_array() const {
   return {launch_s,      cta_start_s,    bw_efficiency,  sm_bandwidth_Bps,
-          mem_latency_s, sm_flops_per_s, merge_launch_s, merge_wave_s};
+          mem_latency_s, sm_flops_per_s, merge_launch_s, merge_wave_s,
+          merge_step_s};
 }
 
 SplitKvParams SplitKvParams::from_array(std::span<const double> a) {
@@ -255,7 +263,8 @@ SplitKvParams SplitKvParams::from_array(std::span<const double> a) {
                        .mem_latency_s = a[4],
                        .sm_flops_per_s = a[5],
                        .merge_launch_s = a[6],
-                       .merge_wave_s = a[7]};
+                       .merge_wave_s = a[7],
+                       .merge_step_s = a[8]};
 }
 
 std::array<double, PlanFreeParams::kCount> PlanFreeParams::to_array() const {
@@ -275,7 +284,8 @@ TimePrediction predict_split_kv(const WorkFeatures& f, const SplitKvParams& p) {
   const double t_feed = f.busiest_sm_bytes / (p.sm_bandwidth_Bps * f.clock_ratio);
   const double t_fixed = p.launch_s + f.waves * p.cta_start_s;
   const double t_merge =
-      f.merged * (p.merge_launch_s + f.merge_waves * p.merge_wave_s + f.merge_bytes / bw);
+      f.merged * (p.merge_launch_s + f.merge_waves * p.merge_wave_s +
+                  f.merge_steps * p.merge_step_s + f.merge_bytes / bw);
   const double body = soft_max({t_mem, t_sm, t_feed, t_chain});
   TimePrediction out{.t_s = t_fixed + body + t_merge, .bound = TimeBound::memory};
   const double largest = std::max({t_fixed, t_mem, t_sm, t_feed, t_chain, t_merge});

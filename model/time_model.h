@@ -14,10 +14,14 @@
 //   t_chain = waves * tiles of the longest CTA * mem_latency / (stages - 1): Little's law for
 //             one CTA, whose pipeline keeps stages - 1 tiles in flight; this is what bounds a
 //             few long CTAs (short contexts, ragged batches) while DRAM has bandwidth to spare
-//   t_merge = merge_launch + merge waves * merge_wave + partial bytes / (bw_efficiency * ceiling)
+//   t_merge = merge_launch + merge waves * (merge_wave + steps * merge_step)
+//             + partial bytes / (bw_efficiency * ceiling)
+//             steps: the dependent L2 round trips of one merge thread: n_splits when each thread
+//             walks its row's splits (n_splits <= kRowMergeMaxSplits), ceil(n_splits /
+//             kMergeSplitsPerStep) when 16 half-warps share them, 4 in flight per lane
 //
 // The plan (tile shape, stages, CTAs per SM, splits) is a fact of the kernel, from the same
-// model::plan_splits the launcher uses; only the 8 SplitKvParams are fitted, per (GPU, family).
+// model::plan_splits the launcher uses; only the 9 SplitKvParams are fitted, per (GPU, family).
 // Kernels whose plan is unknown (another project's) take the plan-free form instead:
 //
 //   t = fixed + per_sequence * batch + soft_max(bytes / (bw_efficiency * ceiling), FLOPs / flops)
@@ -54,6 +58,13 @@ inline constexpr double kReferenceSmClockMhz = 1980;
 inline constexpr int64_t kMergeCtasPerSm = 8;
 // Output columns per merge CTA (kernels/cuda/kernel_table.h kMergeCols).
 inline constexpr int64_t kMergeCols = 64;
+// Up to this many splits the merge runs one thread per 4 output columns, kRowMergeThreads per
+// CTA (kernels/cuda/kernel_table.h).
+inline constexpr int64_t kRowMergeMaxSplits = 32;
+inline constexpr int64_t kRowMergeThreads = 256;
+// Splits the many-splits merge reads per dependent round trip: 16 half-warps x 4 in flight
+// (kernels/cuda/kernel_table.h kMergeThreads, kMergeUnroll).
+inline constexpr int64_t kMergeSplitsPerStep = 64;
 
 // What the time model prices. Our kernels index keys, heads and widths with int32
 // (kernels/decode_params.h), so every size of a DecodeWork and of its plan stays within
@@ -122,6 +133,7 @@ struct WorkFeatures {
   double tile_flops = 0;     // FLOPs of one tile of one CTA (tile_m rows)
   double merged = 0;         // 1 when the keys are split (a merge runs), else 0
   double merge_waves = 0;
+  double merge_steps = 0;    // merge waves * dependent L2 round trips of one merge thread
   double merge_bytes = 0;    // fp32 partials written by the split kernel and read by the merge
 };
 
@@ -138,13 +150,15 @@ struct SplitKvParams {
   double sm_flops_per_s = 3e12;    // tensor rate one SM sustains inside the kernel's tile loop
   double merge_launch_s = 3e-6;    // the merge kernel's fixed cost
   double merge_wave_s = 2e-6;      // per wave of merge CTAs
-  static constexpr std::size_t kCount = 8;
+  double merge_step_s = 0.5e-6;    // one dependent L2 round trip of a merge thread (per wave)
+  static constexpr std::size_t kCount = 9;
   std::array<double, kCount> to_array() const;
   static SplitKvParams from_array(std::span<const double> a);
 };
 inline constexpr std::array<std::string_view, SplitKvParams::kCount> kSplitKvParamNames = {
     "launch_s",      "cta_start_s",    "bw_efficiency",  "sm_bandwidth_Bps",
-    "mem_latency_s", "sm_flops_per_s", "merge_launch_s", "merge_wave_s"};
+    "mem_latency_s", "sm_flops_per_s", "merge_launch_s", "merge_wave_s",
+    "merge_step_s"};
 
 struct PlanFreeParams {
   double fixed_s = 10e-6;          // launches, start-up and tail of the whole call

@@ -4,6 +4,7 @@
 // The compiled decode kernels as a table the launcher picks from (no nested dispatch macros,
 // style.md §3.4 item 5). Host-clean: the kernel is a plain function pointer.
 #pragma once
+#include <cstdint>
 #include <span>
 
 #include "kernels/cuda/launch_decode.h"
@@ -26,12 +27,24 @@ std::span<const DecodeKernelEntry> shared_latent_kernels();  // shared_latent_de
 // The sm_90a warpgroup-MMA latent kernels (64-row head blocks; shared_latent_wgmma.cu). Usable
 // only on compute capability 9.0; launch_decode tries them first there.
 std::span<const DecodeKernelEntry> shared_latent_wgmma_kernels();
-// The split merge (split_kv_decode.cuh), instantiated once in merge_splits.cu.
+// The split merges (merge_splits.cu): one CTA per 64 columns of a row with its half-warps over
+// the splits (many splits), or one thread per 4 columns walking the splits (n_splits <=
+// kRowMergeMaxSplits). model::kMergeCols / kRowMergeMaxSplits mirror these for the time model.
 void (*merge_splits_kernel_ptr())(DecodeParams);
+void (*merge_few_splits_kernel_ptr())(DecodeParams);
 inline constexpr int kMergeThreads = 256;  // 16 half-warps over the splits, a float4 per lane
 inline constexpr int kMergeCols = 64;       // output columns per merge CTA (d_v is a multiple)
+inline constexpr int kMergeUnroll = 4;      // splits in flight per lane of merge_splits_kernel
+inline constexpr int kRowMergeThreads = 256;
+// Up to this many splits a thread walks them itself (a loop of n_splits float4 loads); more,
+// and the half-warps of merge_splits_kernel share them.
+inline constexpr int kRowMergeMaxSplits = 32;
 // Merge grid: x = q_heads * d_v / kMergeCols, y = batch.
 inline constexpr int merge_grid_x(int q_heads, int d_v) { return q_heads * (d_v / kMergeCols); }
+// Few-splits merge grid: one thread per 4 output columns of every row.
+inline constexpr int64_t row_merge_grid_x(int64_t batch, int64_t q_heads, int64_t d_v) {
+  return (batch * q_heads * (d_v / 4) + kRowMergeThreads - 1) / kRowMergeThreads;
+}
 // Dynamic shared memory of the merge: a weight per split, 16 partial rows of kMergeCols, a
 // reduction scratch.
 inline constexpr int merge_smem_bytes(int n_splits) {

@@ -30,8 +30,14 @@ using cuda::DecodeKernelEntry;
 constexpr std::array<int32_t, 2> kPageSizes = {64, 128};
 // The time model prices the merge from these (model/time_model.h): keep them in step.
 static_assert(model::kMergeCols == cuda::kMergeCols, "model::kMergeCols mirrors the merge's columns per CTA");
-static_assert(model::kMergeCtasPerSm * cuda::kMergeThreads == 2048,
+static_assert(model::kMergeCtasPerSm * cuda::kMergeThreads == 2048 &&
+                  model::kMergeCtasPerSm * cuda::kRowMergeThreads == 2048,
               "model::kMergeCtasPerSm assumes merge CTAs fill an SM's 2048 threads");
+static_assert(model::kRowMergeMaxSplits == cuda::kRowMergeMaxSplits &&
+                  model::kRowMergeThreads == cuda::kRowMergeThreads,
+              "the time model mirrors the choice of merge kernel");
+static_assert(model::kMergeSplitsPerStep == 2 * (cuda::kMergeThreads / 32) * cuda::kMergeUnroll,
+              "the time model counts the many-splits merge's round trips: 16 half-warps x 4 in flight");
 // The merge keeps one fp32 weight per split in shared memory: 4096 splits stay under the 48 KB
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
@@ -341,17 +347,20 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
       cudaLaunchKernelExC(&split_cfg, reinterpret_cast<const void*>(e->kernel), args));
   ATTNROOF_CUDA_CHECK_LAUNCH();
   if (p.n_splits > 1) {
+    const bool few = p.n_splits <= cuda::kRowMergeMaxSplits;
     const cudaLaunchConfig_t merge_cfg{
-        .gridDim = dim3(static_cast<unsigned>(cuda::merge_grid_x(p.q_heads, p.d_v)),
-                        static_cast<unsigned>(p.batch)),
-        .blockDim = dim3(static_cast<unsigned>(cuda::kMergeThreads)),
-        .dynamicSmemBytes = static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits)),
+        .gridDim = few ? dim3(static_cast<unsigned>(cuda::row_merge_grid_x(p.batch, p.q_heads, p.d_v)))
+                       : dim3(static_cast<unsigned>(cuda::merge_grid_x(p.q_heads, p.d_v)),
+                              static_cast<unsigned>(p.batch)),
+        .blockDim = dim3(static_cast<unsigned>(few ? cuda::kRowMergeThreads : cuda::kMergeThreads)),
+        .dynamicSmemBytes = few ? 0 : static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits)),
         .stream = stream,
         .attrs = nullptr,
         .numAttrs = 0,
     };
-    ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(
-        &merge_cfg, reinterpret_cast<const void*>(cuda::merge_splits_kernel_ptr()), args));
+    const auto merge = few ? cuda::merge_few_splits_kernel_ptr() : cuda::merge_splits_kernel_ptr();
+    ATTNROOF_CUDA_CHECK(
+        cudaLaunchKernelExC(&merge_cfg, reinterpret_cast<const void*>(merge), args));
     ATTNROOF_CUDA_CHECK_LAUNCH();
   }
 }

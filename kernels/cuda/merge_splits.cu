@@ -1,4 +1,4 @@
-// defines: merge_splits_kernel, merge_splits_kernel_ptr, merge_grid_x, kMergeThreads (kernel_table.h)
+// defines: merge_splits_kernel, merge_few_splits_kernel and their _ptr accessors (kernel_table.h)
 //
 // The flash-decoding merge: per (sequence b, query head i), over the splits s,
 //   lse_i = log sum_s exp(lse_s),   o_i = sum_s exp(lse_s - lse_i) o_s     (fp32, then bf16)
@@ -6,9 +6,10 @@
 // (FlashMLA's combine: "in case all local LSEs are -inf"). Reads o_partial once: batch * n_splits
 // * q_heads * d_v * 4 bytes (mostly from L2: the split kernel wrote it just before).
 //
-// Work plan: one CTA per (sequence, query head, 64 output columns), 8 warps; each half-warp reads
-// one split's 64 columns (256 contiguous bytes, a float4 per lane), the 16 half-warps take every
-// 16th split, four splits in flight per lane.
+// Work plan (many splits): one CTA per (sequence, query head, 64 output columns), 8 warps; each
+// half-warp reads one split's 64 columns (256 contiguous bytes, a float4 per lane), the 16
+// half-warps take every 16th split, four splits in flight per lane. Few splits: see
+// merge_few_splits_kernel below.
 // Measured on an H100 (ncu gpu__time_duration, batch 1, 128-263 splits): 4.3-7.4 us (4.9-8.6 us
 // when it first read the context length to skip the splits past the end). Slower
 // variants tried: one CTA per head over all of d_v, each warp walking every 8th split one row at a
@@ -36,7 +37,7 @@ __device__ float block_reduce(float v, float* red, Op op) {
   __syncthreads();  // red reusable
   return v;
 }
-constexpr int kUnroll = 4;                   // splits in flight per lane
+constexpr int kUnroll = kMergeUnroll;
 
 __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
   acc.x = fmaf(w, v.x, acc.x);
@@ -117,6 +118,43 @@ __global__ void __launch_bounds__(kMergeThreads)
     p.lse[int64_t(b) * p.q_heads + head] = sum > 0.f ? mx + logf(sum) : -INFINITY;
 }
 
+// grid: ceil(batch * q_heads * d_v / 4 / kRowMergeThreads)   block: kRowMergeThreads
+// The merge for few splits (n_splits <= kRowMergeMaxSplits): one thread per 4 output columns of
+// one (sequence, head) row, walking the splits itself. The kernel above gives a CTA one row's 64
+// columns and its 16 half-warps one split each, so with 2 splits 14 of them idle and a batch-64,
+// 64-head MLA step needs 32,768 CTAs (32 waves at ~2.5 us each on an H200); here it is 2,048.
+// Each thread reads its row's n_splits LSEs (the row's 128 threads read the same words: one
+// transaction each) and n_splits float4 partials, coalesced across the row.
+__global__ void __launch_bounds__(kRowMergeThreads)
+    merge_few_splits_kernel(const __grid_constant__ DecodeParams p) {
+  const int quads_per_row = p.d_v / 4;
+  const int64_t quad = int64_t(blockIdx.x) * kRowMergeThreads + threadIdx.x;
+  if (quad >= int64_t(p.batch) * p.q_heads * quads_per_row) return;
+  const int64_t row = quad / quads_per_row;  // b * q_heads + head
+  const int col = static_cast<int>(quad % quads_per_row) * 4;
+  const int64_t b = row / p.q_heads;
+  const int64_t slot0 = b * p.n_splits * p.q_heads + row % p.q_heads;  // split 0 of this row
+  float mx = -INFINITY;
+  for (int s = 0; s < p.n_splits; ++s)
+    mx = fmaxf(mx, __ldcg(p.lse_partial + slot0 + int64_t(s) * p.q_heads));
+  float sum = 0.f;
+  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  // A split past the sequence (lse = -inf, weight 0) is never read; all of them: o = 0, -inf.
+  for (int s = 0; s < p.n_splits; ++s) {
+    const int64_t slot = slot0 + int64_t(s) * p.q_heads;
+    const float l = __ldcg(p.lse_partial + slot);
+    if (l == -INFINITY) continue;
+    const float w = expf(l - mx);
+    sum += w;
+    fma4(acc, w, __ldcg(reinterpret_cast<const float4*>(p.o_partial + slot * p.d_v + col)));
+  }
+  const float inv = sum > 0.f ? 1.f / sum : 0.f;
+  *reinterpret_cast<uint2*>(static_cast<bf16*>(p.o) + row * p.d_v + col) =
+      make_uint2(pack_bf16x2(acc.x * inv, acc.y * inv), pack_bf16x2(acc.z * inv, acc.w * inv));
+  if (p.lse != nullptr && col == 0) p.lse[row] = sum > 0.f ? mx + logf(sum) : -INFINITY;
+}
+
 void (*merge_splits_kernel_ptr())(DecodeParams) { return &merge_splits_kernel; }
+void (*merge_few_splits_kernel_ptr())(DecodeParams) { return &merge_few_splits_kernel; }
 
 }  // namespace attnroof::kernels::cuda

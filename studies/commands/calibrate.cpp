@@ -15,6 +15,7 @@
 #include "calibrate/fit.h"
 #include "calibrate/measurement.h"
 #include "model/error.h"
+#include "model/time_model.h"
 #include "studies/report/calibration_report.h"
 #include "studies/commands/commands.h"
 #include "studies/options.h"
@@ -147,17 +148,19 @@ Runner setup_calibrate(CLI::App& app, const Context& ctx) {
                  "extrapolation: fit on contexts up to this", 1);
   add_int_option(app, "--test-min-ctx", o->test_min_ctx,
                  "extrapolation: predict contexts from this", 1);
-  app.footer(
+  app.footer(fmt::format(
       "The fit: least squares on log(predicted / measured), Levenberg-Marquardt, deterministic. "
-      "Our kernels (records with a plan) fit 8 parameters per kernel family; other kernels fit "
-      "4 per kernel (fixed cost, per-sequence cost, bandwidth efficiency, tensor rate).\n"
-      "Examples:\n"
-      "  attnroof calibrate reports/calibration/h200/measurements.json -o h200.json\n"
+      "Our kernels (records with a plan) fit {} parameters per kernel and per kernel family; "
+      "other kernels fit {} per kernel (fixed cost, per-sequence cost, bandwidth efficiency, "
+      "tensor rate).\n"
+      "Examples (from the source directory):\n"
+      "  attnroof calibrate reports/calibration/data/h200_run3_measurements.json -o h200.json\n"
       "  attnroof calibrate flashmla.csv --read-ceiling 4.57e12 -o flashmla_h200.json\n"
-      "  attnroof calibrate reports/calibration/h200/measurements.json -o h200.json \\\n"
-      "      --report-dir reports/calibration/h200 --transfer reports/calibration/h100/measurements.json\n"
+      "  attnroof calibrate reports/calibration/data/h200_run3_measurements.json -o h200.json \\\n"
+      "      --report-dir /tmp/h200 --transfer reports/calibration/data/h100_measurements.json\n"
       "Then: attnroof fidelity --calibration h200.json MEASUREMENTS..., and --calibration on "
-      "explain and sweep.");
+      "explain and sweep.",
+      model::SplitKvParams::kCount, model::PlanFreeParams::kCount));
   return [o, &ctx] { run(*o, ctx); };
 }
 

@@ -53,7 +53,7 @@ TEST_CASE("the fit recovers the times a known parameter set generated", "[calibr
   const model::SplitKvParams truth{.launch_s = 4e-6, .cta_start_s = 1.5e-6, .bw_efficiency = 0.9,
                                    .sm_bandwidth_Bps = 40e9, .mem_latency_s = 2e-6,
                                    .sm_flops_per_s = 3.3e12, .merge_launch_s = 2e-6,
-                                   .merge_wave_s = 2.5e-6};
+                                   .merge_wave_s = 2.5e-6, .merge_step_s = 0.4e-6};
   std::vector<calibrate::FitPoint> points;
   for (DecodeMeasurement& m : recs) {
     if (m.family != model::KernelFamily::shared_latent) continue;
@@ -91,7 +91,7 @@ TEST_CASE("plan-free fit recovers a known parameter set", "[calibrate][fit]") {
 TEST_CASE("too few points or two GPUs are input errors", "[calibrate][fit]") {
   std::vector<DecodeMeasurement> recs = records("h100_measurements.json");
   recs.resize(3);
-  CHECK_THROWS_WITH(calibrate::calibrate_profile(recs), Catch::Contains("cannot fit 8 parameters"));
+  CHECK_THROWS_WITH(calibrate::calibrate_profile(recs), Catch::Contains("cannot fit 9 parameters"));
   std::vector<DecodeMeasurement> mixed = records("h100_measurements.json");
   mixed.back().gpu = "NVIDIA H200";
   CHECK_THROWS_WITH(calibrate::calibrate_profile(mixed), Catch::Contains("2 GPUs"));
