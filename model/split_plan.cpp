@@ -1,6 +1,7 @@
 #include "model/split_plan.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "model/checked_math.h"
 #include "model/error.h"
@@ -39,10 +40,22 @@ SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
     throw_if_problems("plan_splits: the work cannot be priced", bad);
     return predict_split_kv(work_features(uniform), params).t_s;
   };
-  // Only the two measured plans: a split count in between is priced by parameters that never saw
-  // one (on the H100 a fitted latency sits at its bound, and the model would halve the CTAs).
-  const SplitPlan fill = split_evenly(ctx, most, kernel.tile_n);
-  return predict(one) < predict(fill) ? one : fill;
+  // Candidates: one split, the fill plan, halvings of it (a partial wave whose merge walks fewer
+  // splits can beat a full one: 16 splits at batch 8 against 32), and the most splits the
+  // few-splits merge takes. Fewest splits first, so a tie keeps the cheaper merge.
+  std::vector<int64_t> counts = {1, most};
+  for (int64_t n = most / 2; n > 1; n /= 2) counts.push_back(n);
+  if (most > kRowMergeMaxSplits) counts.push_back(kRowMergeMaxSplits);
+  std::sort(counts.begin(), counts.end());
+  SplitPlan best = one;
+  double best_s = predict(one);
+  for (int64_t n : counts) {
+    const SplitPlan s = split_evenly(ctx, n, kernel.tile_n);
+    if (s.n_splits == best.n_splits) continue;
+    const double t = predict(s);
+    if (t < best_s) best = s, best_s = t;
+  }
+  return best;
 }
 
 }  // namespace attnroof::model

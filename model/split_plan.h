@@ -33,13 +33,15 @@ struct SplitPlan {
 // what is left; rounding can leave fewer than n_splits). n_splits < 1 counts as 1.
 SplitPlan split_evenly(int64_t ctx_len_max, int64_t n_splits, int64_t tile);
 
-// The split count for a decode step: the fill plan (as many splits as keep the split kernel in
-// one wave, since a second, partial wave costs as much as the first, each split at least
-// kMinSplitLen keys), or one split where that is predicted faster (predict_split_kv with
-// `params`: the merge's waves and bytes and the kernel's waves priced). These are the plans
-// that were measured: the fill plan at every calibration point, one split beside it for MLA
-// (reports/kernels/h200/planner_probe/); the split counts in between never were, so the fits
-// cannot be trusted to price them.
+// The split count for a decode step: the fastest, as predict_split_kv prices it with `params`
+// (the kernel's waves, the merge's waves, round trips and bytes), of: one split; the fill plan
+// (as many splits as keep the split kernel in one wave, since a second, partial wave costs as
+// much as the first, each split at least kMinSplitLen keys); its halvings (a partial wave whose
+// merge walks fewer splits); and, where the fill plan has more, kRowMergeMaxSplits splits (the
+// most the cheap few-splits merge takes). The fill plan is what every calibration point ran;
+// one split and forced 128-key splits were measured beside it for MLA
+// (reports/kernels/h200/planner_probe/round6_merge/: the forced splits, 8-64 of them over 1-8
+// waves and none fitted, are predicted within 5.4% median, 16.4% at most).
 // One split wins where the batch already fills the GPU and the merge would cost more than the
 // splits save; contexts up to kNoSplitBelow always run as one split. Only the work's batch and
 // longest context are used (what a launcher knows before the lengths reach the GPU): each

@@ -169,7 +169,10 @@ TEST_CASE("held-out error on the H100 measurements stays where the report says",
   const nlohmann::json committed = section(committed_fidelity("h100"), "kfold")["summary"];
   CHECK(kfold.summary().n_points == 172);
   CHECK(kfold.summary().median_abs_rel_error == Approx(committed["median_abs_rel_error"].get<double>()).epsilon(1e-3));
-  // The calibration is worth something: far inside the uncalibrated model's 34% median miss.
-  CHECK(kfold.summary().median_abs_rel_error < 0.03);
-  CHECK(kfold.summary().p95_abs_rel_error < 0.10);
+  // The calibration is worth something: far inside the uncalibrated model's 34% median and 72%
+  // p95 miss. (Before the few-splits merge these measurements fitted to 1.7% / 8.1%; their split
+  // points with 2-32 splits ran the previous merge, which the model no longer prices, so they fit
+  // to 6.2% / 25.7% until an H100 is measured again: reports/kernels/h200/README.md.)
+  CHECK(kfold.summary().median_abs_rel_error < 0.08);
+  CHECK(kfold.summary().p95_abs_rel_error < 0.30);
 }

@@ -48,14 +48,16 @@ TEST_CASE("study paper: the blog's KV table, reference checks and measured kerne
     CHECK(kv.at({"paper29b_mlra4", tps[i]}) == mlra[i]);
   }
 
-  // The speed-up over MLA the model predicts for the benchmark shapes grows towards the 3x byte
-  // ratio with context and stays under it.
+  // The speed-up over MLA the model predicts for the benchmark shapes grows with context to about
+  // the 3x byte ratio: above the blog's 2.8x, and not past what the kernels were measured at
+  // (time ratio at batch 1, 1M: 2.78 on an H100, 3.29-3.38 on an H200, where MLA's kernel holds a
+  // smaller fraction of the bandwidth than MLRA-4's).
   const json& decode = section(report, "decode_vs_context");
   bool found = false;
   for (const json& ratio : decode["ratios"]) {
     if (ratio["name"] != "mlra4_speedup_over_mla") continue;
     found = true;
-    CHECK(ratio["predicted_max"].get<double>() < 3.0);
+    CHECK(ratio["predicted_max"].get<double>() < 3.4);
     CHECK(ratio["predicted_max"].get<double>() > 2.8);
   }
   CHECK(found);

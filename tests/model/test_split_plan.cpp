@@ -5,9 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "model/calibration.h"
@@ -119,24 +123,78 @@ TEST_CASE("plan_splits: short contexts run as one split, longer ones in one wave
   }
 }
 
-TEST_CASE("plan_splits agrees with the H200 planner probe", "[model][split]") {
-  // reports/kernels/h200/planner_probe/: MLA 64 heads, paged, graph medians, one split forced
-  // (one_split.csv) against the fill-one-wave planner (planned.csv).
+namespace {
+
+// One probe file's graph medians, us, by (shape, batch, ctx), with the splits that ran.
+struct ProbeTime {
+  int64_t n_splits = 0;
+  double us = 0;
+};
+std::map<std::tuple<std::string, int64_t, int64_t>, ProbeTime> read_probe(const std::string& file) {
+  std::ifstream in(std::string(ATTNROOF_SOURCE_DIR) + "/reports/kernels/h200/planner_probe/" + file);
+  REQUIRE(in.good());
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line.rfind("shape,batch,ctx,layout,kernel,n_splits,time_us_events,time_us_graph,", 0) == 0);
+  std::map<std::tuple<std::string, int64_t, int64_t>, ProbeTime> out;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; f.size() < 8 && std::getline(ss, cell, ',');) f.push_back(cell);
+    REQUIRE(f.size() == 8);
+    out[{f[0], std::stoll(f[1]), std::stoll(f[2])}] = {std::stoll(f[5]), std::stod(f[7])};
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("plan_splits never loses to no planning on the measured H200 planner probe", "[model][split]") {
+  // reports/kernels/h200/planner_probe/round6_merge/: MLA (64 heads) and MLA-128 at batch
+  // 16..128 x ctx 1K..8K, measured on an H200 with the few-splits merge in three plans: the
+  // one-wave fill plan (planned.csv), one split (one_split.csv) and 128-key splits
+  // (split_len128.csv). Where the plan chosen from the calibrated profile is one of those, it
+  // must run, as measured, within 10% of the fastest of the three (the repeat noise is ~2%), so
+  // never lose to one split by more than that; the points it plans otherwise are counted.
   const auto prof = profile("h200_sxm");
-  const GridShape& mla = kGrid[1];
-  const GridShape& mla128 = kGrid[4];
-  // The old planner's splits lost: batch 64 at 1K ran 117.6 us in 2 splits, 55.0 us in one; at 2K
-  // 140.1 vs 95.7; at 4K 183.8 vs 176.5; 128 heads, batch 32 at 1K: 115.6 vs 52.7.
-  for (int64_t ctx : {1024, 2048, 4096}) CHECK(planned(*prof, grid_work(mla, 64, ctx)).plan.n_splits == 1);
-  CHECK(planned(*prof, grid_work(mla128, 32, 1024)).plan.n_splits == 1);
-  CHECK(planned(*prof, grid_work(mla, 32, 1024)).plan.n_splits == 1);  // 66.9 split vs 52.7
-  // Where they won, splits stay: batch 16 at 1K (41.7 us in 8 splits vs 51.3), batch 64 at 8K
-  // (268.4 in 2 vs 340.0), batch 32 at 2K (77.2 in 4 vs 92.7).
-  CHECK(planned(*prof, grid_work(mla, 16, 1024)).plan.n_splits > 1);
-  CHECK(planned(*prof, grid_work(mla, 64, 8192)).plan.n_splits == 2);
-  CHECK(planned(*prof, grid_work(mla, 32, 2048)).plan.n_splits > 1);
+  const auto fill = read_probe("round6_merge/planned.csv");
+  const auto one = read_probe("round6_merge/one_split.csv");
+  const auto split128 = read_probe("round6_merge/split_len128.csv");
+  REQUIRE(fill.size() == 32);
+  int splits_taken = 0, unmeasured = 0;
+  for (const auto& [key, one_split] : one) {
+    const auto& [shape, batch, ctx] = key;
+    const GridShape& s = shape == "mla" ? kGrid[1] : kGrid[4];
+    REQUIRE(std::string(s.name) == shape);
+    const Planned p = planned(*prof, grid_work(s, batch, ctx));
+    const ProbeTime& f = fill.at(key);
+    INFO(shape << " b" << batch << " ctx " << ctx << ": plan " << p.plan.n_splits << " splits; measured "
+                << f.n_splits << " splits " << f.us << " us, one split " << one_split.us << " us");
+    REQUIRE(one_split.n_splits == 1);
+    // The fill plan was measured wherever the probe's planner took it; where it took one split,
+    // the fill plan is measured only when it is one split too.
+    const ProbeTime& forced = split128.at(key);
+    const double best = std::min({f.us, one_split.us, forced.us});
+    const double chosen = p.plan.n_splits == 1               ? one_split.us
+                          : p.plan.n_splits == f.n_splits      ? f.us
+                          : p.plan.n_splits == forced.n_splits ? forced.us
+                                                               : 0;
+    if (chosen > 0) {
+      CHECK(chosen <= 1.10 * best);
+    } else {
+      ++unmeasured;  // a split count the probe did not run: priced, not measured
+      UNSCOPED_INFO("unmeasured plan: " << shape << " b" << batch << " ctx " << ctx << " "
+                                        << p.plan.n_splits << " splits");
+    }
+    splits_taken += p.plan.n_splits > 1;
+  }
+  WARN(unmeasured << " of 32 probe points planned with a split count the probe did not run");
+  CHECK(unmeasured <= 8);
+  // The probe has both kinds of point: splits pay at small batches, one split at large ones.
+  CHECK(splits_taken >= 8);
+  CHECK(splits_taken <= 24);
   // And batch 1 keeps its many splits (the short-context lead over FlashMLA).
-  CHECK(planned(*prof, grid_work(mla, 1, 65536)).plan.n_splits >= 64);
+  CHECK(planned(*prof, grid_work(kGrid[1], 1, 65536)).plan.n_splits >= 64);
 }
 
 TEST_CASE("plan_splits: over the benchmark grid, planned time never falls as the batch grows",
