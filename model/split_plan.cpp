@@ -40,18 +40,20 @@ SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
     throw_if_problems("plan_splits: the work cannot be priced", bad);
     return predict_split_kv(work_features(uniform), params).t_s;
   };
-  // Candidates: one split, the fill plan, halvings of it (a partial wave whose merge walks fewer
-  // splits can beat a full one: 16 splits at batch 8 against 32), and the most splits the
-  // few-splits merge takes. Fewest splits first, so a tie keeps the cheaper merge.
-  std::vector<int64_t> counts = {1, most};
+  // Candidates beside one split: the fill plan, halvings of it (a partial wave whose merge walks
+  // fewer splits can beat a full one: 16 splits at batch 8 against 32), and the most splits the
+  // few-splits merge takes. Fewest splits first, so a tie keeps the cheaper merge; each split
+  // count is priced once (split_evenly can round two counts to the same plan).
+  std::vector<int64_t> counts = {most};
   for (int64_t n = most / 2; n > 1; n /= 2) counts.push_back(n);
   if (most > kRowMergeMaxSplits) counts.push_back(kRowMergeMaxSplits);
   std::sort(counts.begin(), counts.end());
-  SplitPlan best = one;
+  SplitPlan best = one, last = one;
   double best_s = predict(one);
   for (int64_t n : counts) {
     const SplitPlan s = split_evenly(ctx, n, kernel.tile_n);
-    if (s.n_splits == best.n_splits) continue;
+    if (s.n_splits == last.n_splits) continue;
+    last = s;
     const double t = predict(s);
     if (t < best_s) best = s, best_s = t;
   }

@@ -235,15 +235,16 @@ WorkFeatures work_features(const DecodeWork& w) {
   if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;
+    // Few splits: a thread per 4 output columns walks the row's splits. Many: a CTA per 64
+    // columns of a row, its 16 half-warps sharing the splits 4 at a time.
+    const bool row_merge = p.n_splits <= kRowMergeMaxSplits;
     const double merge_ctas =
-        p.n_splits <= kRowMergeMaxSplits
-            ? std::ceil(out_rows * double(w.d_v) / 4.0 / double(kRowMergeThreads))
-            : out_rows * double(ceil_div(w.d_v, kMergeCols));
+        row_merge ? std::ceil(out_rows * double(w.d_v) / 4.0 / double(kRowMergeThreads))
+                  : out_rows * double(ceil_div(w.d_v, kMergeCols));
+    const double steps_per_thread =
+        row_merge ? double(p.n_splits) : double(ceil_div(p.n_splits, kMergeSplitsPerStep));
     f.merge_waves = std::ceil(merge_ctas / double(p.sm_count * kMergeCtasPerSm));
-    const double steps = p.n_splits <= kRowMergeMaxSplits
-                             ? double(p.n_splits)
-                             : double(ceil_div(p.n_splits, kMergeSplitsPerStep));
-    f.merge_steps = f.merge_waves * steps;
+    f.merge_steps = f.merge_waves * steps_per_thread;
     f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;
   }
   return f;

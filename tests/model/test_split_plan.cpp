@@ -171,8 +171,6 @@ TEST_CASE("plan_splits never loses to no planning on the measured H200 planner p
     INFO(shape << " b" << batch << " ctx " << ctx << ": plan " << p.plan.n_splits << " splits; measured "
                 << f.n_splits << " splits " << f.us << " us, one split " << one_split.us << " us");
     REQUIRE(one_split.n_splits == 1);
-    // The fill plan was measured wherever the probe's planner took it; where it took one split,
-    // the fill plan is measured only when it is one split too.
     const ProbeTime& forced = split128.at(key);
     const double best = std::min({f.us, one_split.us, forced.us});
     const double chosen = p.plan.n_splits == 1               ? one_split.us
