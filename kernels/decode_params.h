@@ -35,7 +35,7 @@ struct DecodeParams {
   int32_t kv_heads = 0;  // KV heads on this device (1 for shared_latent)
   int32_t d_qk = 0;      // score width: d_head, or d_latent + d_rope
   int32_t d_v = 0;       // value width: d_head, or d_latent
-  int32_t q_tokens = 1;  // new tokens per sequence (the CUDA kernels decode 1: launch_decode)
+  int32_t q_tokens = 1;  // new tokens per sequence (CUDA kernels: 1..kMaxQTokens, launch_decode.h)
   float softmax_scale = 0;  // multiplies q.k before the natural-base softmax (e.g. 1/sqrt(192))
 
   const void* q = nullptr;        // bf16, see above

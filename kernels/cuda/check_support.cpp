@@ -47,8 +47,9 @@ void parallel_for(int64_t n, int threads, F&& f) {
   if (error) std::rethrow_exception(error);
 }
 
-// One sequence (and, for a single shared KV head, a chunk of its query heads) as a batch-1
-// problem over the same buffers, addressed through the documented layout (decode_params.h).
+// One sequence (and, for a single shared KV head and one new token, a chunk of its query heads)
+// as a batch-1 problem over the same buffers, addressed through the documented layout
+// (decode_params.h). With q_tokens > 1 a head chunk is not contiguous in q: whole sequences.
 struct Slice {
   int32_t b = 0, h0 = 0, nh = 0;
 };
@@ -57,7 +58,7 @@ DecodeParams slice_params(const DecodeParams& p, const Slice& s) {
   DecodeParams d = p;
   d.batch = 1;
   d.q_heads = s.nh;
-  d.q = static_cast<const uint16_t*>(p.q) + (int64_t(s.b) * p.q_heads + s.h0) * p.d_qk;
+  d.q = static_cast<const uint16_t*>(p.q) + (int64_t(s.b) * p.q_rows() + s.h0) * p.d_qk;
   d.ctx_lens = p.ctx_lens + s.b;
   if (p.page_table != nullptr) {
     d.page_table = p.page_table + int64_t(s.b) * p.max_pages_per_seq;
@@ -81,8 +82,9 @@ std::vector<Slice> slices(const DecodeParams& p, int& threads) {
   for (int32_t b = 0; b < p.batch; ++b) longest = std::max<int64_t>(longest, p.ctx_lens[b]);
   const double bytes_per_task = 8.0 * double(longest) * double(p.d_qk + p.d_v) * 1.2;
   threads = static_cast<int>(std::clamp<double>(12e9 / bytes_per_task, 1.0, double(threads)));
-  const int32_t chunks =
-      p.kv_heads == 1 ? std::clamp(threads / std::max(p.batch, 1), 1, p.q_heads) : 1;
+  const int32_t chunks = p.kv_heads == 1 && p.q_tokens == 1
+                             ? std::clamp(threads / std::max(p.batch, 1), 1, p.q_heads)
+                             : 1;
   std::vector<Slice> out;
   for (int32_t b = 0; b < p.batch; ++b)
     for (int32_t c = 0; c < chunks; ++c) {
@@ -124,17 +126,19 @@ void HostDecode::bind() {
 EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {
   EmuOutput out;
   const int64_t ns = p.n_splits > 1 ? p.n_splits : 0;
-  out.o.assign(std::size_t(p.batch) * p.q_heads * p.d_v, 0.f);
-  out.o_partial.assign(std::size_t(p.batch * ns) * p.q_heads * p.d_v, 0.f);
+  const int64_t q_rows = p.q_rows();
+  out.o.assign(std::size_t(p.batch * q_rows) * p.d_v, 0.f);
+  out.o_partial.assign(std::size_t(p.batch * ns * q_rows) * p.d_v, 0.f);
   const bool latent = p.family == KvFamily::shared_latent;
   const int group = p.q_heads / p.kv_heads;
   const auto* q = static_cast<const uint16_t*>(p.q);
   const auto* kc = static_cast<const uint16_t*>(p.k_cache);
   const auto* vc = static_cast<const uint16_t*>(p.v_cache);
   const float scale_log2 = p.softmax_scale * kLog2eF;
-  parallel_for(int64_t(p.batch) * p.q_heads, threads, [&](int64_t bh) {
-    const int64_t b = bh / p.q_heads, head = bh % p.q_heads, kvh = head / group;
-    const int64_t len = p.ctx_lens[b];
+  parallel_for(int64_t(p.batch) * q_rows, threads, [&](int64_t bh) {
+    // bh: sequence b, row (token j, head) of it; token j sees the keys below ctx - q_tokens + 1 + j.
+    const int64_t b = bh / q_rows, row = bh % q_rows, head = row % p.q_heads, kvh = head / group;
+    const int64_t len = p.ctx_lens[b] <= 0 ? 0 : p.ctx_lens[b] - p.q_tokens + 1 + row / p.q_heads;
     if (len <= 0) return;
     std::vector<float> qf(static_cast<std::size_t>(p.d_qk));
     for (int d = 0; d < p.d_qk; ++d) qf[std::size_t(d)] = from_bf16(q[bh * p.d_qk + d]);
@@ -171,21 +175,22 @@ EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {
     for (int64_t sp = 0; sp < ns; ++sp) {
       const int64_t n0 = sp * p.split_len, n1 = std::min<int64_t>(n0 + p.split_len, len);
       if (n1 <= n0) continue;  // empty split: o = 0
-      attend(n0, n1, out.o_partial.data() + ((b * ns + sp) * p.q_heads + head) * p.d_v, false);
+      attend(n0, n1, out.o_partial.data() + ((b * ns + sp) * q_rows + row) * p.d_v, false);
     }
   });
   return out;
 }
 
 ref::DecodeOutput reference_decode(const DecodeParams& p, int threads) {
-  ref::DecodeOutput out{p.batch, p.q_heads, p.d_v, {}, {}};
-  out.o.assign(std::size_t(p.batch) * p.q_heads * p.d_v, 0.0);
-  out.lse.assign(std::size_t(p.batch) * p.q_heads, kNegInf);
+  const int64_t q_rows = p.q_rows();
+  ref::DecodeOutput out{p.batch, q_rows, p.d_v, {}, {}};
+  out.o.assign(std::size_t(p.batch * q_rows) * p.d_v, 0.0);
+  out.lse.assign(std::size_t(p.batch * q_rows), kNegInf);
   const std::vector<Slice> sl = slices(p, threads);
   parallel_for(int64_t(sl.size()), threads, [&](int64_t i) {
     const Slice& s = sl[std::size_t(i)];
     const ref::DecodeOutput r = ref::decode_reference(slice_params(p, s));
-    const int64_t head0 = int64_t(s.b) * p.q_heads + s.h0;
+    const int64_t head0 = int64_t(s.b) * q_rows + s.h0;  // h0 = 0 when q_tokens > 1
     std::copy(r.o.begin(), r.o.end(), out.o.begin() + head0 * p.d_v);
     std::copy(r.lse.begin(), r.lse.end(), out.lse.begin() + head0);
   });
@@ -197,21 +202,23 @@ ref::SplitOutput reference_split(const DecodeParams& p, int threads) {
   const int64_t ns = p.n_splits;
   out.n_splits = ns;
   out.split_len = p.split_len;
-  out.o_partial.assign(std::size_t(p.batch * ns) * p.q_heads * p.d_v, 0.0);
-  out.lse_partial.assign(std::size_t(p.batch * ns) * p.q_heads, kNegInf);
+  const int64_t q_rows = p.q_rows();
+  out.o_partial.assign(std::size_t(p.batch * ns * q_rows) * p.d_v, 0.0);
+  out.lse_partial.assign(std::size_t(p.batch * ns * q_rows), kNegInf);
   const std::vector<Slice> sl = slices(p, threads);
   parallel_for(int64_t(sl.size()), threads, [&](int64_t i) {
     const Slice& s = sl[std::size_t(i)];
     const ref::SplitOutput r = ref::decode_reference_split(slice_params(p, s));
+    const int64_t slice_rows = int64_t(s.nh) * p.q_tokens;  // all of them when q_tokens > 1
     for (int64_t sp = 0; sp < ns; ++sp)
-      for (int32_t k = 0; k < s.nh; ++k) {
-        const int64_t from = sp * s.nh + k;
-        const int64_t to = (int64_t(s.b) * ns + sp) * p.q_heads + s.h0 + k;
+      for (int64_t k = 0; k < slice_rows; ++k) {
+        const int64_t from = sp * slice_rows + k;
+        const int64_t to = (int64_t(s.b) * ns + sp) * q_rows + s.h0 + k;
         std::copy_n(r.o_partial.begin() + from * p.d_v, p.d_v, out.o_partial.begin() + to * p.d_v);
         out.lse_partial[std::size_t(to)] = r.lse_partial[std::size_t(from)];
       }
   });
-  out.merged = ref::merge_splits(out.o_partial, out.lse_partial, p.batch, ns, p.q_heads, p.d_v);
+  out.merged = ref::merge_splits(out.o_partial, out.lse_partial, p.batch, ns, q_rows, p.d_v);
   return out;
 }
 
@@ -220,8 +227,8 @@ GpuDecodeResult run_decode_on_gpu(const HostDecode& h) {
   const DecodeParams& hp = h.p;
   const DeviceBuffer<uint16_t> d_q = upload(h.q), d_k = upload(h.k), d_v = upload(h.v);
   const DeviceBuffer<int32_t> d_lens = upload(h.lens), d_pt = upload(h.page_table);
-  const std::size_t n_o = std::size_t(hp.batch) * hp.q_heads * hp.d_v;
-  const std::size_t n_lse = std::size_t(hp.batch) * hp.q_heads;
+  const std::size_t n_o = std::size_t(hp.batch * hp.q_rows()) * hp.d_v;
+  const std::size_t n_lse = std::size_t(hp.batch * hp.q_rows());
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
   DeviceBuffer<uint16_t> d_o = upload(std::vector<uint16_t>(n_o, kBf16NaN));
   DeviceBuffer<float> d_lse = upload(std::vector<float>(n_lse, kNaN));

@@ -50,8 +50,8 @@ struct HostDecode {
 };
 
 struct EmuOutput {
-  std::vector<float> o;          // [batch, q_heads, d_v], bf16-rounded like the kernel's o
-  std::vector<float> o_partial;  // [batch, n_splits, q_heads, d_v] fp32 (when n_splits > 1)
+  std::vector<float> o;          // [batch, q_tokens, q_heads, d_v], bf16-rounded like the kernel's
+  std::vector<float> o_partial;  // [batch, n_splits, q_tokens, q_heads, d_v] fp32 (n_splits > 1)
 };
 // The fp32 emulation of the kernel over all keys (o) and, when p.n_splits > 1, per split
 // (o_partial: each split's normalized output, not rounded: the kernel stores partials in fp32).

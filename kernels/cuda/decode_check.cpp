@@ -29,8 +29,9 @@ void fill_normal(std::vector<uint16_t>& v, std::size_t begin, std::size_t count,
 }  // namespace
 
 std::string describe(const CheckCase& c) {
-  return fmt::format("{} hq={} hkv={} batch={} ctx={} {}", c.shape, c.q_heads, c.kv_heads, c.batch,
-                     c.ctx, c.paged ? fmt::format("paged{}", c.page_size) : "contiguous");
+  return fmt::format("{} hq={} hkv={} batch={} ctx={} {}{}", c.shape, c.q_heads, c.kv_heads,
+                     c.batch, c.ctx, c.paged ? fmt::format("paged{}", c.page_size) : "contiguous",
+                     c.q_tokens > 1 ? fmt::format(" q_tokens={}", c.q_tokens) : "");
 }
 
 std::vector<CheckCase> validation_grid(bool reduced) {
@@ -83,6 +84,26 @@ std::vector<CheckCase> validation_grid(bool reduced) {
         while (!fits() && ci > 0) c.ctx = ctxs[--ci];
         out.push_back(c);
       }
+    // Speculative decoding: q_tokens new tokens per sequence, causal among them, folded into the
+    // kernels' rows. Odd and wide head counts, GQA groups, ragged batches, both layouts; the
+    // reduced grid keeps q_tokens 2 and 8.
+    {
+      const int32_t qts[] = {2, 3, 4, 8};
+      const int32_t qt_hq[] = {3, 16, 63, 128};
+      const int32_t qt_kv[] = {1, 4, 9, 8};  // separate K/V: groups 3, 4, 7, 16
+      const int64_t qt_ctx[] = {65, 1000, 4097, 63};
+      const int32_t qt_batch[] = {3, 17, 1, 3};
+      for (int i = 0; i < 4; ++i) {
+        if (reduced && (i == 1 || i == 2)) continue;
+        const int k = i + int(&s - shapes);
+        CheckCase c{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+                    .q_heads = qt_hq[k % 4],
+                    .kv_heads = s.family == KvFamily::shared_latent ? 1 : qt_kv[k % 4],
+                    .batch = qt_batch[i], .ctx = qt_ctx[i], .paged = k % 2 == 1,
+                    .page_size = k % 2 == 1 ? (k % 4 == 1 ? 64 : 128) : 0, .q_tokens = qts[i]};
+        out.push_back(c);
+      }
+    }
     if (!reduced) {  // the widest head count at long contexts, ragged and paged
       const int32_t kv = s.family == KvFamily::shared_latent ? 1 : 8;
       out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
@@ -107,6 +128,7 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
   p.batch = c.batch;
   p.q_heads = c.q_heads;
   p.kv_heads = c.kv_heads;
+  p.q_tokens = c.q_tokens;
   p.d_qk = c.d_qk;
   p.d_v = c.d_v;
   // 1/sqrt(192) for the latent shapes (MLA's tau, variants.md §3.4), 1/sqrt(d) otherwise.
@@ -115,8 +137,11 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
 
   h.lens.resize(static_cast<std::size_t>(c.batch));
   h.lens[0] = static_cast<int32_t>(c.ctx);
-  for (int b = 1; b < c.batch; ++b)
-    h.lens[std::size_t(b)] = static_cast<int32_t>(rng.next() % uint64_t(c.ctx + 1));
+  for (int b = 1; b < c.batch; ++b) {
+    // 0 (an empty slot) or at least q_tokens keys (fewer is an input error).
+    const int64_t len = int64_t(rng.next() % uint64_t(c.ctx + 1));
+    h.lens[std::size_t(b)] = static_cast<int32_t>(len == 0 ? 0 : std::max<int64_t>(len, c.q_tokens));
+  }
 
   const int64_t k_row = int64_t(c.kv_heads) * c.d_qk;
   const int64_t v_row = c.family == KvFamily::separate_kv ? int64_t(c.kv_heads) * c.d_v : 0;
@@ -143,7 +168,7 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
       }
     }
   }
-  h.q.resize(std::size_t(c.batch) * c.q_heads * c.d_qk);
+  h.q.resize(std::size_t(c.batch) * c.q_tokens * c.q_heads * c.d_qk);
   fill_normal(h.q, 0, h.q.size(), rng);
   h.k.assign(std::size_t(rows * k_row), kBf16NaN);
   h.v.assign(std::size_t(rows * v_row), kBf16NaN);
@@ -184,13 +209,15 @@ CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads) {
   const EmuOutput emu = emulate_decode_fp32(h.p, cpu_threads);
   std::vector<float> o(g.o.size());
   std::transform(g.o.begin(), g.o.end(), o.begin(), ref::bf16_bits_to_float);
-  std::vector<char> has_keys(std::size_t(c.batch) * c.q_heads);
-  for (std::size_t i = 0; i < has_keys.size(); ++i)
-    has_keys[i] = h.lens[i / std::size_t(c.q_heads)] > 0;
+  // Row (b, token j, head) has keys unless its sequence is empty (with ctx >= q_tokens, token j
+  // sees ctx - q_tokens + 1 + j >= 1 keys).
+  const std::size_t q_rows = std::size_t(c.q_tokens) * std::size_t(c.q_heads);
+  std::vector<char> has_keys(std::size_t(c.batch) * q_rows);
+  for (std::size_t i = 0; i < has_keys.size(); ++i) has_keys[i] = h.lens[i / q_rows] > 0;
   r.out = compare_outputs(o, emu.o, ref_out.o, g.lse, ref_out.lse, has_keys, c.d_v,
                           GotPrecision::bf16);
 
-  const double macs = double(c.batch) * double(c.ctx) * c.q_heads * (c.d_qk + c.d_v);
+  const double macs = double(c.batch) * double(c.ctx) * c.q_tokens * c.q_heads * (c.d_qk + c.d_v);
   r.partials_checked = h.p.n_splits > 1 && macs <= kMaxSplitCheckMacs;
   if (r.partials_checked) {
     const ref::SplitOutput split = reference_split(h.p, cpu_threads);
@@ -231,6 +258,7 @@ nlohmann::json check_result_json(const CheckResult& r) {
       {"d_v", c.d_v},
       {"q_heads", c.q_heads},
       {"kv_heads", c.kv_heads},
+      {"q_tokens", c.q_tokens},
       {"batch", c.batch},
       {"ctx_max", c.ctx},
       {"ctx_lens", r.ctx_lens.size() <= 17 ? nlohmann::json(r.ctx_lens) : nlohmann::json("...")},

@@ -40,6 +40,7 @@ struct CheckCase {
   KvFamily family = KvFamily::separate_kv;
   int32_t d_qk = 0, d_v = 0, q_heads = 0, kv_heads = 0, batch = 1;
   int64_t ctx = 0;         // longest context; others are drawn in [0, ctx] (ragged)
+  int32_t q_tokens = 1;    // new tokens per sequence (causal among them); ctx 0 or >= q_tokens
   bool paged = false;
   int32_t page_size = 0;   // 64 or 128 when paged
 };

@@ -39,11 +39,11 @@ inline constexpr int kRowMergeThreads = 256;
 // Up to this many splits a thread walks them itself (a loop of n_splits float4 loads); more,
 // and the half-warps of merge_splits_kernel share them.
 inline constexpr int kRowMergeMaxSplits = 32;
-// Merge grid: x = q_heads * d_v / kMergeCols, y = batch.
-inline constexpr int merge_grid_x(int q_heads, int d_v) { return q_heads * (d_v / kMergeCols); }
+// Merge grid: x = rows per sequence (q_tokens x q_heads) * d_v / kMergeCols, y = batch.
+inline constexpr int merge_grid_x(int q_rows, int d_v) { return q_rows * (d_v / kMergeCols); }
 // Few-splits merge grid: one thread per 4 output columns of every row.
-inline constexpr int64_t row_merge_grid_x(int64_t batch, int64_t q_heads, int64_t d_v) {
-  return (batch * q_heads * (d_v / 4) + kRowMergeThreads - 1) / kRowMergeThreads;
+inline constexpr int64_t row_merge_grid_x(int64_t batch, int64_t q_rows, int64_t d_v) {
+  return (batch * q_rows * (d_v / 4) + kRowMergeThreads - 1) / kRowMergeThreads;
 }
 // Dynamic shared memory of the merge: a weight per split, 16 partial rows of kMergeCols, a
 // reduction scratch.

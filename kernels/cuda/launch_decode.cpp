@@ -54,8 +54,14 @@ std::string shapes_text() {
   return s;
 }
 
-// Query heads per CTA: model::decode_tile_m (one rule for the launcher and the time model).
-int choose_tile_m(int32_t group) { return static_cast<int>(model::decode_tile_m(group)); }
+// Query rows per CTA: model::decode_tile_m (one rule for the launcher and the time model).
+int choose_tile_m(int32_t group_rows) { return static_cast<int>(model::decode_tile_m(group_rows)); }
+
+// The query rows one KV head serves per sequence: its group's heads for each new token (the
+// kernels fold the tokens into the tile's rows).
+int32_t group_rows(const DecodeParams& p) {
+  return p.q_tokens * (p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);
+}
 
 // The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
 // ATTNROOF_NO_WGMMA=1 (read once) keeps the mma.sync kernels, for comparisons.
@@ -73,8 +79,7 @@ bool use_wgmma() {
 }
 
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
-  const int group = p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads;
-  if (p.family == KvFamily::shared_latent && choose_tile_m(group) == 64 && use_wgmma()) {
+  if (p.family == KvFamily::shared_latent && choose_tile_m(group_rows(p)) == 64 && use_wgmma()) {
     // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th tile plan of the shape in table
     // order, for measurements; a shape with fewer plans keeps its first (the default).
     static const int skip = [] {
@@ -92,7 +97,7 @@ const DecodeKernelEntry* find_entry(const DecodeParams& p) {
   }
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
-  const int tile_m = choose_tile_m(p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);
+  const int tile_m = choose_tile_m(group_rows(p));
   for (const DecodeKernelEntry& e : table)
     if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && e.tile_m == tile_m) return &e;
   return nullptr;
@@ -108,10 +113,9 @@ std::vector<std::string> check_shape(const DecodeParams& p) {
     bad.push_back(fmt::format("family={}: not a KvFamily", static_cast<int>(p.family)));
   if (p.batch < 1) bad.push_back(fmt::format("batch={}: must be >= 1", p.batch));
   if (p.q_heads < 1) bad.push_back(fmt::format("q_heads={}: must be >= 1", p.q_heads));
-  if (p.q_tokens != 1)
-    bad.push_back(fmt::format("q_tokens={}: the CUDA kernels decode one new token per sequence "
-                              "(more run in the float64 reference, ref::decode_reference)",
-                              p.q_tokens));
+  if (p.q_tokens < 1 || p.q_tokens > kMaxQTokens)
+    bad.push_back(fmt::format("q_tokens={}: must be in [1, {}] (new tokens per sequence, causal "
+                              "among themselves)", p.q_tokens, kMaxQTokens));
   if (p.kv_heads < 1) bad.push_back(fmt::format("kv_heads={}: must be >= 1", p.kv_heads));
   if (p.q_heads >= 1 && p.kv_heads >= 1 && p.q_heads % p.kv_heads != 0)
     bad.push_back(fmt::format("q_heads={} is not a multiple of kv_heads={}", p.q_heads, p.kv_heads));
@@ -231,8 +235,7 @@ model::SplitKvParams split_params(const SplitCostModel& m, const DecodeKernelEnt
 }
 
 int32_t head_blocks(const DecodeParams& p, const DecodeKernelEntry& e) {
-  const int32_t group = p.q_heads / p.kv_heads;
-  return (group + e.tile_m - 1) / e.tile_m;
+  return (group_rows(p) + e.tile_m - 1) / e.tile_m;
 }
 
 }  // namespace
@@ -302,6 +305,7 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
     work.family = to_model_family(p.family);
     work.q_heads = p.q_heads;
     work.kv_heads = p.kv_heads;
+    work.q_tokens = p.q_tokens;
     work.d_qk = p.d_qk;
     work.d_v = p.d_v;
     work.ctx_lens.assign(std::size_t(p.batch), ctx_len_max);
@@ -320,8 +324,8 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   plan.n_splits = static_cast<int32_t>(std::min<int64_t>(split.n_splits, kMaxSplits));
   plan.split_len = static_cast<int32_t>(split.split_len);
   if (plan.n_splits > 1) {
-    plan.o_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_heads * p.d_v;
-    plan.lse_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_heads;
+    plan.o_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_rows() * p.d_v;
+    plan.lse_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_rows();
   }
   return plan;
 }
@@ -348,9 +352,10 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
   ATTNROOF_CUDA_CHECK_LAUNCH();
   if (p.n_splits > 1) {
     const bool few = p.n_splits <= cuda::kRowMergeMaxSplits;
+    const int64_t q_rows = p.q_rows();
     const cudaLaunchConfig_t merge_cfg{
-        .gridDim = few ? dim3(static_cast<unsigned>(cuda::row_merge_grid_x(p.batch, p.q_heads, p.d_v)))
-                       : dim3(static_cast<unsigned>(cuda::merge_grid_x(p.q_heads, p.d_v)),
+        .gridDim = few ? dim3(static_cast<unsigned>(cuda::row_merge_grid_x(p.batch, q_rows, p.d_v)))
+                       : dim3(static_cast<unsigned>(cuda::merge_grid_x(int(q_rows), p.d_v)),
                               static_cast<unsigned>(p.batch)),
         .blockDim = dim3(static_cast<unsigned>(few ? cuda::kRowMergeThreads : cuda::kMergeThreads)),
         .dynamicSmemBytes = few ? 0 : static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits)),

@@ -26,6 +26,10 @@ enum class KernelFamily;  // model/time_model.h
 
 namespace attnroof::kernels {
 
+// New tokens per sequence the kernels take (DecodeParams::q_tokens: speculative decoding,
+// multi-token prediction): the range validate-kernels checks.
+inline constexpr int32_t kMaxQTokens = 8;
+
 // One compiled kernel shape: (family, d_qk, d_v) with its tile plan.
 struct DecodeShape {
   KvFamily family;

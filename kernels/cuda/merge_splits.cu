@@ -1,10 +1,11 @@
 // defines: merge_splits_kernel, merge_few_splits_kernel and their _ptr accessors (kernel_table.h)
 //
-// The flash-decoding merge: per (sequence b, query head i), over the splits s,
+// The flash-decoding merge: per (sequence b, row i), over the splits s (a row is a (new token,
+// query head) pair: q_tokens x q_heads of them per sequence, token-major, as in o and lse),
 //   lse_i = log sum_s exp(lse_s),   o_i = sum_s exp(lse_s - lse_i) o_s     (fp32, then bf16)
 // splits past the sequence (lse_s = -inf) weigh 0; a sequence with no key gets o = 0, lse = -inf
 // (FlashMLA's combine: "in case all local LSEs are -inf"). Reads o_partial once: batch * n_splits
-// * q_heads * d_v * 4 bytes (mostly from L2: the split kernel wrote it just before).
+// * q_tokens * q_heads * d_v * 4 bytes (mostly from L2: the split kernel wrote it just before).
 //
 // Work plan (many splits): one CTA per (sequence, query head, 64 output columns), 8 warps; each
 // half-warp reads one split's 64 columns (256 contiguous bytes, a float4 per lane), the 16
@@ -48,7 +49,7 @@ __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
 
 }  // namespace
 
-// grid: (q_heads * d_v / kMergeCols, batch)   block: kMergeThreads
+// grid: (q_tokens * q_heads * d_v / kMergeCols, batch)   block: kMergeThreads
 // shared: w_s [n_splits] (LSE, then weights) | part [16][kMergeCols] | red [32] (fp32)
 __global__ void __launch_bounds__(kMergeThreads)
     merge_splits_kernel(const __grid_constant__ DecodeParams p) {
@@ -57,7 +58,8 @@ __global__ void __launch_bounds__(kMergeThreads)
   float* part = w_s + ((p.n_splits + 3) & ~3);  // 16-byte aligned for float4 rows
   float* red = part + kHalfWarps * kMergeCols;
   const int chunks = p.d_v / kMergeCols;
-  const int head = static_cast<int>(blockIdx.x) / chunks;
+  const int q_rows = p.q_tokens * p.q_heads;
+  const int head = static_cast<int>(blockIdx.x) / chunks;  // the row within the sequence
   const int col0 = (static_cast<int>(blockIdx.x) % chunks) * kMergeCols;
   const int b = static_cast<int>(blockIdx.y);
   const int tid = static_cast<int>(threadIdx.x);
@@ -65,11 +67,11 @@ __global__ void __launch_bounds__(kMergeThreads)
   // Every split's LSE is read, not only the splits the context reaches: a split past a
   // sequence's end has lse = -inf (weight 0) and a zero partial row, and skipping the context
   // length saves a dependent load at the head of this kernel.
-  const int64_t slot0 = int64_t(b) * p.n_splits * p.q_heads + head;  // split 0 of this head
+  const int64_t slot0 = int64_t(b) * p.n_splits * q_rows + head;  // split 0 of this row
 
   float mx = -INFINITY;
   for (int s = tid; s < p.n_splits; s += kMergeThreads) {
-    const float l = p.lse_partial[slot0 + int64_t(s) * p.q_heads];
+    const float l = p.lse_partial[slot0 + int64_t(s) * q_rows];
     w_s[s] = l;
     mx = fmaxf(mx, l);
   }
@@ -86,7 +88,7 @@ __global__ void __launch_bounds__(kMergeThreads)
   // Half-warp h sums splits h, h + 16, ...; kUnroll independent rows in flight per lane.
   float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
   const float* base = p.o_partial + slot0 * p.d_v + col;
-  const int64_t split_stride = int64_t(p.q_heads) * p.d_v;
+  const int64_t split_stride = int64_t(q_rows) * p.d_v;
   int s = half_warp;
   for (; s + (kUnroll - 1) * kHalfWarps < p.n_splits; s += kUnroll * kHalfWarps) {
     float4 v[kUnroll];
@@ -111,14 +113,14 @@ __global__ void __launch_bounds__(kMergeThreads)
       t0 += part[h * kMergeCols + 2 * tid];
       t1 += part[h * kMergeCols + 2 * tid + 1];
     }
-    *reinterpret_cast<uint32_t*>(static_cast<bf16*>(p.o) + (int64_t(b) * p.q_heads + head) * p.d_v +
+    *reinterpret_cast<uint32_t*>(static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + head) * p.d_v +
                                  col0 + 2 * tid) = pack_bf16x2(t0 * inv, t1 * inv);
   }
   if (p.lse != nullptr && col0 == 0 && tid == 0)
-    p.lse[int64_t(b) * p.q_heads + head] = sum > 0.f ? mx + logf(sum) : -INFINITY;
+    p.lse[int64_t(b) * q_rows + head] = sum > 0.f ? mx + logf(sum) : -INFINITY;
 }
 
-// grid: ceil(batch * q_heads * d_v / 4 / kRowMergeThreads)   block: kRowMergeThreads
+// grid: ceil(batch * q_tokens * q_heads * d_v / 4 / kRowMergeThreads)   block: kRowMergeThreads
 // The merge for few splits (n_splits <= kRowMergeMaxSplits): one thread per 4 output columns of
 // one (sequence, head) row, walking the splits itself. The kernel above gives a CTA one row's 64
 // columns and its 16 half-warps one split each, so with 2 splits 14 of them idle and a batch-64,
@@ -128,20 +130,21 @@ __global__ void __launch_bounds__(kMergeThreads)
 __global__ void __launch_bounds__(kRowMergeThreads)
     merge_few_splits_kernel(const __grid_constant__ DecodeParams p) {
   const int quads_per_row = p.d_v / 4;
+  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
   const int64_t quad = int64_t(blockIdx.x) * kRowMergeThreads + threadIdx.x;
-  if (quad >= int64_t(p.batch) * p.q_heads * quads_per_row) return;
-  const int64_t row = quad / quads_per_row;  // b * q_heads + head
+  if (quad >= int64_t(p.batch) * q_rows * quads_per_row) return;
+  const int64_t row = quad / quads_per_row;  // b * q_rows + (token, head) row
   const int col = static_cast<int>(quad % quads_per_row) * 4;
-  const int64_t b = row / p.q_heads;
-  const int64_t slot0 = b * p.n_splits * p.q_heads + row % p.q_heads;  // split 0 of this row
+  const int64_t b = row / q_rows;
+  const int64_t slot0 = b * p.n_splits * q_rows + row % q_rows;  // split 0 of this row
   float mx = -INFINITY;
   for (int s = 0; s < p.n_splits; ++s)
-    mx = fmaxf(mx, __ldcg(p.lse_partial + slot0 + int64_t(s) * p.q_heads));
+    mx = fmaxf(mx, __ldcg(p.lse_partial + slot0 + int64_t(s) * q_rows));
   float sum = 0.f;
   float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
   // A split past the sequence (lse = -inf, weight 0) is never read; all of them: o = 0, -inf.
   for (int s = 0; s < p.n_splits; ++s) {
-    const int64_t slot = slot0 + int64_t(s) * p.q_heads;
+    const int64_t slot = slot0 + int64_t(s) * q_rows;
     const float l = __ldcg(p.lse_partial + slot);
     if (l == -INFINITY) continue;
     const float w = expf(l - mx);

@@ -6,9 +6,10 @@
 //
 // Math: as shared_latent_decode.cu / split_kv_decode.cuh (same DecodeParams contract: per-split
 // normalized partials and natural-log LSE merged by merge_splits.cu; ctx 0 gives o = 0 and
-// lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches).
+// lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches; q_tokens new
+// tokens per sequence fold into the rows, token-major: row t * q_heads + h, causal among them).
 //
-// Tile plan: one CTA = 64 query heads x one split; 2 warpgroups (256 threads), one CTA per SM
+// Tile plan: one CTA = 64 query rows x one split; 2 warpgroups (256 threads), one CTA per SM
 // (MLA, GLA-2), or, for 192/128, 1 warpgroup (128 threads) holding the whole d_v with 2 CTAs per SM
 // (kWarpgroups = 1: S computed once, no cross-warpgroup lockstep; the two CTAs interleave).
 // Shared memory: Q [64 x d_qk] loaded once, kStages stages of kTileN cache rows [d_qk], all in
@@ -174,8 +175,10 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
   const int head_block = static_cast<int>(blockIdx.x);
   const int split = static_cast<int>(blockIdx.y);
   const int b = static_cast<int>(blockIdx.z);  // kv_heads == 1
-  const int head0 = head_block * kTileM;
-  const int rows = min(kTileM, p.q_heads - head0);
+  // Rows: the sequence's q_tokens x q_heads (token, head) pairs, token-major, in 64-row blocks.
+  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
+  const int row0 = head_block * kTileM;
+  const int rows = min(kTileM, static_cast<int>(q_rows) - row0);
 
   const bool paged = p.page_table != nullptr;
   const int64_t capacity =
@@ -185,6 +188,13 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
   const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
   const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
   const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;
+  // Token t sees keys below ctx - q_tokens + 1 + t: this thread's rows (warp * 16 + g, + 8) stop
+  // at key_end, and every row of the CTA scores all keys below mask_from (warp-uniform).
+  int64_t key_end[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+    key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + warp * 16 + g + 8 * h) / p.q_heads);
+  const int64_t mask_from = min(end, ctx - p.q_tokens + 1 + row0 / p.q_heads);
 
   const bf16* k_base = static_cast<const bf16*>(p.k_cache);
   const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
@@ -223,8 +233,8 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     }
   };
 
-  {  // Q rows of this head block (zero past q_heads), in the first commit group
-    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * p.q_heads + head0) * p.d_qk;
+  {  // Q rows of this block (zero past the sequence's rows), in the first commit group
+    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * q_rows + row0) * p.d_qk;
     for (int c = tid; c < kTileM * kChunks; c += kThreads) {
       const int r = c / kChunks, col = c % kChunks;
       const bool valid = r < rows;
@@ -285,16 +295,21 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     wgmma_wait<0>();
     fence_all(s);
 
-    // (2) row max over the quad on the raw scores (scale > 0 keeps the order); keys past the
-    // end masked to -inf, only in the one tile that holds the end (warp-uniform branch).
+    // (2) row max over the quad on the raw scores (scale > 0 keeps the order); keys past a
+    // row's end masked to -inf, only in the tiles that hold an end (warp-uniform branch: the
+    // last tile, and with q_tokens > 1 the tile or two before it the new tokens reach).
     const int64_t key_base = begin + int64_t(it) * kTileN;
-    if (key_base + kTileN > end) {
-      const int valid_keys = static_cast<int>(end - key_base);
+    if (key_base + kTileN > mask_from) {
+      int valid_keys[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+        valid_keys[h] =
+            static_cast<int>(min(max(key_end[h] - key_base, int64_t(-1)), int64_t(kTileN)));
 #pragma unroll
       for (int j = 0; j < kSKeys / 8; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e)
-          if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys) s[4 * j + e] = -INFINITY;
+          if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
     }
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -402,17 +417,17 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     const float l = l_run[h];
     const float inv = l > 0.f ? 1.f / l : 0.f;
     const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2W : -INFINITY;
-    const int head = head0 + r;
+    const int64_t row = row0 + r;
     const int col0 = wg * Tile::kDvWg + 2 * t4;
     if (p.n_splits == 1) {
-      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * p.q_heads + head) * p.d_v;
+      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + row) * p.d_v;
 #pragma unroll
       for (int j = 0; j < Tile::kORegs / 4; ++j)
         *reinterpret_cast<uint32_t*>(o_row + col0 + 8 * j) =
             pack_bf16x2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
-      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * p.q_heads + head] = lse;
+      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * q_rows + row] = lse;
     } else {
-      const int64_t slot = (int64_t(b) * p.n_splits + split) * p.q_heads + head;
+      const int64_t slot = (int64_t(b) * p.n_splits + split) * q_rows + row;
       float* o_row = p.o_partial + slot * p.d_v;
 #pragma unroll
       for (int j = 0; j < Tile::kORegs / 4; ++j)

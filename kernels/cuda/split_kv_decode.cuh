@@ -2,7 +2,8 @@
 //
 // The split-KV (flash-decoding) decode core shared by both KV families (kernels/decode_params.h).
 //
-// Math, per sequence b, query head i (one new token), keys n in [0, ctx_b):
+// Math, per sequence b, query token j and head i, keys n in [0, ctx_b - q_tokens + 1 + j) (the
+// new tokens causal among themselves; one new token: all ctx_b keys):
 //   s_n = softmax_scale * q_i . k_n            (k_n: the row's K, or the whole [latent | rope] row)
 //   o_i = sum_n exp(s_n - lse_i) v_n,  lse_i = log sum_n exp(s_n)     (v_n: V, or the latent part)
 // Split s covers keys [s * split_len, (s + 1) * split_len) (the last split: up to ctx_b); each split
@@ -10,11 +11,14 @@
 // combines them:
 //   lse = log sum_s exp(lse_s),  o = sum_s exp(lse_s - lse) o_s.
 //
-// Tile plan of one CTA: kTileM query heads of one KV head (all of a GQA group, or up to 64 heads of
-// the latent; larger groups use several head blocks), keys streamed in tiles of kTileN through a
-// kStages-deep cp.async pipeline. Warps form a kWarpsM x kWarpsN grid: warp (m, n) owns query rows
-// [16m, 16m + 16), computes scores for keys [n * kTileN / kWarpsN, ...) of the tile and the output
-// columns [n * d_v / kWarpsN, ...). Scores and P . V run on mma.sync m16n8k16 (bf16 in, fp32 acc).
+// Tile plan of one CTA: kTileM query rows of one KV head, a row being a (new token, query head)
+// pair: the q_tokens x group rows of a GQA group, or of the latent's heads, in token-major order
+// (row t * group + h), so the new tokens fill the M dimension and a KV tile is still read once
+// per (sequence, KV head, row block); more rows use several blocks. Keys stream in tiles of
+// kTileN through a kStages-deep cp.async pipeline. Warps form a kWarpsM x kWarpsN grid: warp
+// (m, n) owns query rows [16m, 16m + 16), computes scores for keys [n * kTileN / kWarpsN, ...)
+// of the tile and the output columns [n * d_v / kWarpsN, ...). Scores and P . V run on mma.sync
+// m16n8k16 (bf16 in, fp32 acc).
 // Per tile: (1) S = Q K^T on the warp's key slice; (2) row max exchanged through shared memory
 // (one barrier); (3) P = exp2(S - m) written to shared memory as bf16 (one barrier); (4) O += P V.
 // The online-softmax state of a row: m (running max, log2 units of the scaled score), l (this
@@ -106,9 +110,16 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   const int b = static_cast<int>(blockIdx.z) / p.kv_heads;
   const int kvh = static_cast<int>(blockIdx.z) % p.kv_heads;
   const int group = p.q_heads / p.kv_heads;
-  const int head0 = head_block * kTileM;        // first head of this CTA within the group
-  const int rows = min(kTileM, group - head0);  // valid query rows of the tile
-  const int q_head0 = kvh * group + head0;      // its index among the device's query heads
+  const int group_rows = p.q_tokens * group;         // (token, head) rows of this KV head
+  const int row0 = head_block * kTileM;              // first row of this CTA
+  const int rows = min(kTileM, group_rows - row0);   // valid query rows of the tile
+  // Row r of the tile is token (row0 + r) / group, head kvh * group + (row0 + r) % group; its
+  // index among the sequence's q_tokens x q_heads rows (the q, o and lse layouts):
+  auto seq_row = [&](int r) {
+    const int gr = row0 + r;
+    return (gr / group) * p.q_heads + kvh * group + gr % group;
+  };
+  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
 
   // Keys of this split, clamped to what the cache holds so no index runs past the buffers.
   const bool paged = p.page_table != nullptr;
@@ -119,6 +130,12 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
   const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
   const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;  // page_size is a power of two
+  // Keys this thread's two rows (wm * 16 + g, + 8) may score: token j sees keys below
+  // ctx - q_tokens + 1 + j, and none of this split's past `end`.
+  int64_t key_end[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+    key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + wm * 16 + g + 8 * h) / group);
 
   const bf16* k_base = static_cast<const bf16*>(p.k_cache) + int64_t(kvh) * p.d_qk;
   const bf16* v_base = Tile::kShared ? k_base
@@ -160,15 +177,14 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
     }
   };
 
-  // Q rows of this CTA (zero past the group), in the same commit group as tile 0.
+  // Q rows of this CTA (zero past the group's rows), in the same commit group as tile 0.
   {
     constexpr int kQChunks = Tile::kDqk / 8;
-    const bf16* q_base =
-        static_cast<const bf16*>(p.q) + (int64_t(b) * p.q_heads + q_head0) * p.d_qk;
+    const bf16* q_base = static_cast<const bf16*>(p.q) + int64_t(b) * q_rows * p.d_qk;
     for (int c = tid; c < kTileM * kQChunks; c += kThreads) {
       const int r = c / kQChunks, col = c % kQChunks;
       const bool valid = r < rows;
-      const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
+      const bf16* src = valid ? q_base + int64_t(seq_row(r)) * p.d_qk + col * 8 : q_base;
       cp_async_16(smem_addr(q_s + r * kKStride + col * 8), src, valid);
     }
   }
@@ -241,7 +257,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
       }
     }
 
-    // (2) scale to log2 units, mask keys past the end, exchange the row max.
+    // (2) scale to log2 units, mask keys past each row's end, exchange the row max.
     const int64_t key_base = begin + int64_t(it) * kTileN + wn * kKeysPerWarp;
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -249,7 +265,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const int64_t key = key_base + nb * 8 + 2 * t4 + (j & 1);
-        const float v = key < end ? s[nb][j] * scale_log2 : -INFINITY;
+        const float v = key < key_end[j >> 1] ? s[nb][j] * scale_log2 : -INFINITY;
         s[nb][j] = v;
         mx[j >> 1] = fmaxf(mx[j >> 1], v);
       }
@@ -340,18 +356,18 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
     // An empty split (or ctx 0) has l = 0: output 0 and lse -inf, never 0/0.
     const float inv = l > 0.f ? 1.f / l : 0.f;
     const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2 : -INFINITY;
-    const int head = q_head0 + r;
+    const int64_t row = seq_row(r);
     if (p.n_splits == 1) {
-      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * p.q_heads + head) * p.d_v;
+      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + row) * p.d_v;
 #pragma unroll
       for (int ob = 0; ob < Tile::kOBlocks; ++ob) {
         const int col = wn * kDvPerWarp + ob * 8 + 2 * t4;
         *reinterpret_cast<uint32_t*>(o_row + col) =
             pack_bf16x2(o_acc[ob][2 * h] * inv, o_acc[ob][2 * h + 1] * inv);
       }
-      if (p.lse != nullptr && wn == 0 && t4 == 0) p.lse[int64_t(b) * p.q_heads + head] = lse;
+      if (p.lse != nullptr && wn == 0 && t4 == 0) p.lse[int64_t(b) * q_rows + row] = lse;
     } else {
-      const int64_t slot = (int64_t(b) * p.n_splits + split) * p.q_heads + head;
+      const int64_t slot = (int64_t(b) * p.n_splits + split) * q_rows + row;
       float* o_row = p.o_partial + slot * p.d_v;
 #pragma unroll
       for (int ob = 0; ob < Tile::kOBlocks; ++ob) {

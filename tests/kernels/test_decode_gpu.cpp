@@ -3,6 +3,8 @@
 // scripts/gpu-run.sh runs them on the GPU machine.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -44,17 +46,24 @@ TEST_CASE("launch_decode lists every unsupported parameter at once", "[kernels]"
   }
 }
 
-TEST_CASE("launch_decode refuses more than one new token per sequence", "[kernels]") {
+TEST_CASE("launch_decode takes 1..kMaxQTokens new tokens per sequence", "[kernels]") {
   DecodeParams p;
-  p.q_tokens = 2;
-  const auto problems = check_decode(p);
-  CHECK(std::any_of(problems.begin(), problems.end(), [](const std::string& s) {
-    return s.find("q_tokens=2: the CUDA kernels decode one new token per sequence") != std::string::npos;
-  }));
-  p.q_tokens = 1;
-  const auto one = check_decode(p);
-  CHECK(std::none_of(one.begin(), one.end(),
-                     [](const std::string& s) { return s.find("q_tokens") != std::string::npos; }));
+  auto mentions_q_tokens = [&] {
+    const auto problems = check_decode(p);
+    return std::any_of(problems.begin(), problems.end(),
+                       [](const std::string& s) { return s.find("q_tokens") != std::string::npos; });
+  };
+  for (int32_t q : {1, 2, 3, 4, kMaxQTokens}) {
+    p.q_tokens = q;
+    CHECK_FALSE(mentions_q_tokens());
+  }
+  for (int32_t q : {0, -1, kMaxQTokens + 1}) {
+    p.q_tokens = q;
+    const auto problems = check_decode(p);
+    CHECK(std::any_of(problems.begin(), problems.end(), [&](const std::string& s) {
+      return s.find(fmt::format("q_tokens={}: must be in [1, {}]", q, kMaxQTokens)) != std::string::npos;
+    }));
+  }
 }
 
 TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
