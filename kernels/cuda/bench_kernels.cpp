@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "kernels/cuda/benchmark.h"
+#include "kernels/cuda/launch_decode.h"
 #include "model/error.h"
 #include "studies/build_info.h"
 
@@ -60,6 +61,12 @@ int main(int argc, char** argv) {
   app.add_option("--contexts", o.contexts, "comma list of contexts (default: doubling)")
       ->delimiter(',')
       ->check(ctx_range);
+  app.add_option("--q-tokens", o.q_tokens,
+                 "comma list of new tokens per sequence (causal among them), each measured at "
+                 "every point")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t(1), int64_t(kernels::kMaxQTokens)))
+      ->capture_default_str();
   app.add_option("--ctx-min", o.ctx_min, "smallest context (doubling up to --ctx-max)")
       ->check(ctx_range)
       ->capture_default_str();

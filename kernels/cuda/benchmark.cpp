@@ -56,12 +56,13 @@ double read_target(int64_t ctx) {
 constexpr double kMlraVsMlaTarget = 2.85;   // MLA time / MLRA-4 shard time at 1M, batch 1
 constexpr double kBatch64Target = 0.70;     // MLA-128, batch 64, ctx 8K: bounding ceiling / time
 
-// Scored on the first pass's uniform batches of one layout (the first one asked for).
+// Scored on the first pass's uniform one-token batches of one layout (the first one asked for).
 nlohmann::json score_targets(const nlohmann::json& all_points, const calibrate::Ceilings& ceil,
                              const std::string& layout) {
   nlohmann::json points = nlohmann::json::array();
   for (const auto& p : all_points)
-    if (p.value("pass", int64_t(0)) == 0 && !p.value("ragged", false) && p["layout"] == layout)
+    if (p.value("pass", int64_t(0)) == 0 && !p.value("ragged", false) && p["layout"] == layout &&
+        p.value("q_tokens", int64_t(1)) == 1)
       points.push_back(p);
   nlohmann::json out = nlohmann::json::array();
   auto find = [&](const std::string& shape, int64_t batch, int64_t ctx) -> const nlohmann::json* {
@@ -120,7 +121,7 @@ std::vector<int32_t> ragged_lens(uint64_t seed, std::size_t shape, int64_t batch
   std::mt19937_64 rng(seq);
   std::uniform_int_distribution<int64_t> len(std::max<int64_t>(1, ctx / 8), ctx);
   std::vector<int32_t> out(static_cast<std::size_t>(batch));
-  for (int32_t& l : out) l = static_cast<int32_t>(len(rng));
+  for (int32_t& l : out) l = static_cast<int32_t>(len(rng));  // >= 1, raised to q_tokens later
   out[static_cast<std::size_t>(std::uniform_int_distribution<int64_t>(0, batch - 1)(rng))] =
       static_cast<int32_t>(ctx);
   return out;
@@ -149,12 +150,13 @@ struct PointSpec {
   std::size_t layout = 0;  // index into BenchOptions::layouts
   int64_t batch = 0, ctx = 0;
   bool ragged = false;
+  int64_t q_tokens = 1;
 };
 
 // A timed or skipped point with the key the report is sorted by (pass, shape, layout, batch,
-// ctx, ragged), and its record when timed.
+// ctx, ragged, q_tokens), and its record when timed.
 struct Measured {
-  std::tuple<int, std::size_t, std::size_t, int64_t, int64_t, bool> key;
+  std::tuple<int, std::size_t, std::size_t, int64_t, int64_t, bool, int64_t> key;
   nlohmann::json point;
   nlohmann::json record;  // null when skipped
 };
@@ -191,6 +193,10 @@ void check_bench_options(const BenchOptions& opt) {
   constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
   for (int64_t b : opt.batches)
     if (b < 1 || b > 65535) bad.push_back(fmt::format("batch {}: must be in [1, 65535]", b));
+  if (opt.q_tokens.empty()) bad.push_back("q_tokens: empty; give 1 or more values in [1, 8]");
+  for (int64_t q : opt.q_tokens)
+    if (q < 1 || q > kMaxQTokens)
+      bad.push_back(fmt::format("q_tokens {}: must be in [1, {}]", q, kMaxQTokens));
   for (int64_t c : opt.contexts)
     if (c < 1 || c > kMaxInt32)
       bad.push_back(fmt::format("context {}: must be in [1, {}]", c, kMaxInt32));
@@ -294,19 +300,22 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     for (std::size_t l = 0; l < opt.layouts.size(); ++l)
       for (int64_t b : batches)
         for (int64_t c : ctxs)
-          for (const bool rag : {false, true}) {
-            if (rag && !(opt.ragged && b > 1)) continue;
-            const PointSpec spec{l, b, c, rag};
-            if (fits(b, c)) {
-              specs.push_back(spec);
-            } else if (pass == 0) {
-              nlohmann::json pt{{"shape", s.name}, {"batch", b},     {"ctx", c},
-                                {"layout", opt.layouts[l]}, {"ragged", rag}, {"pass", pass}};
-              pt["skipped"] = fmt::format("cache {:.1f} GB > --max-cache-gb {}",
-                                          double(b * c) * row_bytes / 1e9, max_cache_gb);
-              measured.push_back({{pass, sw.shape, l, b, c, rag}, pt, nullptr});
+          for (const bool rag : {false, true})
+            for (int64_t q : opt.q_tokens) {
+              if (rag && !(opt.ragged && b > 1)) continue;
+              const PointSpec spec{l, b, c, rag, q};
+              if (fits(b, c) && c >= q) {
+                specs.push_back(spec);
+              } else if (pass == 0) {
+                nlohmann::json pt{{"shape", s.name}, {"batch", b},     {"ctx", c},
+                                  {"layout", opt.layouts[l]}, {"ragged", rag}, {"pass", pass},
+                                  {"q_tokens", q}};
+                pt["skipped"] = c < q ? fmt::format("ctx {} < q_tokens {}", c, q)
+                                      : fmt::format("cache {:.1f} GB > --max-cache-gb {}",
+                                                    double(b * c) * row_bytes / 1e9, max_cache_gb);
+                measured.push_back({{pass, sw.shape, l, b, c, rag, q}, pt, nullptr});
+              }
             }
-          }
     if (specs.empty()) continue;
     {
       std::seed_seq seq{lo32(opt.seed), hi32(opt.seed), uint32_t(pass), uint32_t(sw.shape),
@@ -317,10 +326,11 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     // One cache for the shape, sized for its largest point: the contiguous layout needs
     // batch x ctx rows, the paged one ceil(ctx / page) pages per sequence (a ragged batch needs
     // no more than the uniform one of its longest length).
-    int64_t max_rows = 0, max_batch = 0;
+    int64_t max_rows = 0, max_batch = 0, max_q_seqs = 0;  // q_seqs: batch x q_tokens
     for (const PointSpec& sp : specs) {
       max_rows = std::max(max_rows, sp.batch * sp.ctx);
       max_batch = std::max(max_batch, sp.batch);
+      max_q_seqs = std::max(max_q_seqs, sp.batch * sp.q_tokens);
     }
     const int64_t page = s.page_size;
     const int64_t pool_pages = (max_rows + page - 1) / page + max_batch;
@@ -330,18 +340,19 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     DeviceBuffer<uint16_t> v(latent ? 0 : std::size_t(pool_rows) * std::size_t(s.kv_heads * s.d_v));
     calibrate::fill_random_bf16(k.get(), k.size(), 11, 1.f, stream);
     if (!latent) calibrate::fill_random_bf16(v.get(), v.size(), 12, 1.f, stream);
-    DeviceBuffer<uint16_t> q(std::size_t(max_batch * s.q_heads * s.d_qk));
-    DeviceBuffer<uint16_t> o(std::size_t(max_batch * s.q_heads * s.d_v));
-    DeviceBuffer<float> lse(std::size_t(max_batch * s.q_heads));
+    DeviceBuffer<uint16_t> q(std::size_t(max_q_seqs * s.q_heads * s.d_qk));
+    DeviceBuffer<uint16_t> o(std::size_t(max_q_seqs * s.q_heads * s.d_v));
+    DeviceBuffer<float> lse(std::size_t(max_q_seqs * s.q_heads));
     calibrate::fill_random_bf16(q.get(), q.size(), 13, 1.f, stream);
     DeviceBuffer<float> o_scratch, lse_scratch;  // grown as the points need
 
     for (const PointSpec& sp : specs) {
-      const int64_t batch = sp.batch, ctx = sp.ctx;
+      const int64_t batch = sp.batch, ctx = sp.ctx, q_tokens = sp.q_tokens;
       const std::string& layout = opt.layouts[sp.layout];
-      const std::vector<int32_t> h_lens =
+      std::vector<int32_t> h_lens =
           sp.ragged ? ragged_lens(opt.seed, sw.shape, batch, ctx)
                     : std::vector<int32_t>(std::size_t(batch), static_cast<int32_t>(ctx));
+      for (int32_t& l : h_lens) l = std::max(l, static_cast<int32_t>(q_tokens));
       const int64_t ctx_sum = std::accumulate(h_lens.begin(), h_lens.end(), int64_t(0));
       const DeviceBuffer<int32_t> lens = upload(h_lens, stream);
       DecodeParams p;
@@ -349,6 +360,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       p.batch = static_cast<int32_t>(batch);
       p.q_heads = s.q_heads;
       p.kv_heads = s.kv_heads;
+      p.q_tokens = static_cast<int32_t>(q_tokens);
       p.d_qk = s.d_qk;
       p.d_v = s.d_v;
       p.softmax_scale = static_cast<float>(1.0 / std::sqrt(latent ? 192.0 : double(s.d_qk)));
@@ -390,9 +402,10 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(stream));
           return t;
         } catch (const CudaError& e) {
-          throw CudaError(fmt::format("{} {} b{} ctx {}{} pass {} (--seed {}): {}", s.name, layout,
-                                      batch, ctx, sp.ragged ? " ragged" : "", pass, opt.seed,
-                                      e.what()));
+          throw CudaError(fmt::format("{} {} b{} ctx {}{}{} pass {} (--seed {}): {}", s.name,
+                                      layout, batch, ctx, sp.ragged ? " ragged" : "",
+                                      q_tokens > 1 ? fmt::format(" q_tokens {}", q_tokens) : "",
+                                      pass, opt.seed, e.what()));
         }
       };
       calibrate::TimingStats te;
@@ -401,10 +414,14 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           at_point([&] { return timer.time_graph(step, warmup, runs); });
       const calibrate::ClockSample clk = clocks.read();
       const double kv_bytes = double(kv_elems) * double(ctx_sum) * 2.0;
-      const double qo_bytes =
-          double(batch) * s.q_heads * (s.d_qk + s.d_v) * 2.0 + double(batch) * s.q_heads * 4.0;
+      // Each of a sequence's q_tokens rows reads its q and writes o and lse; token j scores
+      // ctx - q_tokens + 1 + j keys (model::DecodePoint::attended_keys).
+      const double q_seqs = double(batch) * double(q_tokens);
+      const double qo_bytes = q_seqs * s.q_heads * (s.d_qk + s.d_v) * 2.0 + q_seqs * s.q_heads * 4.0;
       const double total = kv_bytes + qo_bytes;
-      const double flops = 2.0 * s.q_heads * double(ctx_sum) * (s.d_qk + s.d_v);
+      const double attended = double(q_tokens) * double(ctx_sum) -
+                              double(batch) * double(q_tokens) * double(q_tokens - 1) / 2.0;
+      const double flops = 2.0 * s.q_heads * attended * (s.d_qk + s.d_v);
       const double gbps = total / (tg.median_us * 1e3);
       const double frac = ceil.read_gbps > 0 ? gbps / ceil.read_gbps : 0;
       const double frac_ev = ceil.read_gbps > 0 && !opt.graph_only
@@ -417,6 +434,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                         {"ctx", ctx},
                         {"layout", layout},
                         {"ragged", sp.ragged},
+                        {"q_tokens", q_tokens},
                         {"ctx_sum", ctx_sum},
                         {"pass", pass},
                         {"seq", seq_no++},
@@ -453,7 +471,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       m.d_v = s.d_v;
       m.page_size = paged ? page : 0;
       m.ctx_lens.assign(h_lens.begin(), h_lens.end());
-      m.q_tokens = 1;
+      m.q_tokens = q_tokens;
       m.kv_dtype = model::Dtype::bf16;
       m.time_s = tg.median_us * 1e-6;
       m.time_s_min = tg.min_us * 1e-6;
@@ -472,11 +490,11 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                                  .n_splits = plan.n_splits,
                                  .split_len = plan.split_len};
       m.pass = pass;
-      measured.push_back({{pass, sw.shape, sp.layout, batch, ctx, sp.ragged}, std::move(pt),
+      measured.push_back({{pass, sw.shape, sp.layout, batch, ctx, sp.ragged, q_tokens}, std::move(pt),
                           calibrate::measurement_to_json(m)});
-      say(fmt::format("{:<10} {:<10} b{:<3} ctx {:>8}{} pass {}  splits {:>4}  {}graph {:>9.1f} us  "
+      say(fmt::format("{:<10} {:<10} b{:<3} ctx {:>8}{} q{} pass {}  splits {:>4}  {}graph {:>9.1f} us  "
                       "{:>6.0f} GB/s  {:>5.1f}% read  {:>5.0f} TFLOP/s  {:>4.0f} MHz",
-                      s.name, layout, batch, ctx, sp.ragged ? " ragged" : "       ", pass,
+                      s.name, layout, batch, ctx, sp.ragged ? " ragged" : "       ", q_tokens, pass,
                       plan.n_splits,
                       opt.graph_only ? "" : fmt::format("events {:>9.1f} us  ", te.median_us),
                       tg.median_us, gbps, 100 * frac, tflops, clk.sm_clock_mhz));
@@ -539,7 +557,7 @@ std::string bench_csv(const nlohmann::json& report) {
   std::ostringstream csv;
   csv << "shape,batch,ctx,layout,kernel,n_splits,time_us_events,time_us_graph,kv_bytes,"
          "total_bytes,GBps_graph,frac_read_ceiling_graph,frac_read_ceiling_events,flops,"
-         "TFLOPs_graph,frac_mma_sync_ceiling,bytes_source,sm_clock_mhz,pass,ragged\n";
+         "TFLOPs_graph,frac_mma_sync_ceiling,bytes_source,sm_clock_mhz,pass,ragged,q_tokens\n";
   for (const auto& p : report.at("points")) {
     if (!p.contains("kernel")) continue;  // skipped point
     // Graph-only points have no event times: the cell stays empty.
@@ -548,7 +566,7 @@ std::string bench_csv(const nlohmann::json& report) {
                                    : std::string();
     csv << fmt::format(
         "{},{},{},{},{},{},{},{:.2f},{:.0f},{:.0f},{:.1f},{:.4f},{:.4f},{:.0f},{:.1f},{:.4f},"
-        "\"{}\",{:.0f},{},{}\n",
+        "\"{}\",{:.0f},{},{},{}\n",
         p["shape"].get<std::string>(), p["batch"].get<int64_t>(), p["ctx"].get<int64_t>(),
         p["layout"].get<std::string>(), p["kernel"].get<std::string>(), p["n_splits"].get<int>(),
         events, p["time_us_graph_median"].get<double>(), p["kv_bytes"].get<double>(),
@@ -557,7 +575,7 @@ std::string bench_csv(const nlohmann::json& report) {
         p["flops"].get<double>(), p["TFLOPs_graph"].get<double>(),
         p["frac_mma_sync_ceiling"].get<double>(), p["bytes_source"].get<std::string>(),
         p.value("sm_clock_mhz", 0.0), p.value("pass", int64_t(0)),
-        p.value("ragged", false) ? 1 : 0);
+        p.value("ragged", false) ? 1 : 0, p.value("q_tokens", int64_t(1)));
   }
   return csv.str();
 }

@@ -22,6 +22,9 @@ struct BenchOptions {
   std::vector<std::string> shapes;   // bench_shape_names() subset; empty: all
   std::vector<int64_t> batches = {1, 8, 64};
   std::vector<int64_t> contexts;     // explicit contexts; empty: ctx_min doubling to ctx_max
+  // New tokens per sequence (speculative decoding, causal among them), each measured at every
+  // point; 1..kMaxQTokens. A ragged batch keeps every length >= q_tokens.
+  std::vector<int64_t> q_tokens = {1};
   int64_t ctx_min = 1024;
   int64_t ctx_max = 2097152;
   // reduced: the four per-device shapes at batch 1 x {16K, 128K, 1M} plus MLA-128 at batch 64 x

@@ -137,8 +137,9 @@ EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {
   const float scale_log2 = p.softmax_scale * kLog2eF;
   parallel_for(int64_t(p.batch) * q_rows, threads, [&](int64_t bh) {
     // bh: sequence b, row (token j, head) of it; token j sees the keys below ctx - q_tokens + 1 + j.
-    const int64_t b = bh / q_rows, row = bh % q_rows, head = row % p.q_heads, kvh = head / group;
-    const int64_t len = p.ctx_lens[b] <= 0 ? 0 : p.ctx_lens[b] - p.q_tokens + 1 + row / p.q_heads;
+    const int64_t b = bh / q_rows, q_row = bh % q_rows, head = q_row % p.q_heads;
+    const int64_t kvh = head / group;
+    const int64_t len = p.ctx_lens[b] <= 0 ? 0 : p.ctx_lens[b] - p.q_tokens + 1 + q_row / p.q_heads;
     if (len <= 0) return;
     std::vector<float> qf(static_cast<std::size_t>(p.d_qk));
     for (int d = 0; d < p.d_qk; ++d) qf[std::size_t(d)] = from_bf16(q[bh * p.d_qk + d]);
@@ -175,7 +176,7 @@ EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {
     for (int64_t sp = 0; sp < ns; ++sp) {
       const int64_t n0 = sp * p.split_len, n1 = std::min<int64_t>(n0 + p.split_len, len);
       if (n1 <= n0) continue;  // empty split: o = 0
-      attend(n0, n1, out.o_partial.data() + ((b * ns + sp) * q_rows + row) * p.d_v, false);
+      attend(n0, n1, out.o_partial.data() + ((b * ns + sp) * q_rows + q_row) * p.d_v, false);
     }
   });
   return out;

@@ -99,8 +99,8 @@ std::vector<CheckCase> validation_grid(bool reduced) {
         CheckCase c{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                     .q_heads = qt_hq[k % 4],
                     .kv_heads = s.family == KvFamily::shared_latent ? 1 : qt_kv[k % 4],
-                    .batch = qt_batch[i], .ctx = qt_ctx[i], .paged = k % 2 == 1,
-                    .page_size = k % 2 == 1 ? (k % 4 == 1 ? 64 : 128) : 0, .q_tokens = qts[i]};
+                    .batch = qt_batch[i], .ctx = qt_ctx[i], .q_tokens = qts[i],
+                    .paged = k % 2 == 1, .page_size = k % 2 == 1 ? (k % 4 == 1 ? 64 : 128) : 0};
         out.push_back(c);
       }
     }

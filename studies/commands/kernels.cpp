@@ -52,6 +52,7 @@ struct BenchOptions {
   std::string shapes;
   std::string batches = "1,8,64";
   std::string contexts = "1k:2m:x2";
+  std::string q_tokens = "1";
   int64_t runs = 20;
   int64_t warmup = 3;
   std::string layouts = "paged";
@@ -187,6 +188,7 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   // rather than saying it has no kernels. (Lower bounds are checked when the options are parsed.)
   const std::vector<int64_t> batches = parse_int_axis(o.batches, "--batches");
   const std::vector<int64_t> contexts = parse_int_axis(o.contexts, "--contexts");
+  const std::vector<int64_t> q_tokens = parse_int_axis(o.q_tokens, "--q-tokens");
   if (o.runs > 1'000'000) throw InputError(fmt::format("--runs: {} must be <= 1000000", o.runs));
   if (o.warmup > 1'000'000)
     throw InputError(fmt::format("--warmup: {} must be <= 1000000", o.warmup));
@@ -214,6 +216,7 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   if (!o.shapes.empty()) b.shapes = parse_list(o.shapes, "--shapes");
   b.batches = batches;
   b.contexts = contexts;
+  b.q_tokens = q_tokens;
   b.runs = int(o.runs);
   b.warmup = int(o.warmup);
   const std::vector<std::string> shape_names = kernels::bench_shape_names();
@@ -327,6 +330,10 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_option("--batches", o->batches, "batch sizes (axis syntax)")->capture_default_str();
   app.add_option("--contexts", o->contexts,
                  "contexts (axis syntax; k = 1024); for a ragged batch the longest length")
+      ->capture_default_str();
+  app.add_option("--q-tokens", o->q_tokens,
+                 "new tokens per sequence (axis syntax, 1..8), each measured at every point: "
+                 "speculative decoding, causal among the new tokens")
       ->capture_default_str();
   add_int_option(app, "--runs", o->runs, "timed runs per point (median)", 1);
   add_int_option(app, "--warmup", o->warmup, "untimed runs first", 0);

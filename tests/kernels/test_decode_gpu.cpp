@@ -116,6 +116,62 @@ TEST_CASE("the fp32 emulation is within bf16 error of decode_reference, splits i
   CHECK(merged < 1e-12);
 }
 
+TEST_CASE("with q_tokens > 1 the fp32 emulation follows decode_reference's causal rule",
+          "[kernels]") {
+  // The harness's own causal mask (emulate_decode_fp32) against the reference's: GQA groups of 3,
+  // 3 new tokens, a ragged batch with an empty slot and a sequence of exactly q_tokens keys, and
+  // splits, one of which only the last tokens reach.
+  Rng rng{11};
+  HostDecode h;
+  h.p.family = KvFamily::separate_kv;
+  h.p.batch = 3;
+  h.p.q_heads = 6;
+  h.p.kv_heads = 2;
+  h.p.q_tokens = 3;
+  h.p.d_qk = 64;
+  h.p.d_v = 64;
+  h.p.softmax_scale = 0.125f;
+  h.p.max_ctx_len = 258;
+  h.p.n_splits = 3;
+  h.p.split_len = 128;
+  h.lens = {258, 3, 0};
+  h.q.resize(std::size_t(3 * 3 * 6 * 64));
+  for (auto& x : h.q) x = ref::float_to_bf16_bits(rng.normal());
+  h.k.resize(std::size_t(3 * 258 * 2 * 64));
+  h.v.resize(h.k.size());
+  for (auto& x : h.k) x = ref::float_to_bf16_bits(rng.normal());
+  for (auto& x : h.v) x = ref::float_to_bf16_bits(rng.normal());
+  h.bind();
+  const EmuOutput emu = emulate_decode_fp32(h.p, 2);
+  const ref::DecodeOutput full = reference_decode(h.p, 2);
+  const ref::SplitOutput split = reference_split(h.p, 2);
+  REQUIRE(full.q_rows == 18);
+  REQUIRE(emu.o.size() == full.o.size());
+  double e = 0, e_part = 0;
+  for (std::size_t i = 0; i < full.o.size(); ++i)
+    e = std::max(e, std::abs(double(emu.o[i]) - full.o[i]));
+  for (std::size_t i = 0; i < split.o_partial.size(); ++i)
+    e_part = std::max(e_part, std::abs(double(emu.o_partial[i]) - split.o_partial[i]));
+  CHECK(e > 0);
+  CHECK(e < 1e-2);
+  CHECK(e_part < 2e-2);
+  // Sequence 1 (3 keys, 3 tokens): token 0 sees key 0 alone, so its output is V row 0 of its KV
+  // head; the empty slot's rows stay 0.
+  for (int head = 0; head < 6; ++head)
+    for (int d = 0; d < 64; ++d) {
+      const double v0 = ref::bf16_bits_to_float(h.v[std::size_t((258 + 0) * 128 + (head / 3) * 64 + d)]);
+      CHECK(full.o[std::size_t(((1 * 18) + head) * 64 + d)] == Approx(v0).margin(1e-12));
+    }
+  for (std::size_t i = std::size_t(2 * 18 * 64); i < full.o.size(); ++i) CHECK(full.o[i] == 0);
+  // The third split (keys 256..257) is reached by tokens 1 and 2 of sequence 0 only (token 0
+  // sees keys < 256): its partial LSE is -inf for token 0's rows, finite for the others.
+  for (int t = 0; t < 3; ++t)
+    for (int head = 0; head < 6; ++head) {
+      const double l = split.lse_partial[std::size_t((0 * 3 + 2) * 18 + t * 6 + head)];
+      CHECK((t == 0 ? std::isinf(l) && l < 0 : std::isfinite(l)));
+    }
+}
+
 TEST_CASE("decode kernels match decode_reference on the reduced grid", "[gpu]") {
   REQUIRE(cuda_device_available());
   const uint64_t seed = std::random_device{}();
