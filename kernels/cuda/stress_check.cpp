@@ -64,7 +64,8 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
   p.ctx_lens = d_lens.get();
   p.page_table = c.paged ? d_table.get() : nullptr;
 
-  const std::size_t rows = std::size_t(c.batch) * std::size_t(c.q_heads);
+  const std::size_t q_rows = std::size_t(c.q_tokens) * std::size_t(c.q_heads);  // per sequence
+  const std::size_t rows = std::size_t(c.batch) * q_rows;
   DeviceBuffer<uint16_t> d_o(rows * std::size_t(c.shape.d_v));
   DeviceBuffer<float> d_lse(rows);
   p.o = d_o.get();
@@ -101,7 +102,7 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
   // Every row: finite where the sequence has keys, exactly o = 0 and lse = -inf where not.
   const int64_t d_v = c.shape.d_v;
   for (std::size_t row = 0; row < rows; ++row) {
-    const bool has_keys = c.lens[row / std::size_t(c.q_heads)] > 0;
+    const bool has_keys = c.lens[row / q_rows] > 0;
     bool ok = has_keys ? std::isfinite(lse0[row]) : (std::isinf(lse0[row]) && lse0[row] < 0);
     for (int64_t e = 0; e < d_v && ok; ++e) {
       const float x = ref::bf16_bits_to_float(o0[row * std::size_t(d_v) + std::size_t(e)]);
@@ -117,6 +118,7 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
   h.p.batch = int32_t(c.checked_seqs.size());
   h.p.q_heads = c.check_heads;
   h.p.kv_heads = 1;
+  h.p.q_tokens = c.q_tokens;
   h.p.d_qk = c.shape.d_qk;
   h.p.d_v = c.shape.d_v;
   h.p.softmax_scale = c.softmax_scale;
@@ -129,14 +131,16 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
   h.bind();
   const ref::DecodeOutput ref_out = reference_decode(h.p, threads);
   const EmuOutput emu = emulate_decode_fp32(h.p, threads);
-  const std::size_t n_checked = h.lens.size() * std::size_t(c.check_heads);
+  const std::size_t slice_rows = std::size_t(c.q_tokens) * std::size_t(c.check_heads);
+  const std::size_t n_checked = h.lens.size() * slice_rows;
   std::vector<float> got(n_checked * std::size_t(d_v)), got_lse(n_checked);
   std::vector<char> has_keys(n_checked);
   for (std::size_t i = 0; i < h.lens.size(); ++i)
-    for (int32_t k = 0; k < c.check_heads; ++k) {
-      const std::size_t at = i * std::size_t(c.check_heads) + std::size_t(k);
-      const std::size_t row = std::size_t(c.checked_seqs[i]) * std::size_t(c.q_heads) +
-                              std::size_t(c.check_head0 + k);
+    for (std::size_t tk = 0; tk < slice_rows; ++tk) {  // token tk / check_heads, head tk % ...
+      const std::size_t at = i * slice_rows + tk;
+      const std::size_t t = tk / std::size_t(c.check_heads), k = tk % std::size_t(c.check_heads);
+      const std::size_t row = std::size_t(c.checked_seqs[i]) * q_rows + t * std::size_t(c.q_heads) +
+                              std::size_t(c.check_head0) + k;
       for (int64_t e = 0; e < d_v; ++e)
         got[at * std::size_t(d_v) + std::size_t(e)] =
             ref::bf16_bits_to_float(o0[row * std::size_t(d_v) + std::size_t(e)]);
@@ -167,6 +171,7 @@ nlohmann::json round_json(const StressCase& c, const RoundResult& r) {
       {"d_qk", c.shape.d_qk},
       {"d_v", c.shape.d_v},
       {"q_heads", c.q_heads},
+      {"q_tokens", c.q_tokens},
       {"kv_heads", c.kv_heads},
       {"batch", c.batch},
       {"ctx_max", c.ctx_max},
@@ -198,6 +203,9 @@ nlohmann::json run_kernel_stress(const StressOptions& o) {
     throw InputError(fmt::format("--stress-repeats {}: must be in 1..100", o.repeats));
   if (!(o.max_cache_gb >= 0.1))
     throw InputError(fmt::format("--stress-max-cache-gb {}: must be >= 0.1", o.max_cache_gb));
+  if (o.max_q_tokens < 1 || o.max_q_tokens > kMaxQTokens)
+    throw InputError(fmt::format("--stress-max-q-tokens {}: must be in 1..{}", o.max_q_tokens,
+                                 kMaxQTokens));
   if (!(o.max_seconds >= 0))
     throw InputError(fmt::format("--stress-seconds {}: must be >= 0", o.max_seconds));
   const int threads = check_threads(o.cpu_threads);
@@ -209,6 +217,7 @@ nlohmann::json run_kernel_stress(const StressOptions& o) {
   ATTNROOF_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   stress::StressLimits limits;
   limits.max_cache_bytes = std::min(o.max_cache_gb * 1e9, 0.8 * double(free_bytes));
+  limits.max_q_tokens = o.max_q_tokens;
   const std::vector<DecodeShape> shapes = supported_decode_shapes();
 
   cudaStream_t stream = nullptr;

@@ -138,6 +138,7 @@ DecodeParams StressCase::layout() const {
   p.batch = batch;
   p.q_heads = q_heads;
   p.kv_heads = kv_heads;
+  p.q_tokens = q_tokens;
   p.d_qk = shape.d_qk;
   p.d_v = shape.d_v;
   p.softmax_scale = softmax_scale;
@@ -161,7 +162,7 @@ int64_t StressCase::v_elems() const {
 double StressCase::check_macs() const {
   double macs = 0;
   for (int32_t b : checked_seqs)
-    macs += double(lens[std::size_t(b)]) * check_heads * (shape.d_qk + shape.d_v);
+    macs += double(lens[std::size_t(b)]) * check_heads * q_tokens * (shape.d_qk + shape.d_v);
   return macs;
 }
 
@@ -232,11 +233,23 @@ StressCase draw_stress_case(uint64_t seed, std::span<const DecodeShape> shapes,
                                          limits.max_cache_bytes));
   }
 
+  // New tokens: half the rounds 1, the others 2..max_q_tokens (at most the longest context), from
+  // a stream of their own. Shorter non-empty sequences grow to q_tokens keys: <= 8 rows, inside
+  // the first page or row block they already hold.
+  {
+    Draw dq(seed ^ 0x71746f6b656e73ull);
+    const int64_t most = std::min<int64_t>(limits.max_q_tokens, c.ctx_max);
+    if (most > 1 && dq.chance(50)) c.q_tokens = int32_t(2 + dq.below(most - 1));
+    for (int32_t& len : c.lens)
+      if (len > 0) len = std::max(len, c.q_tokens);
+  }
+
   // The checked slice: a range of query heads inside one KV head's group, over the longest
   // sequence, the last one (the highest offsets of a contiguous cache), a random one and an
   // empty one: those within the per-task budget, as many as the total budget takes.
   const int32_t group = c.q_heads / c.kv_heads;
-  const double row_macs = double(c.shape.d_qk + c.shape.d_v);
+  // Per (sequence, head): every new token's row (the reference runs them on one thread).
+  const double row_macs = double(c.shape.d_qk + c.shape.d_v) * c.q_tokens;
   c.check_kv_head = int32_t(d.below(c.kv_heads));
   c.check_heads = int32_t(std::min<int64_t>(group, 1 + d.below(8)));
   c.check_head0 = c.check_kv_head * group + int32_t(d.below(group - c.check_heads + 1));
@@ -272,7 +285,8 @@ StressCase draw_stress_case(uint64_t seed, std::span<const DecodeShape> shapes,
 }
 
 std::vector<uint16_t> stress_query(const StressCase& c) {
-  std::vector<uint16_t> q(std::size_t(c.batch) * std::size_t(c.q_heads) * std::size_t(c.shape.d_qk));
+  std::vector<uint16_t> q(std::size_t(c.batch) * std::size_t(c.q_tokens) * std::size_t(c.q_heads) *
+                          std::size_t(c.shape.d_qk));
   for (std::size_t i = 0; i < q.size(); ++i) q[i] = stress_value_bits(c.seed, StressBuffer::q, i);
   return q;
 }
@@ -287,17 +301,20 @@ CheckedSlice build_checked_slice(const StressCase& c, int threads) {
     s.rows_per_seq = std::max<int64_t>(s.rows_per_seq, c.lens[std::size_t(b)]);
   s.rows_per_seq = std::max<int64_t>(s.rows_per_seq, 1);
   constexpr uint16_t kNaN = 0x7FC0;  // slice rows past a length: never read by the reference
-  s.q.resize(n_seqs * std::size_t(c.check_heads) * std::size_t(d_qk));
+  s.q.resize(n_seqs * std::size_t(c.q_tokens) * std::size_t(c.check_heads) * std::size_t(d_qk));
   s.k.assign(n_seqs * std::size_t(s.rows_per_seq) * std::size_t(d_qk), kNaN);
   if (separate) s.v.assign(n_seqs * std::size_t(s.rows_per_seq) * std::size_t(d_v), kNaN);
   for (std::size_t i = 0; i < n_seqs; ++i) {
     const int32_t b = c.checked_seqs[i];
     s.lens.push_back(c.lens[std::size_t(b)]);
-    for (int32_t h = 0; h < c.check_heads; ++h)
-      for (int64_t e = 0; e < d_qk; ++e)
-        s.q[(i * std::size_t(c.check_heads) + std::size_t(h)) * std::size_t(d_qk) + std::size_t(e)] =
-            stress_value_bits(c.seed, StressBuffer::q,
-                              uint64_t((int64_t(b) * c.q_heads + c.check_head0 + h) * d_qk + e));
+    for (int32_t t = 0; t < c.q_tokens; ++t)
+      for (int32_t h = 0; h < c.check_heads; ++h) {
+        const std::size_t at = (i * std::size_t(c.q_tokens) + std::size_t(t)) * std::size_t(c.check_heads) + std::size_t(h);
+        const int64_t from = (int64_t(b) * c.q_tokens + t) * c.q_heads + c.check_head0 + h;
+        for (int64_t e = 0; e < d_qk; ++e)
+          s.q[at * std::size_t(d_qk) + std::size_t(e)] =
+              stress_value_bits(c.seed, StressBuffer::q, uint64_t(from * d_qk + e));
+      }
   }
   // Rows over threads: row r of the slice is (sequence r / rows_per_seq, position r % ...).
   const int64_t total_rows = int64_t(n_seqs) * s.rows_per_seq;
@@ -328,9 +345,10 @@ CheckedSlice build_checked_slice(const StressCase& c, int threads) {
 
 std::string describe(const StressCase& c) {
   const bool latent = c.shape.family == KvFamily::shared_latent;
-  return fmt::format("{} d{}/{} hq={} hkv={} batch={} ctx={} {} cache {:.2f} GB",
+  return fmt::format("{} d{}/{} hq={} hkv={} batch={} ctx={}{} {} cache {:.2f} GB",
                      latent ? "latent" : "separate", c.shape.d_qk, c.shape.d_v, c.q_heads,
                      c.kv_heads, c.batch, c.ctx_max,
+                     c.q_tokens > 1 ? fmt::format(" q_tokens={}", c.q_tokens) : "",
                      c.paged ? fmt::format("paged{}", c.page_size) : "contiguous",
                      c.cache_bytes() / 1e9);
 }

@@ -29,9 +29,13 @@ struct StressLimits {
   int32_t max_batch = 512;
   int32_t max_q_heads = 128;
   int32_t max_kv_heads = 32;       // separate K/V
+  // New tokens per sequence (causal among them), drawn in [1, max_q_tokens] after the rest of
+  // the round from a stream of its own, so a limit of 1 replays a round drawn before q_tokens.
+  int32_t max_q_tokens = kMaxQTokens;
   double max_check_macs = 3e9;     // the reference's multiply-adds over the checked slice
   // One (sequence, head) of the reference runs on one thread at ~1e8 multiply-adds a second: a
-  // sequence longer than this / (d_qk + d_v) keys is not checked (MLA: 460K keys, d 128: 1.95M).
+  // sequence longer than this / ((d_qk + d_v) x q_tokens) keys is not checked (one new token:
+  // MLA 460K keys, d 128 1.95M).
   double max_task_macs = 5e8;
 };
 
@@ -39,6 +43,7 @@ struct StressCase {
   uint64_t seed = 0;
   DecodeShape shape{};
   int32_t q_heads = 0, kv_heads = 0, batch = 0;
+  int32_t q_tokens = 1;            // every non-empty sequence has at least this many keys
   int64_t ctx_max = 0;             // the longest length; one sequence has exactly this many keys
   std::vector<int32_t> lens;       // [batch]
   bool paged = false;
@@ -75,14 +80,15 @@ struct StressCase {
 StressCase draw_stress_case(uint64_t seed, std::span<const DecodeShape> shapes,
                             const StressLimits& limits);
 
-// The whole query [batch, q_heads, d_qk] (bf16 bits).
+// The whole query [batch, q_tokens, q_heads, d_qk] (bf16 bits).
 std::vector<uint16_t> stress_query(const StressCase& c);
 
 // The checked slice as its own contiguous decode problem (kv_heads 1): the same bf16 values the
 // GPU's fill wrote at the round's physical rows.
 struct CheckedSlice {
   int64_t rows_per_seq = 0;          // max_ctx_len of the slice
-  std::vector<uint16_t> q, k, v;     // [seqs, heads, d_qk], [seqs, rows, d_qk], [seqs, rows, d_v]
+  // q [seqs, q_tokens, heads, d_qk], k [seqs, rows, d_qk], v [seqs, rows, d_v]
+  std::vector<uint16_t> q, k, v;
   std::vector<int32_t> lens;         // [seqs]
 };
 // threads: host threads for the rebuild (it reads every checked row once: up to ~2e9 values).

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "kernels/cuda/launch_decode.h"  // host-clean: kMaxQTokens in the CPU build too
 #include "model/error.h"
 #include "studies/cli.h"
 #include "studies/cli_version.h"
@@ -43,6 +44,7 @@ struct ValidateOptions {
   double stress_seconds = 0;
   double stress_max_cache_gb = 40;
   int64_t stress_repeats = 3;
+  int64_t stress_max_q_tokens = kernels::kMaxQTokens;
   int64_t threads = 0;
   std::vector<const CLI::Option*> stress_tuning;  // --stress-seconds, -max-cache-gb, -repeats
 };
@@ -131,6 +133,10 @@ void check_stress_options(const ValidateOptions& o) {
                                    name));
   if (o.stress_repeats > 100)
     throw InputError(fmt::format("--stress-repeats: {} must be <= 100", o.stress_repeats));
+  if (o.stress_max_q_tokens > kernels::kMaxQTokens)
+    throw InputError(fmt::format("--stress-max-q-tokens: {} must be <= {} (the kernels' most new "
+                                 "tokens per sequence)",
+                                 o.stress_max_q_tokens, kernels::kMaxQTokens));
 }
 
 void run_validate(const ValidateOptions& o, const Context& ctx) {
@@ -145,6 +151,7 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
     s.max_seconds = o.stress_seconds;
     s.max_cache_gb = o.stress_max_cache_gb;
     s.repeats = int(o.stress_repeats);
+    s.max_q_tokens = int(o.stress_max_q_tokens);
     s.cpu_threads = int(o.threads);
     s.progress = print_line;
     rep = on_gpu([&] { return kernels::run_kernel_stress(s); });
@@ -297,7 +304,11 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
                       "largest K+V pool a stress round draws (capped at 80% of free GPU memory)",
                       0.1),
       add_int_option(app, "--stress-repeats", o->stress_repeats,
-                     "launches per stress round, each bitwise equal to the first", 1)};
+                     "launches per stress round, each bitwise equal to the first", 1),
+      add_int_option(app, "--stress-max-q-tokens", o->stress_max_q_tokens,
+                     "most new tokens per sequence a stress round draws (1..8; 1 replays a round "
+                     "recorded before q_tokens)",
+                     1)};
   app.footer(
       "Every decode kernel against the float64 reference (decode_reference) over h_q, context,\n"
       "batch, paged/contiguous and ragged grids, memory past every valid length filled with NaN,\n"
@@ -311,7 +322,8 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "  attnroof validate-kernels --reduced --shapes mla_576_512 --seed 7\n"
       "Stress (--stress N): round i draws, from seed + i alone, a compiled kernel shape, h_q, GQA\n"
       "group, batch, ragged lengths, a shuffled paged pool with spare pages or a contiguous cache,\n"
-      "and a cache of up to --stress-max-cache-gb; the GPU fills it (NaN past every length), the\n"
+      "a cache of up to --stress-max-cache-gb and 1..--stress-max-q-tokens new tokens per\n"
+      "sequence (causal among them); the GPU fills it (NaN past every length), the\n"
       "decode runs --stress-repeats times on a non-blocking stream, every repeat must match the\n"
       "first bitwise, every row must be finite (o = 0, lse = -inf without keys), and sampled\n"
       "sequences and heads must pass the tolerance above against the reference.\n"

@@ -71,7 +71,8 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
   StressLimits limits;
   limits.max_cache_bytes = 40e9;
   int paged = 0, contiguous = 0, ragged = 0, empty_seq = 0, big = 0, past_2_32 = 0, unchecked = 0,
-      wide_table = 0;
+      wide_table = 0, multi_token = 0;
+  std::set<int32_t> q_tokens_seen;
   std::set<int32_t> d_qk_seen;
   for (uint64_t seed = 0; seed < 1500; ++seed) {
     const StressCase c = draw_stress_case(seed, kShapes, limits);
@@ -87,6 +88,14 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
     CHECK(std::all_of(c.lens.begin(), c.lens.end(),
                       [&](int32_t len) { return len >= 0 && len <= c.ctx_max; }));
     REQUIRE(c.softmax_scale > 0.f);
+    // New tokens: within the limit and the longest context; every non-empty sequence holds them.
+    REQUIRE(c.q_tokens >= 1);
+    REQUIRE(c.q_tokens <= limits.max_q_tokens);
+    REQUIRE((c.q_tokens == 1 || c.q_tokens <= c.ctx_max));  // ctx_max 0: a batch of empty slots
+    CHECK(std::all_of(c.lens.begin(), c.lens.end(),
+                      [&](int32_t len) { return len == 0 || len >= c.q_tokens; }));
+    multi_token += c.q_tokens > 1;
+    q_tokens_seen.insert(c.q_tokens);
     REQUIRE(c.k_elems() > 0);  // launch_decode needs a cache, even for a batch of empty sequences
     d_qk_seen.insert(c.shape.d_qk);
     (c.paged ? paged : contiguous)++;
@@ -144,10 +153,11 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
     if (c.checked_seqs.empty()) {
       ++unchecked;
       for (int32_t len : c.lens)
-        CHECK(double(len) * (c.shape.d_qk + c.shape.d_v) > limits.max_task_macs);
+        CHECK(double(len) * (c.shape.d_qk + c.shape.d_v) * c.q_tokens > limits.max_task_macs);
     }
     for (int32_t b : c.checked_seqs)
-      CHECK(double(c.lens[std::size_t(b)]) * (c.shape.d_qk + c.shape.d_v) <= limits.max_task_macs);
+      CHECK(double(c.lens[std::size_t(b)]) * (c.shape.d_qk + c.shape.d_v) * c.q_tokens <=
+            limits.max_task_macs);
     REQUIRE(c.check_heads >= 1);
     const int32_t group = c.q_heads / c.kv_heads;
     REQUIRE(c.check_head0 >= c.check_kv_head * group);
@@ -164,6 +174,30 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
   CHECK(past_2_32 > 20);
   CHECK(wide_table > 20);  // page tables past 2^24 entries
   CHECK(unchecked < 75);  // nearly every round checks some sequence against the reference
+  CHECK(multi_token > 500);  // about half the rounds decode several new tokens
+  CHECK(q_tokens_seen.size() == std::size_t(attnroof::kernels::kMaxQTokens));  // 1..8
+}
+
+TEST_CASE("a stress round drawn with max_q_tokens 1 is the round drawn before q_tokens existed",
+          "[stress]") {
+  // q_tokens comes from a stream of its own after the rest of the round: the layout, heads,
+  // batch and page table do not depend on it, and with a limit of 1 nothing changes at all.
+  StressLimits one;
+  one.max_q_tokens = 1;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const StressCase a = draw_stress_case(seed, kShapes, one);
+    const StressCase b = draw_stress_case(seed, kShapes, StressLimits{});
+    INFO("seed " << seed << ": " << describe(b));
+    CHECK(a.q_tokens == 1);
+    CHECK(a.shape.d_qk == b.shape.d_qk);
+    CHECK(a.q_heads == b.q_heads);
+    CHECK(a.batch == b.batch);
+    CHECK(a.ctx_max == b.ctx_max);
+    CHECK(a.page_table == b.page_table);
+    CHECK(a.cache_rows == b.cache_rows);
+    for (std::size_t i = 0; i < a.lens.size(); ++i)
+      CHECK(b.lens[i] == (a.lens[i] == 0 ? 0 : std::max(a.lens[i], b.q_tokens)));
+  }
 }
 
 TEST_CASE("the poisoned rows are exactly the rows no valid position maps to", "[stress]") {
@@ -220,10 +254,14 @@ TEST_CASE("the checked slice holds the values the GPU fill writes at the round's
     for (std::size_t i = 0; i < s.lens.size(); ++i) {
       const int32_t b = c.checked_seqs[i];
       REQUIRE(s.lens[i] == c.lens[std::size_t(b)]);
-      for (int32_t h = 0; h < c.check_heads; ++h)
-        for (int64_t e = 0; e < d_qk; e += 37)
-          REQUIRE(s.q[(i * std::size_t(c.check_heads) + std::size_t(h)) * std::size_t(d_qk) + std::size_t(e)] ==
-                  q[std::size_t((int64_t(b) * c.q_heads + c.check_head0 + h) * d_qk + e)]);
+      // q [seqs, q_tokens, check_heads, d_qk] of the slice, [batch, q_tokens, q_heads, d_qk] whole.
+      for (int32_t t = 0; t < c.q_tokens; ++t)
+        for (int32_t h = 0; h < c.check_heads; ++h)
+          for (int64_t e = 0; e < d_qk; e += 37) {
+            const std::size_t at = (i * std::size_t(c.q_tokens) + std::size_t(t)) * std::size_t(c.check_heads) + std::size_t(h);
+            const int64_t from = (int64_t(b) * c.q_tokens + t) * c.q_heads + c.check_head0 + h;
+            REQUIRE(s.q[at * std::size_t(d_qk) + std::size_t(e)] == q[std::size_t(from * d_qk + e)]);
+          }
       int64_t k_wrong = 0, v_wrong = 0;
       for (int64_t pos = 0; pos < s.lens[i]; pos += 1 + pos / 3) {
         const int64_t row = p.physical_row(b, pos);
