@@ -32,6 +32,12 @@
 # Environment: BENCH_ARGS (extra bench_kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
 #   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
+# q-tokens (issue 12): the full validation grid (its q_tokens cases included), memcheck and
+#   racecheck on the reduced grid's q_tokens cases, STRESS_SECONDS (default 90) of stress rounds
+#   (half of them q_tokens > 1), then bench-kernels --q-tokens 1,2,4,8 on MLA, MLA-128 and GQA TP8
+#   at batch 1/16/64 x 4K/64K (QT_BENCH_ARGS adds flags). About 6 minutes on an H200.
+# Every mode ends by packing its results into one archive: with OUT set (the device machine),
+# $OUT then holds results.tgz alone (the device tool returns 8 files).
 # stress (issue 16): `attnroof validate-kernels --stress` for STRESS_SECONDS (default 300) into
 #   $OUT/stress.json, with clocks.csv beside it, then a few small rounds under compute-sanitizer
 #   memcheck and initcheck (SANITIZE_STRESS_ROUNDS, default 4; 0.5 GB caches). STRESS_ARGS adds
@@ -152,10 +158,26 @@ if [[ $mode == calibrate ]]; then
   kill "$smi_pid" 2>/dev/null
   wait "$smi_pid" 2>/dev/null
 fi
+if [[ $mode == q-tokens ]]; then
+  run_stage validate "$bin/validate_kernels" --out "$out/validate.json"
+  run_stage memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
+  run_stage racecheck_q compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
+  run_stage stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
+    -o "$out/stress.json"
+  run_stage bench_q "$bin/bench_kernels" --out "$out/bench_q" --shapes mla,mla_h128,gqa_tp8 \
+    --batches 1,16,64 --contexts 4096,65536 --q-tokens 1,2,4,8 --graph-only --runs 15 \
+    ${QT_BENCH_ARGS:-}
+fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the binaries also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
   tp_ranks=${TP_RANKS:-$(nvidia-smi -L | wc -l)}
   run_stage tp_decode_step "$tp_bin/tp_decode_step" --ranks "$tp_ranks" --out "$out/tp" ${TP_ARGS:-}
   run_stage tp_collectives "$tp_bin/tp_collectives" --ranks "$tp_ranks" --out "$out/tp" ${COLL_ARGS:-}
+fi
+# The device tool returns at most 8 files from $OUT: there, leave the one archive alone.
+if tar -C "$out" --exclude results.tgz -czf /tmp/attnroof-results.tgz . && [[ -n ${OUT:-} ]]; then
+  find "$out" -mindepth 1 -delete && mv /tmp/attnroof-results.tgz "$out/results.tgz"
 fi
 exit $status
