@@ -2,7 +2,7 @@
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
 #   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
 #         stress-sanitize | tp (issue 5: the TP decode step and the collective sweep,
-#         kernels/tp/README.md) | calibrate (issue 9, below);
+#         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
