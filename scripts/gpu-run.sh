@@ -33,9 +33,10 @@
 #   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
 # q-tokens (issue 12): the full validation grid (its q_tokens cases included), memcheck and
-#   racecheck on the reduced grid's q_tokens cases, STRESS_SECONDS (default 90) of stress rounds
-#   (half of them q_tokens > 1), then bench-kernels --q-tokens 1,2,4,8 on MLA, MLA-128 and GQA TP8
-#   at batch 1/16/64 x 4K/64K (QT_BENCH_ARGS adds flags). About 6 minutes on an H200.
+#   racecheck on the reduced grid's q_tokens cases, the [gpu] tests and STRESS_SECONDS (default
+#   90) of stress rounds (most of them q_tokens > 1), all at once; then bench-kernels --q-tokens
+#   1,2,4,8 on MLA, MLA-128 and GQA TP8 at batch 1/16/64 x 4K/64K (QT_BENCH_ARGS adds flags) and
+#   MLRA-4 vs MLA at q_tokens 1 and 2.
 # Every mode ends by packing its results into one archive: with OUT set (the device machine),
 # $OUT then holds results.tgz alone (the device tool returns 8 files).
 # stress (issue 16): `attnroof validate-kernels --stress` for STRESS_SECONDS (default 300) into
@@ -159,16 +160,32 @@ if [[ $mode == calibrate ]]; then
   wait "$smi_pid" 2>/dev/null
 fi
 if [[ $mode == q-tokens ]]; then
-  run_stage validate "$bin/validate_kernels" --out "$out/validate.json"
-  run_stage memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
+  # The checks share the GPU, each in its own process and log (about 4 minutes together on an
+  # H200 instead of 7 one after another); the benchmarks then run alone.
+  run_checks() {  # name, command...: in the background, log to $out/NAME.log, status to NAME.rc
+    local name=$1; shift
+    ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
+  }
+  run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
+  run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
+  run_checks memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
-  run_stage racecheck_q compute-sanitizer --tool racecheck --error-exitcode 9 \
+  run_checks racecheck_q compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
-  run_stage stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
-    -o "$out/stress.json"
+  run_checks stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
+    --stress-max-cache-gb 24 -o "$out/stress.json"
+  wait
+  for name in validate gpu_tests memcheck_q racecheck_q stress; do
+    rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
+    echo "== $name: exit $rc; $(tail -n 1 "$out/$name.log")" | tee -a "$out/run.log"
+    [[ $rc == 0 ]] || status=1
+  done
   run_stage bench_q "$bin/bench_kernels" --out "$out/bench_q" --shapes mla,mla_h128,gqa_tp8 \
     --batches 1,16,64 --contexts 4096,65536 --q-tokens 1,2,4,8 --graph-only --runs 15 \
     ${QT_BENCH_ARGS:-}
+  # The MLRA-4 vs MLA comparison's q_tokens = 2 row (reports/kernels/h200/README.md).
+  run_stage bench_q_mlra4 "$bin/bench_kernels" --out "$out/bench_q_mlra4" --shapes mlra4_tp4,mla \
+    --batches 1,16 --contexts 65536,1048576 --q-tokens 1,2 --graph-only --runs 15
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the binaries also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
