@@ -155,6 +155,10 @@ if [[ $mode == calibrate ]]; then
   run_stage calibrate "$bin/bench_kernels" --out "$out/calibrate" --batches 1,2,4,8,16,32,64,128 \
     --ctx-min 1024 --ctx-max 2097152 --layouts paged,contiguous --ragged --passes 2 --graph-only \
     --gemm-probe --runs 15 --max-cache-gb 40 ${CAL_ARGS:-}
+  # The q_tokens axis (issue 12): 2, 4 and 8 new tokens per sequence on a coarser grid.
+  run_stage calibrate_q "$bin/bench_kernels" --out "$out/calibrate_q" --batches 1,4,16,64 \
+    --ctx-min 1024 --ctx-max 262144 --layouts paged,contiguous --ragged --q-tokens 2,4,8 \
+    --graph-only --runs 15 --max-cache-gb 40 ${CAL_Q_ARGS:-}
   stage_timeout=$saved_timeout
   kill "$smi_pid" 2>/dev/null
   wait "$smi_pid" 2>/dev/null
@@ -169,9 +173,9 @@ if [[ $mode == q-tokens ]]; then
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
   run_checks memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
+    "$bin/validate_kernels" --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
   run_checks racecheck_q compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer --filter q_tokens
+    "$bin/validate_kernels" --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
   run_checks stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
     --stress-max-cache-gb 24 -o "$out/stress.json"
   wait
