@@ -18,20 +18,14 @@ inline constexpr int64_t kNoSplitBelow = 256;  // shorter contexts run as one sp
 inline constexpr int64_t kMinSplitLen = 128;   // no split is planned shorter than this
 
 // Query rows per CTA of our decode kernels for `group_rows` rows per KV unit (query heads per KV
-// head, times query tokens). A 16-row tile wastes at most 15 MMA rows, which memory-bound work
-// does not notice. Shared latent: groups past 16 (MLA's 64 or 128 heads, any q_tokens) take
-// 64-row tiles, one KV tile read per 64 rows, since they are compute-bound. Separate K/V: up to
-// kSeparateSmallTileMaxRows rows stay on 16-row tiles, several head blocks of one split reading
-// the same KV tiles at once (L2 serves the repeats; the time model counts them as L2-to-SM bytes,
-// not DRAM bytes): the 64-row separate kernels need 184 registers a thread (d 128), one CTA per
-// SM, and ran GQA TP8 with 4 query tokens (32 rows) at half the bandwidth of the 16-row kernel
-// (reports/kernels/h200/q_tokens/). The launcher (kernels/cuda/launch_decode.cpp) and the time
-// model both use this rule.
-inline constexpr int64_t kSeparateSmallTileMaxRows = 64;
-inline constexpr int64_t decode_tile_m(KernelFamily family, int64_t group_rows) {
-  const int64_t small_max = family == KernelFamily::separate_kv ? kSeparateSmallTileMaxRows : 16;
-  return group_rows <= small_max ? 16 : 64;
-}
+// head, times query tokens). A 16-row tile covers groups up to 16 and wastes at most 15 MMA rows,
+// which the memory-bound small-group case does not notice; larger groups (MQA, latent 17..128
+// heads) take 64-row tiles so one KV tile serves 64 rows instead of 16 (4x fewer re-reads).
+// Separate K/V groups of 17..64 rows measured no faster on 16-row tiles with 2-4 head blocks than
+// on the 64-row tile, up to 2.1x slower (each SM moves every byte its CTAs read, L2 hits or not;
+// reports/kernels/h200/q_tokens/). The launcher (kernels/cuda/launch_decode.cpp) and the time
+// model both use it.
+inline constexpr int64_t decode_tile_m(int64_t group_rows) { return group_rows <= 16 ? 16 : 64; }
 
 struct SplitPlan {
   int64_t n_splits = 1;   // splits of the longest sequence

@@ -32,6 +32,10 @@ double soft_max(std::initializer_list<double> terms) {
 struct SmLoad {
   int64_t tiles = 0;  // tiles of the busiest SM
   int64_t ctas = 0;   // non-empty CTAs it ran
+  // Tiles of the busiest slot: the CTAs one slot runs follow each other, so this is the longest
+  // chain of dependent tile loads in the launch (with ragged lengths the scheduler packs short
+  // CTAs behind long ones, so it is less than waves x the longest CTA).
+  int64_t slot_tiles = 0;
 };
 
 // The busiest SM when the CTAs (each with its tile count, in launch order) are handed to the
@@ -54,9 +58,14 @@ SmLoad busiest_sm(const std::vector<int64_t>& cta_tiles, int64_t sms, int64_t ct
     sm.ctas += 1;
     free_at.push({t + tiles, s});
   }
-  return *std::max_element(load.begin(), load.end(), [](const SmLoad& a, const SmLoad& b) {
+  SmLoad busiest = *std::max_element(load.begin(), load.end(), [](const SmLoad& a, const SmLoad& b) {
     return std::pair(a.tiles, a.ctas) < std::pair(b.tiles, b.ctas);
   });
+  while (!free_at.empty()) {
+    busiest.slot_tiles = std::max(busiest.slot_tiles, free_at.top().first);
+    free_at.pop();
+  }
+  return busiest;
 }
 
 }  // namespace
@@ -211,6 +220,7 @@ WorkFeatures work_features(const DecodeWork& w) {
       }
       if (std::pair(load.tiles, load.ctas) > std::pair(busiest.tiles, busiest.ctas)) busiest = load;
     }
+    busiest.slot_tiles = longest;  // one wave: each slot runs at most one CTA
   } else {
     // CTAs in launch order (grid x = head block, y = split, z = sequence x KV unit).
     std::vector<int64_t> cta_tiles;
@@ -219,7 +229,6 @@ WorkFeatures work_features(const DecodeWork& w) {
       for (int64_t unit = 0; unit < w.kv_heads; ++unit)
         for (int64_t split = 0; split < p.n_splits; ++split) {
           const int64_t tiles = split_tiles(ctx, split);
-          longest = std::max(longest, tiles);
           for (int64_t hb = 0; hb < head_blocks; ++hb) cta_tiles.push_back(tiles);
         }
     busiest = busiest_sm(cta_tiles, p.sm_count, p.ctas_per_sm);
@@ -231,7 +240,7 @@ WorkFeatures work_features(const DecodeWork& w) {
   const double q_bytes = double(std::min(rows, p.tile_m)) * double(w.d_qk) * 2.0;
   f.busiest_sm_bytes = double(busiest.tiles) * tile_bytes + double(busiest.ctas) * (q_bytes + tile_bytes);
   f.tile_flops = 2.0 * double(p.tile_m) * double(p.tile_n) * double(w.d_qk + w.d_v);
-  f.chain_tiles = f.waves * double(longest) / double(std::max<int64_t>(p.stages - 1, 1));
+  f.chain_tiles = double(busiest.slot_tiles) / double(std::max<int64_t>(p.stages - 1, 1));
   if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;

@@ -129,7 +129,7 @@ struct WorkFeatures {
   double waves = 0;          // ceil(CTAs / (SMs * CTAs per SM))
   double busiest_sm_tiles = 0;
   double busiest_sm_bytes = 0;  // tiles and CTA prologues loaded into the busiest SM
-  double chain_tiles = 0;    // waves * tiles of the longest CTA / tiles in flight per CTA
+  double chain_tiles = 0;    // tiles of the busiest slot (its CTAs in turn) / tiles in flight per CTA
   double tile_flops = 0;     // FLOPs of one tile of one CTA (tile_m rows)
   double merged = 0;         // 1 when the keys are split (a merge runs), else 0
   double merge_waves = 0;

@@ -34,7 +34,7 @@
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
 # q-tokens (issue 12): the full validation grid (its q_tokens cases included), memcheck and
 #   racecheck on the reduced grid's q_tokens cases, the [gpu] tests and STRESS_SECONDS (default
-#   90) of stress rounds (most of them q_tokens > 1), all at once; then bench-kernels --q-tokens
+#   90) of stress rounds (about half of them q_tokens > 1), all at once; then bench-kernels --q-tokens
 #   1,2,4,8 on MLA, MLA-128 and GQA TP8 at batch 1/16/64 x 4K/64K (QT_BENCH_ARGS adds flags) and
 #   MLRA-4 vs MLA at q_tokens 1 and 2.
 # Every mode ends by packing its results into one archive: with OUT set (the device machine),

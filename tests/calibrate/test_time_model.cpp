@@ -114,3 +114,22 @@ TEST_CASE("malformed work is an input error", "[calibrate][time_model]") {
   w.ctx_lens = {4};
   CHECK_THROWS_WITH(work_features(w), Catch::Contains("ctx_len 4 < q_tokens 8"));
 }
+
+TEST_CASE("the latency chain is the busiest slot's tiles, not waves x the longest CTA",
+          "[calibrate][time_model]") {
+  // 264 sequences, one split each, one CTA per SM: two waves of 132 CTAs. Uniform 64K keys: every
+  // slot runs two 1024-tile CTAs one after the other.
+  DecodeWork w = mla_work(264, 65536);
+  REQUIRE(w.plan.n_splits == 1);
+  const WorkFeatures uniform = work_features(w);
+  CHECK(uniform.waves == 2);
+  CHECK(uniform.chain_tiles == 2 * 1024);  // 2 stages: one tile in flight per CTA
+  // The first 132 sequences 64K, the other 132 1K: the first wave is the long CTAs, and each
+  // short one then takes a slot as it frees, so the chain is 1024 + 16 tiles, not 2 x 1024.
+  for (std::size_t i = 132; i < w.ctx_lens.size(); ++i) w.ctx_lens[i] = 1024;
+  const WorkFeatures ragged = work_features(w);
+  CHECK(ragged.waves == 2);
+  CHECK(ragged.chain_tiles == 1024 + 16);
+  // One wave (132 sequences, one split each): the chain is the longest CTA.
+  CHECK(work_features(mla_work(132, 65536)).chain_tiles == 1024);
+}
