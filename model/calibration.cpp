@@ -276,7 +276,7 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
       product_if_fits(work.q_heads / std::max<int64_t>(work.kv_heads, 1), work.q_tokens);
   if (!rows_if_fits) return std::nullopt;  // no kernel launches that many rows
   const int64_t rows = *rows_if_fits;
-  const int64_t tile_m = decode_tile_m(rows);
+  const int64_t tile_m = decode_tile_m(work.family, rows);
   // The measured kernel of this exact shape and tile, else the nearest score width.
   const KernelCalibration* best = nullptr;
   double best_distance = 0;

@@ -21,11 +21,15 @@ inline constexpr int64_t kMinSplitLen = 128;   // no split is planned shorter th
 // head, times query tokens). A 16-row tile covers groups up to 16 and wastes at most 15 MMA rows,
 // which the memory-bound small-group case does not notice; larger groups (MQA, latent 17..128
 // heads) take 64-row tiles so one KV tile serves 64 rows instead of 16 (4x fewer re-reads).
-// Separate K/V groups of 17..64 rows measured no faster on 16-row tiles with 2-4 head blocks than
-// on the 64-row tile, up to 2.1x slower (each SM moves every byte its CTAs read, L2 hits or not;
-// reports/kernels/h200/q_tokens/). The launcher (kernels/cuda/launch_decode.cpp) and the time
-// model both use it.
-inline constexpr int64_t decode_tile_m(int64_t group_rows) { return group_rows <= 16 ? 16 : 64; }
+// Separate K/V also has 32-row tiles for 17..32 rows (GQA-8 with 4 query tokens): sized for two
+// CTAs per SM, where the 64-row separate tile (184 registers, 130 KB at d 128) fits one and
+// streamed at half the bandwidth (reports/kernels/h200/q_tokens/). 16-row tiles with several head
+// blocks were slower still: each SM moves every byte its CTAs read, L2 hits or not.
+// The launcher (kernels/cuda/launch_decode.cpp) and the time model both use it.
+inline constexpr int64_t decode_tile_m(KernelFamily family, int64_t group_rows) {
+  if (group_rows <= 16) return 16;
+  return family == KernelFamily::separate_kv && group_rows <= 32 ? 32 : 64;
+}
 
 struct SplitPlan {
   int64_t n_splits = 1;   // splits of the longest sequence

@@ -54,13 +54,15 @@ std::string shapes_text() {
   return s;
 }
 
-// Query rows per CTA: model::decode_tile_m (one rule for the launcher and the time model).
-int choose_tile_m(int32_t group_rows) { return static_cast<int>(model::decode_tile_m(group_rows)); }
-
 // The query rows one KV head serves per sequence: its group's heads for each new token (the
 // kernels fold the tokens into the tile's rows).
 int32_t group_rows(const DecodeParams& p) {
   return p.q_tokens * (p.kv_heads > 0 ? p.q_heads / p.kv_heads : p.q_heads);
+}
+
+// Query rows per CTA: model::decode_tile_m (one rule for the launcher and the time model).
+int choose_tile_m(const DecodeParams& p) {
+  return static_cast<int>(model::decode_tile_m(to_model_family(p.family), group_rows(p)));
 }
 
 // The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
@@ -79,7 +81,7 @@ bool use_wgmma() {
 }
 
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
-  if (p.family == KvFamily::shared_latent && choose_tile_m(group_rows(p)) == 64 && use_wgmma()) {
+  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64 && use_wgmma()) {
     // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th tile plan of the shape in table
     // order, for measurements; a shape with fewer plans keeps its first (the default).
     static const int skip = [] {
@@ -97,7 +99,7 @@ const DecodeKernelEntry* find_entry(const DecodeParams& p) {
   }
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
-  const int tile_m = choose_tile_m(group_rows(p));
+  const int tile_m = choose_tile_m(p);
   for (const DecodeKernelEntry& e : table)
     if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && e.tile_m == tile_m) return &e;
   return nullptr;

@@ -8,10 +8,11 @@
 // g <= 16 one head block covers the whole group, so KV bytes = 2 * kv_heads * d * ctx * 2 B.
 // FLOPs: 4 * q_heads * d * ctx (scores and P V), padded to 16 rows per KV head in the MMAs.
 //
-// Tile plan (split_kv_decode.cuh): g <= 16: one 16-row tile per KV head, 4 warps splitting the
-// keys (scores) and the output columns (P V); g > 16: 64-row tiles (8 warps, 4 x 2).
-//   d 64 : 64-key tiles, 4 stages       d 128: 64-key tiles, 3 stages (2 CTAs per SM)
-//   d 256: 32-key tiles, 3 stages
+// Tile plan (split_kv_decode.cuh), rows = q_tokens x g per KV head: rows <= 16: one 16-row tile
+// per KV head, 4 warps splitting the keys (scores) and the output columns (P V); 17..32: 32-row
+// tiles (4 warps, 2 x 2), sized for 2 CTAs per SM; more: 64-row tiles (8 warps, 4 x 2).
+//   16 rows: d 64: 64-key tiles, 4 stages; d 128: 64 x 3 (2 CTAs per SM); d 256: 32 x 3
+//   32 rows: d 64: 64 x 4; d 128: 32 x 4; d 256: 32 x 2 (81-85 KB of shared memory, 2 CTAs/SM)
 //
 // Versions: v1 (this file): mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24
 // (reports/kernels/h100/): validated (135-case grid, memcheck and racecheck clean); GQA TP8
@@ -22,7 +23,12 @@
 // rather than left dirty before each timed run): GQA TP8 batch 1 21% / 57% / 78% / 85% / 89% of
 // the measured 3112 GB/s at 16K / 128K / 512K / 1M / 2M; the kernel alone streams at 88% at 1M
 // (ncu), the merge step adds ~5-9 us (reports/kernels/h100/README.md, "Where the time goes").
-// Test and benchmark: scripts/gpu-run.sh full.
+// Speculative decoding (issue 12): q_tokens 1..8 new tokens per sequence fold into the rows
+// (split_kv_decode.cuh), so q_tokens x g rows choose the tile as g does. H200, GQA TP8 (g = 8):
+// q_tokens 2 costs what 1 does (16 rows, the 16-row tile); 4 and 8 (32 and 64 rows) take the
+// 64-row tile, one CTA per SM, and 1.7-1.9x the q_tokens = 1 time at batch >= 16 x 64K
+// (reports/kernels/h200/q_tokens/README.md).
+// Test and benchmark: scripts/gpu-run.sh full; scripts/gpu-run.sh q-tokens.
 #include "kernels/cuda/split_kv_decode.cuh"
 
 namespace attnroof::kernels::cuda {
@@ -32,10 +38,13 @@ constexpr KvFamily kSep = KvFamily::separate_kv;
 // DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages>
 const DecodeKernelEntry kSeparateKernels[] = {
     make_entry<DecodeTile<kSep, 64, 64, 1, 4, 64, 4>>("separate_d64_m16_n64_s4"),
+    make_entry<DecodeTile<kSep, 64, 64, 2, 2, 64, 4>>("separate_d64_m32_n64_s4"),
     make_entry<DecodeTile<kSep, 64, 64, 4, 2, 64, 4>>("separate_d64_m64_n64_s4"),
     make_entry<DecodeTile<kSep, 128, 128, 1, 4, 64, 3>>("separate_d128_m16_n64_s3"),
+    make_entry<DecodeTile<kSep, 128, 128, 2, 2, 32, 4>>("separate_d128_m32_n32_s4"),
     make_entry<DecodeTile<kSep, 128, 128, 4, 2, 64, 3>>("separate_d128_m64_n64_s3"),
     make_entry<DecodeTile<kSep, 256, 256, 1, 4, 32, 3>>("separate_d256_m16_n32_s3"),
+    make_entry<DecodeTile<kSep, 256, 256, 2, 2, 32, 2>>("separate_d256_m32_n32_s2"),
     make_entry<DecodeTile<kSep, 256, 256, 4, 2, 32, 3>>("separate_d256_m64_n32_s3"),
 };
 }  // namespace

@@ -53,6 +53,9 @@
 //       them too (same run, two repeats: MLA 1M 433 -> 416 us, 2M 844 -> 810 us; GLA-2 1M 252 ->
 //       243 us). A float4 epilogue (lane pairs swapping columns: half the store instructions)
 //       measured no change and was dropped.
+// H200, q_tokens 1..8 (issue 12; reports/kernels/h200/q_tokens/README.md): validated 163/163; from
+//   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
+//   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
 // Next: overlap S of tile t+1 with the softmax of tile t, a TMA producer, a merge fused into the
 // split kernel; see the README (round 5).
 #include <cuda_bf16.h>
