@@ -24,10 +24,10 @@
 // the measured 3112 GB/s at 16K / 128K / 512K / 1M / 2M; the kernel alone streams at 88% at 1M
 // (ncu), the merge step adds ~5-9 us (reports/kernels/h100/README.md, "Where the time goes").
 // Speculative decoding (issue 12): q_tokens 1..8 new tokens per sequence fold into the rows
-// (split_kv_decode.cuh), so q_tokens x g rows choose the tile as g does. H200, GQA TP8 (g = 8):
-// q_tokens 2 costs what 1 does (16 rows, the 16-row tile); 4 and 8 (32 and 64 rows) take the
-// 64-row tile, one CTA per SM, and 1.7-1.9x the q_tokens = 1 time at batch >= 16 x 64K
-// (reports/kernels/h200/q_tokens/README.md).
+// (split_kv_decode.cuh), so q_tokens x g rows choose the tile as g does. H200, GQA TP8 (g = 8),
+// against q_tokens = 1: q_tokens 2 (16 rows) costs the same; 4 (32 rows, the 32-row tile)
+// 1.14-1.31x (the 64-row tile, one CTA per SM, gave 1.74-1.85x at batch >= 16 x 64K); 8 (64
+// rows, the 64-row tile) up to 1.8x (reports/kernels/h200/q_tokens/README.md).
 // Test and benchmark: scripts/gpu-run.sh full; scripts/gpu-run.sh q-tokens.
 #include "kernels/cuda/split_kv_decode.cuh"
 
