@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "calibrate/ceilings.h"
@@ -57,6 +58,19 @@ constexpr double kMlraVsMlaTarget = 2.85;   // MLA time / MLRA-4 shard time at 1
 constexpr double kBatch64Target = 0.70;     // MLA-128, batch 64, ctx 8K: bounding ceiling / time
 
 // Scored on the first pass's uniform one-token batches of one layout (the first one asked for).
+// The roofline time of a point, max(bytes / read ceiling, FLOPs / cuBLAS bf16 rate), with both
+// ceilings measured in the same run, and which one binds ("unknown" when ceilings were skipped).
+struct RooflineBound {
+  double us = 0;
+  std::string_view name = "unknown";
+};
+RooflineBound roofline_bound(double bytes, double flops, const calibrate::Ceilings& ceil) {
+  if (ceil.read_gbps <= 0) return {};
+  const double t_bytes = bytes / (ceil.read_gbps * 1e3);
+  const double t_flops = ceil.cublas_tflops > 0 ? flops / (ceil.cublas_tflops * 1e6) : 0;
+  return t_flops > t_bytes ? RooflineBound{t_flops, "compute"} : RooflineBound{t_bytes, "memory"};
+}
+
 nlohmann::json score_targets(const nlohmann::json& all_points, const calibrate::Ceilings& ceil,
                              const std::string& layout) {
   nlohmann::json points = nlohmann::json::array();
@@ -94,10 +108,8 @@ nlohmann::json score_targets(const nlohmann::json& all_points, const calibrate::
                    {"met", ratio >= kMlraVsMlaTarget}});
   }
   if (const auto* p = find("mla_h128", 64, 8192); p != nullptr && ceil.read_gbps > 0) {
-    const double t_bytes = (*p)["total_bytes"].get<double>() / (ceil.read_gbps * 1e3);
-    const double t_flops =
-        ceil.cublas_tflops > 0 ? (*p)["flops"].get<double>() / (ceil.cublas_tflops * 1e6) : 0;
-    const double bound = std::max(t_bytes, t_flops);
+    const double bound =
+        roofline_bound((*p)["total_bytes"].get<double>(), (*p)["flops"].get<double>(), ceil).us;
     const double frac = bound / (*p)["time_us_graph_median"].get<double>();
     out.push_back({{"target", "MLA 128 heads, batch 64, ctx 8K: >= 70% of the bounding ceiling "
                               "max(bytes / read ceiling, FLOPs / cuBLAS bf16 rate)"},
@@ -429,6 +441,8 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                                  : 0;
       const double tflops = flops / (tg.median_us * 1e-6) / 1e12;
       const double frac_mma = ceil.mma_sync_tflops > 0 ? tflops / ceil.mma_sync_tflops : 0;
+      const RooflineBound bound = roofline_bound(total, flops, ceil);
+      const double frac_bound = bound.us / tg.median_us;
       nlohmann::json pt{{"shape", s.name},
                         {"batch", batch},
                         {"ctx", ctx},
@@ -457,6 +471,8 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                         {"flops", flops},
                         {"TFLOPs_graph", tflops},
                         {"frac_mma_sync_ceiling", frac_mma},
+                        {"bound", bound.name},
+                        {"frac_bound_ceiling", frac_bound},
                         {"bytes_source", bytes_source}};
       if (!opt.graph_only) {
         pt["time_us_events_median"] = te.median_us;
@@ -493,11 +509,13 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       measured.push_back({{pass, sw.shape, sp.layout, batch, ctx, sp.ragged, q_tokens}, std::move(pt),
                           calibrate::measurement_to_json(m)});
       say(fmt::format("{:<10} {:<10} b{:<3} ctx {:>8}{} q{} pass {}  splits {:>4}  {}graph {:>9.1f} us  "
-                      "{:>6.0f} GB/s  {:>5.1f}% read  {:>5.0f} TFLOP/s  {:>4.0f} MHz",
+                      "{:>6.0f} GB/s  {:>5.1f}% read  {:>5.0f} TFLOP/s  {:>5.1f}% of {} bound  "
+                      "{:>4.0f} MHz",
                       s.name, layout, batch, ctx, sp.ragged ? " ragged" : "       ", q_tokens, pass,
                       plan.n_splits,
                       opt.graph_only ? "" : fmt::format("events {:>9.1f} us  ", te.median_us),
-                      tg.median_us, gbps, 100 * frac, tflops, clk.sm_clock_mhz));
+                      tg.median_us, gbps, 100 * frac, tflops, 100 * frac_bound, bound.name,
+                      clk.sm_clock_mhz));
     }
   }
   // The report lists the points in a fixed order (pass, shape, layout, batch, ctx, uniform then
@@ -557,7 +575,8 @@ std::string bench_csv(const nlohmann::json& report) {
   std::ostringstream csv;
   csv << "shape,batch,ctx,layout,kernel,n_splits,time_us_events,time_us_graph,kv_bytes,"
          "total_bytes,GBps_graph,frac_read_ceiling_graph,frac_read_ceiling_events,flops,"
-         "TFLOPs_graph,frac_mma_sync_ceiling,bytes_source,sm_clock_mhz,pass,ragged,q_tokens\n";
+         "TFLOPs_graph,frac_mma_sync_ceiling,bytes_source,sm_clock_mhz,pass,ragged,q_tokens,"
+         "bound,frac_bound_ceiling\n";
   for (const auto& p : report.at("points")) {
     if (!p.contains("kernel")) continue;  // skipped point
     // Graph-only points have no event times: the cell stays empty.
@@ -566,7 +585,7 @@ std::string bench_csv(const nlohmann::json& report) {
                                    : std::string();
     csv << fmt::format(
         "{},{},{},{},{},{},{},{:.2f},{:.0f},{:.0f},{:.1f},{:.4f},{:.4f},{:.0f},{:.1f},{:.4f},"
-        "\"{}\",{:.0f},{},{},{}\n",
+        "\"{}\",{:.0f},{},{},{},{},{:.4f}\n",
         p["shape"].get<std::string>(), p["batch"].get<int64_t>(), p["ctx"].get<int64_t>(),
         p["layout"].get<std::string>(), p["kernel"].get<std::string>(), p["n_splits"].get<int>(),
         events, p["time_us_graph_median"].get<double>(), p["kv_bytes"].get<double>(),
@@ -575,7 +594,8 @@ std::string bench_csv(const nlohmann::json& report) {
         p["flops"].get<double>(), p["TFLOPs_graph"].get<double>(),
         p["frac_mma_sync_ceiling"].get<double>(), p["bytes_source"].get<std::string>(),
         p.value("sm_clock_mhz", 0.0), p.value("pass", int64_t(0)),
-        p.value("ragged", false) ? 1 : 0, p.value("q_tokens", int64_t(1)));
+        p.value("ragged", false) ? 1 : 0, p.value("q_tokens", int64_t(1)),
+        p.value("bound", std::string("unknown")), p.value("frac_bound_ceiling", 0.0));
   }
   return csv.str();
 }
