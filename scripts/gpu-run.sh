@@ -2,7 +2,8 @@
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
 #   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
 #         stress-sanitize | tp (issue 5: the TP decode step and the collective sweep,
-#         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below);
+#         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below) |
+#         ncu (Nsight Compute sections at a few bench points, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -190,6 +191,22 @@ if [[ $mode == q-tokens ]]; then
   # The MLRA-4 vs MLA comparison's q_tokens = 2 row (reports/kernels/h200/README.md).
   run_stage bench_q_mlra4 "$bin/bench_kernels" --out "$out/bench_q_mlra4" --shapes mlra4_tp4,mla \
     --batches 1,16 --contexts 65536,1048576 --q-tokens 1,2 --graph-only --runs 15
+fi
+if [[ $mode == ncu ]]; then
+  # Nsight Compute sections of the decode and merge kernels at a few bench points, one text
+  # report each under $OUT/ncu/ (NCU_POINTS="shape:batch:ctx:q_tokens ..."). Clocks are left
+  # alone (--clock-control none); ncu flushes the caches before each profiled kernel.
+  mkdir -p "$out/ncu"
+  for point in ${NCU_POINTS:-mla:1:1048576:1 mlra4_tp4:1:1048576:1 gqa_tp8:1:1048576:1 \
+                 mla_h128:64:8192:1 mla:16:65536:2}; do
+    IFS=: read -r shape batch ctx q <<<"$point"
+    run_stage "ncu_$shape" ncu --clock-control none --kernel-name regex:'latent_wgmma|split_kv_decode|merge' \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
+      --section WarpStateStats --section SchedulerStats --section LaunchStats \
+      "$bin/bench_kernels" --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
+      --runs 1 --warmup 0 --graph-only --skip-ceilings --out /tmp/attnroof-ncu-bench
+    cp "$out/stages.log" "$out/ncu/${shape}_b${batch}_ctx${ctx}_q${q}.txt" && : >"$out/stages.log"
+  done
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the binaries also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
