@@ -324,6 +324,7 @@ OutputErrors compare_outputs(const std::vector<float>& got, const std::vector<fl
         e.worst_emu = emu[i];
       }
       e.emu_err = std::max(e.emu_err, std::abs(double(emu[i]) - ref[i]));
+      e.ref_max_abs = std::max(e.ref_max_abs, std::abs(ref[i]));
       err2 += diff * diff;
       ref2 += ref[i] * ref[i];
     }
@@ -348,6 +349,10 @@ std::string OutputErrors::failure() const {
         max_excess, tolerance, worst_index, worst_got, worst_ref, worst_emu));
   if (!(max_lse_err <= kToleranceLse))
     why.push_back(fmt::format("max |lse - ref| = {:.3g} > {:.0e}", max_lse_err, kToleranceLse));
+  if (!(emu_err <= kEmuSanityRel * ref_max_abs))
+    why.push_back(fmt::format("emulation: E = {:.3g} > {} max |ref| = {:.3g} (bf16 inputs laid out "
+                              "wrongly?)",
+                              emu_err, kEmuSanityRel, kEmuSanityRel * ref_max_abs));
   std::string s;
   for (const auto& w : why) s += (s.empty() ? "" : "; ") + w;
   return s;

@@ -93,9 +93,6 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c);
 std::string variant_name(TpVariant v);  // "gqa", "mla", "gla2", "mlra4"
 std::string describe_tp_case(const TpCase& c);
 
-// E (the emulation's distance to the reference) may be at most this fraction of max |out_ref|.
-inline constexpr double kEmuSanityRel = 0.03;
-
 struct TpCheck {
   double max_err = 0, emu_err = 0, tolerance = 0, ref_max_abs = 0, rel_err = 0;
   double harness_rel_err = 0;

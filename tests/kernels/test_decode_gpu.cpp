@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decode_check.h"
@@ -34,8 +36,17 @@ TEST_CASE("launch_decode lists every unsupported parameter at once", "[kernels]"
   p.d_qk = 100;
   p.d_v = 64;
   const auto problems = check_decode(p);
-  // batch, kv_heads for latent, the shape, the scale, null q/k/o, ctx_lens
-  CHECK(problems.size() >= 7);
+  // Exactly these eight, each named once: batch, kv_heads for latent, the shape, the scale,
+  // null q / k_cache / o, ctx_lens.
+  const std::vector<std::string> expected = {
+      "batch=0",       "kv_heads=2, must be 1", "d_qk=100 d_v=64 is not compiled in",
+      "softmax_scale", "q is nullptr",          "k_cache is nullptr",
+      "o is nullptr",  "ctx_lens is nullptr"};
+  REQUIRE(problems.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO(problems[i]);
+    CHECK(problems[i].find(expected[i]) != std::string::npos);
+  }
   try {
     launch_decode(p, nullptr);
     FAIL("launch_decode accepted bad parameters");
@@ -234,4 +245,24 @@ TEST_CASE("the tolerance allows the kernel's own bf16 rounding and nothing more"
   e = compare_outputs(got, emu, ref, lse, lse_ref, has_keys, 2, GotPrecision::bf16);
   CHECK_FALSE(e.passed());
   CHECK_THAT(e.failure(), Catch::Contains("at element 1 (o 0.404297, ref 0.400928"));
+}
+
+TEST_CASE("an emulation far from the reference fails the check, however close the kernel is",
+          "[kernels]") {
+  // Kernel and emulation agree with each other but sit 5% of max |ref| from the reference (what
+  // a mislaid bf16 input does to both): 2 E + 1e-5 would pass the kernel, the E cap must not.
+  const std::vector<double> ref = {1.0, -0.5};
+  const std::vector<float> emu = {1.05f, -0.5f};
+  const std::vector<float> got = {1.05f, -0.5f};
+  const std::vector<float> lse = {0.f};
+  const std::vector<double> lse_ref = {0.0};
+  const std::vector<char> has_keys = {1};
+  OutputErrors e = compare_outputs(got, emu, ref, lse, lse_ref, has_keys, 2, GotPrecision::fp32);
+  CHECK(e.max_excess <= e.tolerance);
+  CHECK(e.ref_max_abs == 1.0);
+  CHECK_FALSE(e.passed());
+  CHECK_THAT(e.failure(), Catch::Contains("emulation: E = 0.05"));
+  // At 2% of max |ref| (within kEmuSanityRel) the same agreement passes.
+  const std::vector<float> near = {1.02f, -0.5f};
+  CHECK(compare_outputs(near, near, ref, lse, lse_ref, has_keys, 2, GotPrecision::fp32).passed());
 }
