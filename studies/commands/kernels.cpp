@@ -372,6 +372,7 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.add_option("--flush", o->flush,
                  "L2 flush before each timed run: clean (a read sweep) or dirty (a memset, whose "
                  "write-back the timed run then pays)")
+      ->check(CLI::IsMember({"clean", "dirty"}))
       ->capture_default_str();
   add_int_option(app, "--split-len", o->split_len,
                  "keys per split instead of the planned split (tuning the planner; 0: planned)", 0);

@@ -1,6 +1,8 @@
 // The attnroof binary end to end: listing commands, kv, explain, sweep and study, checked by
 // parsing their JSON and comparing with the model's own numbers.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli_test_util.h"
@@ -134,8 +136,9 @@ TEST_CASE("study: a GQA-only study writes report.json, CSV, README and plots", "
   TempDir dir;
   const std::string def = R"({"schema_version": 1, "name": "mini", "title": "Mini", "sections": [
     {"type": "kv_table", "id": "kv", "title": "KV", "models": [{"preset": "llama3_70b"}], "tp": [1, 8]},
-    {"type": "sweep", "id": "t", "title": "T", "models": [{"preset": "llama3_70b", "label": "G", "tp": 8}],
-     "context": "4k:16k:x2", "ratios": [{"name": "same", "numerator": "G", "denominator": "G"}],
+    {"type": "sweep", "id": "t", "title": "T", "models": [{"preset": "llama3_70b", "label": "G", "tp": 8},
+     {"preset": "llama3_70b", "label": "G1", "tp": 1}],
+     "context": "4k:16k:x2", "ratios": [{"name": "tp", "numerator": "G1", "denominator": "G"}],
      "plot": {"type": "lines", "x": "ctx_len", "y": "t_attention_s"}}]})";
   {
     std::ofstream f(dir / "mini.json");
@@ -147,8 +150,32 @@ TEST_CASE("study: a GQA-only study writes report.json, CSV, README and plots", "
   const json j = json::parse(slurp(dir / "reports/mini/report.json"));
   CHECK(j["schema_version"] == 1);
   CHECK(j["sections"][0]["rows"][1]["kv_elems_per_token"] == 256);
-  CHECK(j["sections"][1]["rows"].size() == 3);
-  CHECK(j["sections"][1]["ratios"][0]["predicted_min"] == 1.0);
+  const json& rows = j["sections"][1]["rows"];
+  REQUIRE(rows.size() == 6);  // 2 models x 3 contexts
+  // The ratio is TP 1 over TP 8 at each context, taken from the rows: it grows with the context
+  // (the KV read, split 8 ways at TP 8, takes over from the fixed costs), and its range is the
+  // range of its points.
+  const json& ratio = j["sections"][1]["ratios"][0];
+  REQUIRE(ratio["points"].size() == 3);
+  double lo = 1e300, hi = 0, last = 0;
+  for (const json& pt : ratio["points"]) {
+    double num = 0, den = 0;
+    for (const json& row : rows)
+      if (row["ctx_len"] == pt["ctx_len"])
+        (row["label"] == "G1" ? num : den) = row["t_attention_s"].get<double>();
+    REQUIRE(num > 0);
+    REQUIRE(den > 0);
+    const double value = pt["ratio"].get<double>();
+    CHECK(value == Approx(num / den));
+    CHECK(value > last);
+    CHECK(value > 1.0);
+    CHECK(value < 8.0);  // at most the 8x fewer KV bytes per device
+    last = value;
+    lo = std::min(lo, value);
+    hi = std::max(hi, value);
+  }
+  CHECK(ratio["predicted_min"].get<double>() == Approx(lo));
+  CHECK(ratio["predicted_max"].get<double>() == Approx(hi));
   CHECK(std::filesystem::exists(dir / "reports/mini/README.md"));
   CHECK(std::filesystem::exists(dir / "reports/mini/t.gp"));
   CHECK(std::filesystem::exists(dir / "reports/mini/t.csv"));
