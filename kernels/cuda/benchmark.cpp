@@ -425,15 +425,23 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       const calibrate::TimingStats tg =
           at_point([&] { return timer.time_graph(step, warmup, runs); });
       const calibrate::ClockSample clk = clocks.read();
+      calibrate::DecodeMeasurement m;
+      m.kernel = plan.kernel;
+      m.family = to_model_family(s.family);
+      m.q_heads = s.q_heads;
+      m.kv_heads = s.kv_heads;
+      m.d_qk = s.d_qk;
+      m.d_v = s.d_v;
+      m.page_size = paged ? page : 0;
+      m.ctx_lens.assign(h_lens.begin(), h_lens.end());
+      m.q_tokens = q_tokens;
+      m.kv_dtype = model::Dtype::bf16;
       const double kv_bytes = double(kv_elems) * double(ctx_sum) * 2.0;
-      // Each of a sequence's q_tokens rows reads its q and writes o and lse; token j scores
-      // ctx - q_tokens + 1 + j keys (model::DecodePoint::attended_keys).
+      // Each of a sequence's q_tokens rows reads its q and writes o and lse.
       const double q_seqs = double(batch) * double(q_tokens);
       const double qo_bytes = q_seqs * s.q_heads * (s.d_qk + s.d_v) * 2.0 + q_seqs * s.q_heads * 4.0;
       const double total = kv_bytes + qo_bytes;
-      const double attended = double(q_tokens) * double(ctx_sum) -
-                              double(batch) * double(q_tokens) * double(q_tokens - 1) / 2.0;
-      const double flops = 2.0 * s.q_heads * attended * (s.d_qk + s.d_v);
+      const double flops = calibrate::to_work(m).flops();  // causal among the new tokens
       const double gbps = total / (tg.median_us * 1e3);
       const double frac = ceil.read_gbps > 0 ? gbps / ceil.read_gbps : 0;
       const double frac_ev = ceil.read_gbps > 0 && !opt.graph_only
@@ -478,17 +486,6 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
         pt["time_us_events_median"] = te.median_us;
         pt["time_us_events_min"] = te.min_us;
       }
-      calibrate::DecodeMeasurement m;
-      m.kernel = plan.kernel;
-      m.family = to_model_family(s.family);
-      m.q_heads = s.q_heads;
-      m.kv_heads = s.kv_heads;
-      m.d_qk = s.d_qk;
-      m.d_v = s.d_v;
-      m.page_size = paged ? page : 0;
-      m.ctx_lens.assign(h_lens.begin(), h_lens.end());
-      m.q_tokens = q_tokens;
-      m.kv_dtype = model::Dtype::bf16;
       m.time_s = tg.median_us * 1e-6;
       m.time_s_min = tg.min_us * 1e-6;
       m.time_s_max = tg.max_us * 1e-6;
