@@ -19,8 +19,11 @@
 // Physical row of (sequence b, position p):
 //   contiguous (page_table == nullptr): b * max_ctx_len + p
 //   paged:      page_table[b * max_pages_per_seq + p / page_size] * page_size + p % page_size
-// Nothing at or past ctx_lens[b] is read. ctx_lens[b] == 0 (an empty slot of the batch) gives
-// o = 0 and lse = -inf for every query token.
+// Nothing at or past ctx_lens[b] is used. The cp.async kernels read nothing there; the bulk-copy
+// (TMA) latent kernels read the whole last tile of a sequence, rows that lie in that tile's page
+// (paged) or in the cache's reserved rows (contiguous, zero past its end), and zero them in
+// shared memory. ctx_lens[b] == 0 (an empty slot of the batch) gives o = 0 and lse = -inf for
+// every query token.
 #pragma once
 #include <cstdint>
 

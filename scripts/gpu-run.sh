@@ -3,7 +3,9 @@
 #   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
 #         stress-sanitize | tp (issue 5: the TP decode step and the collective sweep,
 #         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below) |
-#         ncu (Nsight Compute sections at a few bench points, see the mode);
+#         ncu (Nsight Compute sections at a few bench points, see the mode) |
+#         bulk (issue 11: the bulk-copy latent kernels checked, then timed against their cp.async
+#         twins in the same call, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -191,6 +193,55 @@ if [[ $mode == q-tokens ]]; then
   # The MLRA-4 vs MLA comparison's q_tokens = 2 row (reports/kernels/h200/README.md).
   run_stage bench_q_mlra4 "$bin/bench_kernels" --out "$out/bench_q_mlra4" --shapes mlra4_tp4,mla \
     --batches 1,16 --contexts 65536,1048576 --q-tokens 1,2 --graph-only --runs 15
+fi
+if [[ $mode == bulk ]]; then
+  # Issue 11 (the bulk-copy latent kernels): the checks at once, each in its own process and log
+  # (the full grid with the defaults and again with ATTNROOF_WGMMA_ALT=1, the cp.async twins; the
+  # [gpu] tests; memcheck and racecheck on the reduced grid), then the same benchmarks with the
+  # bulk-copy defaults and with the cp.async twins, one after the other in one call: batch 1 at
+  # 128K-2M, the FlashMLA points (issue 11), and q_tokens = 2 (issue 12).
+  run_checks() {  # name, command...: in the background, log to $out/NAME.log, status to NAME.rc
+    local name=$1; shift
+    ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
+  }
+  run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
+  run_checks validate_alt1 env ATTNROOF_WGMMA_ALT=1 "$bin/validate_kernels" --out "$out/validate_alt1.json"
+  run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
+  run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer
+  run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer
+  wait
+  for name in validate validate_alt1 gpu_tests memcheck racecheck; do
+    rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
+    echo "== $name: exit $rc; $(tail -n 1 "$out/$name.log")" | tee -a "$out/run.log"
+    [[ $rc == 0 ]] || status=1
+  done
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
+    --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
+  smi_pid=$!
+  for alt in 0 1; do
+    export ATTNROOF_WGMMA_ALT=$alt
+    run_stage "bench_b1_alt$alt" "$bin/bench_kernels" --out "$out/b1_alt$alt" \
+      --shapes mla,gla2_tp2,mlra4_tp4 --batches 1 --contexts 131072,524288,1048576,2097152 \
+      --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
+    run_stage "bench_flashmla_alt$alt" "$bin/bench_kernels" --out "$out/flashmla_alt$alt" \
+      --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
+      --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
+    run_stage "bench_q2_alt$alt" "$bin/bench_kernels" --out "$out/q2_alt$alt" \
+      --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
+      --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
+  done
+  # MLA's third plan (32-key bulk tiles, 4 stages).
+  export ATTNROOF_WGMMA_ALT=2
+  run_stage bench_b1_alt2 "$bin/bench_kernels" --out "$out/b1_alt2" --shapes mla --batches 1 \
+    --contexts 131072,524288,1048576,2097152 --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
+  run_stage bench_flashmla_alt2 "$bin/bench_kernels" --out "$out/flashmla_alt2" \
+    --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
+    --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
+  unset ATTNROOF_WGMMA_ALT
+  kill "$smi_pid" 2>/dev/null
+  wait "$smi_pid" 2>/dev/null
 fi
 if [[ $mode == ncu ]]; then
   # Nsight Compute sections of the decode and merge kernels at a few bench points, one text

@@ -1,15 +1,25 @@
-// defines: DecodeKernelEntry, separate_kv_kernels, shared_latent_kernels,
-//          shared_latent_wgmma_kernels
+// defines: BulkCopyDecodeArgs, DecodeKernelEntry, entry_function, separate_kv_kernels,
+//          shared_latent_kernels, shared_latent_wgmma_kernels
 //
 // The compiled decode kernels as a table the launcher picks from (no nested dispatch macros,
 // style.md §3.4 item 5). Host-clean: the kernel is a plain function pointer.
 #pragma once
+#include <cuda.h>  // CUtensorMap (a plain C type)
+
 #include <cstdint>
 #include <span>
 
 #include "kernels/cuda/launch_decode.h"
 
 namespace attnroof::kernels::cuda {
+
+// The parameters of a kernel that loads the cache with the bulk-copy engine (TMA): the decode
+// parameters and the tensor map of the cache rows (rows x d_qk bf16, a 64-element x tile_n box
+// in the 128-byte swizzle), which must sit in parameter space (__grid_constant__).
+struct BulkCopyDecodeArgs {
+  DecodeParams p;
+  CUtensorMap cache_rows;
+};
 
 struct DecodeKernelEntry {
   DecodeShape shape;   // family, d_qk, d_v
@@ -19,8 +29,15 @@ struct DecodeKernelEntry {
   int threads;
   int smem_bytes;      // dynamic shared memory
   const char* name;    // "latent_d576_v512_m64_n32_s3"
-  void (*kernel)(DecodeParams);
+  void (*kernel)(DecodeParams);  // nullptr for a bulk-copy entry
+  void (*bulk_kernel)(BulkCopyDecodeArgs) = nullptr;  // set for a bulk-copy entry
+  bool bulk_copy() const { return bulk_kernel != nullptr; }
 };
+// The kernel of an entry, for the runtime's attribute and launch calls.
+inline const void* entry_function(const DecodeKernelEntry& e) {
+  return e.bulk_copy() ? reinterpret_cast<const void*>(e.bulk_kernel)
+                       : reinterpret_cast<const void*>(e.kernel);
+}
 
 std::span<const DecodeKernelEntry> separate_kv_kernels();    // separate_kv_decode.cu
 std::span<const DecodeKernelEntry> shared_latent_kernels();  // shared_latent_decode.cu

@@ -3,6 +3,7 @@
 // merge. No host synchronization: a decode step can be captured in a CUDA graph.
 #include "kernels/cuda/launch_decode.h"
 
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -80,10 +81,45 @@ bool use_wgmma() {
   return major == 9 && minor == 0;
 }
 
+// The rows a bulk-copy kernel's tensor map spans, or 0 where the bulk copies cannot serve the
+// launch (its kernel's cp.async twin runs instead). A tile must lie in one page: splits start on
+// tile boundaries (plan_decode rounds split_len up to tile_n; a hand-set split_len need not),
+// and the pages (64, 128 rows) are multiples of the tiles (32, 64). The row coordinate is a
+// signed 32-bit number: a contiguous cache spans batch x max_ctx_len rows; a paged cache's rows
+// are unknown here (the page table is on the device), but no allocation holds more rows than
+// the device's memory does, so the map spans those.
+int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
+  constexpr int64_t kMaxRows = (int64_t(1) << 31) - 1;
+  if (p.n_splits > 1 && p.split_len % e.tile_n != 0) return 0;
+  if (!p.paged()) {
+    const int64_t rows = int64_t(p.batch) * p.max_ctx_len;
+    return rows <= kMaxRows ? std::max<int64_t>(rows, 1) : 0;
+  }
+  if (p.page_size % e.tile_n != 0) return 0;
+  static std::mutex mutex;
+  static std::map<int, int64_t> memory_bytes;
+  int device = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  int64_t bytes = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    auto it = memory_bytes.find(device);
+    if (it == memory_bytes.end()) {
+      cudaDeviceProp prop{};
+      ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+      it = memory_bytes.emplace(device, static_cast<int64_t>(prop.totalGlobalMem)).first;
+    }
+    bytes = it->second;
+  }
+  const int64_t rows = bytes / (p.k_row_elems() * 2);
+  return rows <= kMaxRows ? rows : 0;
+}
+
 const DecodeKernelEntry* find_entry(const DecodeParams& p) {
   if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64 && use_wgmma()) {
     // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th tile plan of the shape in table
-    // order, for measurements; a shape with fewer plans keeps its first (the default).
+    // order, for measurements; a shape with fewer plans keeps its first (the default). A bulk-copy
+    // plan that cannot serve the launch gives way to the next plan of the shape.
     static const int skip = [] {
       const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
       return v != nullptr && v[0] >= '0' && v[0] <= '9' ? v[0] - '0' : 0;
@@ -92,8 +128,9 @@ const DecodeKernelEntry* find_entry(const DecodeParams& p) {
     int seen = 0;
     for (const DecodeKernelEntry& e : cuda::shared_latent_wgmma_kernels())
       if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v) {
-        if (first == nullptr) first = &e;
-        if (seen++ == skip) return &e;
+        const bool usable = !e.bulk_copy() || bulk_copy_rows(p, e) > 0;
+        if (first == nullptr && usable) first = &e;
+        if (seen++ >= skip && usable) return &e;
       }
     if (first != nullptr) return first;
   }
@@ -170,9 +207,9 @@ int32_t configure(const DecodeKernelEntry& e) {
   int device = 0;
   ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
   const std::lock_guard<std::mutex> lock(mutex);
-  const auto key = std::make_pair(reinterpret_cast<const void*>(e.kernel), device);
+  const void* fn = cuda::entry_function(e);
+  const auto key = std::make_pair(fn, device);
   if (auto it = ctas.find(key); it != ctas.end()) return it->second;
-  const void* fn = reinterpret_cast<const void*>(e.kernel);
   ATTNROOF_CUDA_CHECK(
       cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, e.smem_bytes));
   // The wgmma plans size their stages for the whole shared carveout (the 1-warpgroup 192/128
@@ -238,6 +275,38 @@ model::SplitKvParams split_params(const SplitCostModel& m, const DecodeKernelEnt
 
 int32_t head_blocks(const DecodeParams& p, const DecodeKernelEntry& e) {
   return (group_rows(p) + e.tile_m - 1) / e.tile_m;
+}
+
+// The driver's tensor-map encoder, through the runtime (no link against libcuda).
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    ATTNROOF_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                                         cudaEnableDefault, &found));
+    if (found != cudaDriverEntryPointSuccess || fn == nullptr)
+      throw CudaError("the driver has no cuTensorMapEncodeTiled (bulk-copy decode kernels)");
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  return encode;
+}
+
+// The cache rows as a 2-D bf16 tensor [rows, d_qk] and the box a bulk-copy kernel loads: 64
+// columns (128 bytes, the swizzle span) x tile_n rows, in the 128-byte swizzle.
+CUtensorMap cache_tensor_map(const DecodeParams& p, const DecodeKernelEntry& e, int64_t rows) {
+  CUtensorMap map{};
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(p.k_row_elems()), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t row_stride[1] = {static_cast<cuuint64_t>(p.k_row_elems() * 2)};
+  const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(e.tile_n)};
+  const cuuint32_t element_stride[2] = {1, 1};
+  const CUresult r = tensor_map_encoder()(
+      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(p.k_cache), dims, row_stride,
+      box, element_stride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw CudaError(fmt::format("cuTensorMapEncodeTiled failed ({}) for {} ({} rows x {})",
+                                static_cast<int>(r), e.name, rows, p.k_row_elems()));
+  return map;
 }
 
 }  // namespace
@@ -349,8 +418,13 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
   // The C entry point: host code compiled by the C++ compiler has no templated launch overloads.
   DecodeParams params = p;
   void* args[] = {&params};
-  ATTNROOF_CUDA_CHECK(
-      cudaLaunchKernelExC(&split_cfg, reinterpret_cast<const void*>(e->kernel), args));
+  if (e->bulk_copy()) {
+    cuda::BulkCopyDecodeArgs bulk{.p = p, .cache_rows = cache_tensor_map(p, *e, bulk_copy_rows(p, *e))};
+    void* bulk_args[] = {&bulk};
+    ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(&split_cfg, cuda::entry_function(*e), bulk_args));
+  } else {
+    ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(&split_cfg, cuda::entry_function(*e), args));
+  }
   ATTNROOF_CUDA_CHECK_LAUNCH();
   if (p.n_splits > 1) {
     const bool few = p.n_splits <= cuda::kRowMergeMaxSplits;

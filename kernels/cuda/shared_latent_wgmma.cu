@@ -28,15 +28,20 @@
 //   (3) O += P V: wgmma m64 n(d_v / kWarpgroups) k16, A = P from registers (the S accumulator
 //       layout is the A fragment layout), B = the latent columns [wg * d_v / kWarpgroups, ...) of
 //       the same tile through an N-major (transposed) descriptor.
-// Loads: cp.async 16 B per thread into the swizzled layout (zero-fill past the end, page-table
-// entries past the end never read), kStages - 1 tiles in flight; kTpr threads per cache row (a
-// warp instruction covers 32 / kTpr rows x kTpr * 16 B; 8 everywhere by default: whole 128-byte
-// lines); fence.proxy.async before the barrier that publishes a stage to the tensor cores.
+// Loads, kStages - 1 tiles in flight, two ways (one template, kBulk):
+//   bulk copy (the defaults): thread 0 arms the stage's transaction barrier and issues d_qk / 64
+//     tensor copies (TMA) of 64 columns x kTileN rows, which land in the swizzled layout; every
+//     thread waits on the barrier's phase. The issue slots the cp.async loop took go to the
+//     math. Rows past the sequence's end in its last tile are read (same page) and zeroed in
+//     shared memory. The launcher falls back to the cp.async twin where a tile could cross a page
+//     (a hand-set split_len) or the rows overflow the 32-bit coordinate.
+//   cp.async (the round-5 plans, ATTNROOF_WGMMA_ALT=1): 16 B per thread into the swizzled layout
+//     (zero-fill past the end, page-table entries past the end never read); kTpr threads per
+//     cache row (8: whole 128-byte lines); fence.proxy.async before the barrier that publishes
+//     a stage to the tensor cores.
 //
-// Tile plans (defaults; ATTNROOF_WGMMA_ALT=k the (k+1)-th of the shape, table at the end): 576/512
-// 64 keys x 2 stages, split S, 8 threads per row; 320/256 64 x 4, split S, 8 threads per row;
-// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM, 8 threads per row. Registers (nvcc 13.0) 238 / 159 /
-// 171, no spills, no stack.
+// Tile plans (table at the end): 576/512 64 keys x 2 stages, split S; 320/256 64 x 4, split S;
+// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM.
 //
 // Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the read ceiling measured
 // in the same run (reports/kernels/h100/README.md, rounds 3 to 5):
@@ -65,6 +70,7 @@
 
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda/mma_primitives.cuh"
+#include "kernels/cuda/tma_primitives.cuh"
 #include "kernels/cuda/wgmma_primitives.cuh"
 #include "kernels/decode_params.h"
 
@@ -84,12 +90,15 @@ constexpr float kLn2W = 0.6931471805599453f;
 // kSplitS (2 warpgroups only): warpgroup w computes the scores of keys [w, w + 1) * kTileN / 2 of
 // each tile (half the Q K^T work of the duplicated S); the row max and P cross through shared
 // memory (two more barriers per tile), and each warpgroup's row sums add up at the end.
+// kBulk: the cache tiles come through the bulk-copy engine (one thread issues d_qk / 64 tensor
+// copies per tile, each stage completes on its transaction barrier) instead of every thread's
+// cp.async; kTpr is then unused.
 template <int kDqk_, int kDv_, int kTileN_, int kStages_, int kWarpgroups_ = 2, int kMinBlocks_ = 1,
-          int kTpr_ = 0, bool kSplitS_ = false>
+          int kTpr_ = 0, bool kSplitS_ = false, bool kBulk_ = false>
 struct LatentWgmmaTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = kTileN_, kStages = kStages_;
   static constexpr int kWarpgroups = kWarpgroups_, kMinBlocks = kMinBlocks_;
-  static constexpr bool kSplitS = kSplitS_;
+  static constexpr bool kSplitS = kSplitS_, kBulk = kBulk_;
   static constexpr int kSKeys = kSplitS ? kTileN / 2 : kTileN;  // keys scored per warpgroup
   static constexpr int kThreads = 128 * kWarpgroups, kTileM = 64;
   static constexpr int kTpr = kTpr_ > 0 ? kTpr_ : kThreads / kTileN_;
@@ -104,8 +113,9 @@ struct LatentWgmmaTile {
   // max and the row sum of each warpgroup [2][64] (fp32).
   static constexpr int kPxWords = 2 * (kSKeys / 16) * 4 * 128;
   static constexpr int kExchangeBytes = kSplitS ? 4 * (kPxWords + 2 * 2 * 64) : 0;
-  static constexpr int kSmemBytes =
-      1024 + kQBytes + kStages * kStageBytes + kExchangeBytes;  // +1024: alignment
+  static constexpr int kBarrierBytes = kBulk ? 8 * kStages : 0;  // one mbarrier per stage
+  static constexpr int kSmemBytes = 1024 + kQBytes + kStages * kStageBytes + kExchangeBytes +
+                                    kBarrierBytes;  // +1024: alignment
   static constexpr int kSRegs = kSKeys / 2;
   static constexpr int kORegs = kDvWg / 2;
   static_assert(kDqk % 64 == 0, "rows are whole 128-byte swizzle column blocks");
@@ -154,10 +164,10 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)
   else wgmma_rs_m64n256k16_tnspb(o, a, db);
 }
 
-// grid: (head_blocks, n_splits, batch)   block: 256   shared: Tile::kSmemBytes
+// grid: (head_blocks, n_splits, batch)   block: Tile::kThreads   shared: Tile::kSmemBytes
+// cache_rows: the cache's tensor map (kBulk plans; kernel parameter space), else nullptr.
 template <class Tile>
-__global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
-    latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
+__device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const void* cache_rows) {
   constexpr int kTileM = Tile::kTileM, kTileN = Tile::kTileN, kStages = Tile::kStages;
   constexpr int kThreads = Tile::kThreads, kChunks = Tile::kChunks;
 
@@ -170,6 +180,9 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
       smem_raw + (smem0 - smem_addr(smem_raw)) + Tile::kQBytes + kStages * Tile::kStageBytes);
   float* const m_x = reinterpret_cast<float*>(p_x + Tile::kPxWords);
   float* const l_x = m_x + 2 * 64;
+  // kBulk: stage s's transaction barrier, past the exchange buffers (8-byte aligned).
+  const uint32_t bar0 = smem0 + static_cast<uint32_t>(Tile::kQBytes + kStages * Tile::kStageBytes +
+                                                      Tile::kExchangeBytes);
 
   const int tid = static_cast<int>(threadIdx.x);
   const int wg = tid / 128, warp = (tid % 128) / 32, lane = tid % 32;
@@ -217,6 +230,27 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
                                            : 0;
     }
   };
+  // kBulk: thread 0 copies tile `tile` (whole rows; a tile never crosses a page, see
+  // launch_decode) as d_qk / 64 boxes of 64 columns x kTileN rows, column block c to c * kTileN
+  // * 128 B: the swizzled layout above. Rows at or past `end` of the sequence's last tile are
+  // read (they lie in the same page, or in the reserved rows of a contiguous cache, or past the
+  // map's extent, zero-filled) and zeroed in shared memory before use (zero_tail).
+  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry) {
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    const int64_t row = paged ? page_entry * p.page_size + (pos & (p.page_size - 1))
+                              : int64_t(b) * p.max_ctx_len + pos;
+    const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
+    const uint32_t bar = bar0 + static_cast<uint32_t>(8 * stage);
+    mbarrier_arrive_expect_tx(bar, Tile::kStageBytes);
+#pragma unroll
+    for (int c = 0; c < Tile::kDqk / 64; ++c)
+      tma_load_2d(st + static_cast<uint32_t>(c * kTileN * 128), cache_rows, c * 64,
+                  static_cast<int32_t>(row), bar);
+  };
+  auto tile_page = [&](int tile) -> int64_t {  // kBulk: the page entry of a tile (0: contiguous)
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
+  };
   auto load_tile = [&](int tile, int stage, const Entries& e) {
     const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
 #pragma unroll
@@ -245,17 +279,34 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
       cp_async_16(q_s + swizzled<kTileM>(r, col), src, valid);
     }
   }
-#pragma unroll
-  for (int s = 0; s < kStages - 1; ++s) {
-    if (s < n_tiles) {
-      Entries e;
-      row_entries(s, e);
-      load_tile(s, s, e);
-    }
+  [[maybe_unused]] Entries next_entry;
+  [[maybe_unused]] int64_t next_page = 0;  // kBulk, thread 0: the next tile's page entry
+  if constexpr (Tile::kBulk) {
     cp_async_commit();
+    if (tid == 0) {
+#pragma unroll
+      for (int s = 0; s < kStages; ++s) mbarrier_init(bar0 + static_cast<uint32_t>(8 * s), 1);
+      mbarrier_init_fence();
+#pragma unroll
+      for (int s = 0; s < kStages - 1; ++s)
+        if (s < n_tiles) bulk_load_tile(s, s, tile_page(s));
+      next_page = tile_page(kStages - 1);
+    }
+    cp_async_wait<0>();        // Q
+    fence_proxy_async_smem();  // this thread's Q writes -> the tensor cores
+    __syncthreads();           // Q, and the barriers initialized before anyone waits on them
+  } else {
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (s < n_tiles) {
+        Entries e;
+        row_entries(s, e);
+        load_tile(s, s, e);
+      }
+      cp_async_commit();
+    }
+    row_entries(kStages - 1, next_entry);
   }
-  Entries next_entry;
-  row_entries(kStages - 1, next_entry);
 
   float o_acc[Tile::kORegs];
 #pragma unroll
@@ -267,16 +318,40 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
   for (int it = 0; it < n_tiles; ++it) {
-    cp_async_wait<kStages - 2>();
-    fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
-    __syncthreads();
-    {
+    const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
+    if constexpr (Tile::kBulk) {
+      // Use k of stage s is its barrier's phase k (parity k & 1). The barrier below also frees
+      // the stage every thread finished in the previous iteration: tile it + kStages - 1 goes
+      // there.
+      mbarrier_wait_parity(bar0 + static_cast<uint32_t>(8 * (it % kStages)),
+                           static_cast<uint32_t>((it / kStages) & 1));
+      const int64_t tile_end = begin + int64_t(it + 1) * kTileN;
+      if (tile_end > end) {  // the sequence's last tile: zero the rows past its end
+        const int valid = static_cast<int>(end - (begin + int64_t(it) * kTileN));
+        for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
+          const int r = valid + c / kChunks;
+          asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
+                           st + swizzled<kTileN>(r, c % kChunks)),
+                       "r"(0u)
+                       : "memory");
+        }
+        fence_proxy_async_smem();
+      }
+      __syncthreads();
+      if (tid == 0) {
+        const int next = it + kStages - 1;
+        if (next < n_tiles) bulk_load_tile(next, next % kStages, next_page);
+        next_page = tile_page(next + 1);
+      }
+    } else {
+      cp_async_wait<kStages - 2>();
+      fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
+      __syncthreads();
       const int next = it + kStages - 1;
       if (next < n_tiles) load_tile(next, next % kStages, next_entry);
       cp_async_commit();
       row_entries(next + 1, next_entry);
     }
-    const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
 
     // (1) S = Q K^T (64 heads x kSKeys keys from key s_key0 of the tile), both operands K-major
     // in shared memory. s_key0 is a multiple of 8 rows: the swizzle phase is unchanged.
@@ -442,8 +517,19 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
 }
 
 template <class Tile>
+__global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
+    latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
+  latent_wgmma_body<Tile>(p, nullptr);
+}
+template <class Tile>
+__global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
+    latent_wgmma_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
+  latent_wgmma_body<Tile>(a.p, &a.cache_rows);
+}
+
+template <class Tile>
 DecodeKernelEntry make_wgmma_entry(const char* name) {
-  return DecodeKernelEntry{
+  DecodeKernelEntry e{
       .shape = DecodeShape{.family = KvFamily::shared_latent, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
       .tile_m = Tile::kTileM,
       .tile_n = Tile::kTileN,
@@ -451,27 +537,28 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
       .threads = Tile::kThreads,
       .smem_bytes = Tile::kSmemBytes,
       .name = name,
-      .kernel = &latent_wgmma_kernel<Tile>,
+      .kernel = nullptr,
   };
+  if constexpr (Tile::kBulk) e.bulk_kernel = &latent_wgmma_bulk_kernel<Tile>;
+  else e.kernel = &latent_wgmma_kernel<Tile>;
+  return e;
 }
 
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
 //                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma"),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma"),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma"),
+    // Alternatives (ATTNROOF_WGMMA_ALT=k picks the (k+1)-th entry of a shape; for measurements,
+    // and the fallback of a launch the bulk copies cannot serve, launch_decode.cpp): the same
+    // plans loading through every thread's cp.async (the round-5 defaults).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
-    // Alternatives (ATTNROOF_WGMMA_ALT=k picks the (k+1)-th entry of a shape; for measurements).
-    // ALT=1: 576/512 and 320/256 with both warpgroups computing the whole S and 4 threads per
-    // row (round 3); 192/128: the round-3 plan (2 warpgroups in lockstep, 64 x 8, 1 CTA/SM).
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2>>("latent_wgmma_d576_v512_m64_n64_s2"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4>>("latent_wgmma_d320_v256_m64_n64_s4"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 8>>("latent_wgmma_d192_v128_m64_n64_s8"),
-    // ALT=2: 576/512 split S with 4 threads per row (round 5 before the full-line loads); 320/256
-    // the same; 192/128 1 warpgroup, 32 keys x 4 stages, 3 CTAs/SM.
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 0, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 0, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_t8"),
+    // ALT=2, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
+    // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma"),
 };
 
 }  // namespace

@@ -1,0 +1,56 @@
+// defines: mbarrier_init, mbarrier_init_fence, mbarrier_arrive_expect_tx, mbarrier_wait_parity,
+//          tma_load_2d
+//
+// Thin wrappers over Hopper's bulk-copy engine (TMA) and the shared-memory transaction barriers
+// it signals (PTX ISA "cp.async.bulk.tensor" and "mbarrier"), used by shared_latent_wgmma.cu.
+// Include only from translation units compiled for sm_90a.
+//
+// The protocol of one pipeline stage: one thread arms the stage's barrier with the bytes it
+// expects (arrive.expect_tx: its one arrival, plus the transaction count) and issues the copies;
+// the copy engine counts the bytes down as they land; the barrier's phase flips when both reach
+// zero, and every thread that waits on that phase's parity then sees the data in shared memory
+// (the wait has acquire semantics for the async proxy's writes).
+#pragma once
+#include <cstdint>
+
+namespace attnroof::kernels::cuda {
+
+__device__ __forceinline__ void mbarrier_init(uint32_t bar, uint32_t arrivals) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(arrivals) : "memory");
+}
+// Makes the initialized barriers visible to the copy engine (the async proxy) before a thread
+// barrier publishes them to the other threads.
+__device__ __forceinline__ void mbarrier_init_fence() {
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+}
+__device__ __forceinline__ void mbarrier_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes)
+               : "memory");
+}
+// Spins until the barrier completes the phase of the given parity (0 or 1).
+__device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n"
+      ".reg .pred done;\n"
+      "wait_again:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_again;\n"
+      "}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+// One box of a 2-D tensor map (coordinates: innermost element, then row) into shared memory at
+// dst, completing its bytes on the barrier bar. The box lands in the map's swizzle layout; with
+// CU_TENSOR_MAP_SWIZZLE_128B and a 128-byte inner extent that is the wgmma 128-byte swizzle
+// (wgmma_primitives.cuh), dst 1024-byte aligned. Rows outside the map's extent are zero-filled
+// and still counted.
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map, int32_t col,
+                                            int32_t row, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
+      "l"(tensor_map), "r"(col), "r"(row), "r"(bar)
+      : "memory");
+}
+
+}  // namespace attnroof::kernels::cuda
