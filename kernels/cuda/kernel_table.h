@@ -14,11 +14,12 @@
 namespace attnroof::kernels::cuda {
 
 // The parameters of a kernel that loads the cache with the bulk-copy engine (TMA): the decode
-// parameters and the tensor map of the cache rows (rows x d_qk bf16, a 64-element x tile_n box
-// in the 128-byte swizzle), which must sit in parameter space (__grid_constant__).
+// parameters and the tensor maps of the cache rows (rows x kv_heads * d bf16, a 64-element x
+// tile_n box in the 128-byte swizzle), which must sit in parameter space (__grid_constant__).
 struct BulkCopyDecodeArgs {
   DecodeParams p;
-  CUtensorMap cache_rows;
+  CUtensorMap cache_rows;  // k_cache
+  CUtensorMap v_rows;      // v_cache (separate K/V); unused for the shared latent
 };
 
 struct DecodeKernelEntry {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <utility>
 
 #include "kernels/cuda/cuda_check.h"
@@ -96,6 +97,10 @@ int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
     return rows <= kMaxRows ? std::max<int64_t>(rows, 1) : 0;
   }
   if (p.page_size % e.tile_n != 0) return 0;
+  // The shorter row of K and V: its map spans the most rows, and bounds both maps.
+  const int64_t row_bytes =
+      2 * (p.family == KvFamily::separate_kv ? std::min(p.k_row_elems(), p.v_row_elems())
+                                             : p.k_row_elems());
   static std::mutex mutex;
   static std::map<int, int64_t> memory_bytes;
   int device = 0;
@@ -111,35 +116,57 @@ int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
     }
     bytes = it->second;
   }
-  const int64_t rows = bytes / (p.k_row_elems() * 2);
+  const int64_t rows = bytes / row_bytes;
   return rows <= kMaxRows ? rows : 0;
 }
 
-const DecodeKernelEntry* find_entry(const DecodeParams& p) {
-  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64 && use_wgmma()) {
-    // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th tile plan of the shape in table
-    // order, for measurements; a shape with fewer plans keeps its first (the default). A bulk-copy
-    // plan that cannot serve the launch gives way to the next plan of the shape.
-    static const int skip = [] {
-      const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
-      return v != nullptr && v[0] >= '0' && v[0] <= '9' ? v[0] - '0' : 0;
-    }();
-    const DecodeKernelEntry* first = nullptr;
-    int seen = 0;
-    for (const DecodeKernelEntry& e : cuda::shared_latent_wgmma_kernels())
-      if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v) {
-        const bool usable = !e.bulk_copy() || bulk_copy_rows(p, e) > 0;
-        if (first == nullptr && usable) first = &e;
-        if (seen++ >= skip && usable) return &e;
-      }
-    if (first != nullptr) return first;
+// Bulk copies (tensor maps) exist from compute capability 9.0.
+bool bulk_copy_supported() {
+  int device = 0, major = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  return major >= 9;
+}
+
+// ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th plan of the launch's table that
+// matches it, for measurements; with fewer plans, the first (the default).
+int alternative_plan() {
+  static const int skip = [] {
+    const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
+    return v != nullptr && v[0] >= '0' && v[0] <= '9' ? v[0] - '0' : 0;
+  }();
+  return skip;
+}
+
+// The (alternative_plan() + 1)-th entry of `table` that matches and can serve the launch (a
+// bulk-copy plan that cannot gives way to the next one), else the first that can.
+template <class Matches>
+const DecodeKernelEntry* pick_entry(std::span<const DecodeKernelEntry> table, const DecodeParams& p,
+                                    Matches matches) {
+  const DecodeKernelEntry* first = nullptr;
+  int seen = 0;
+  for (const DecodeKernelEntry& e : table) {
+    if (!matches(e)) continue;
+    const bool usable = !e.bulk_copy() || (bulk_copy_supported() && bulk_copy_rows(p, e) > 0);
+    if (first == nullptr && usable) first = &e;
+    if (seen++ >= alternative_plan() && usable) return &e;
   }
+  return first;
+}
+
+const DecodeKernelEntry* find_entry(const DecodeParams& p) {
+  const auto same_shape = [&](const DecodeKernelEntry& e) {
+    return e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v;
+  };
+  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64 && use_wgmma())
+    if (const DecodeKernelEntry* e = pick_entry(cuda::shared_latent_wgmma_kernels(), p, same_shape))
+      return e;
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
   const int tile_m = choose_tile_m(p);
-  for (const DecodeKernelEntry& e : table)
-    if (e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v && e.tile_m == tile_m) return &e;
-  return nullptr;
+  return pick_entry(table, p, [&](const DecodeKernelEntry& e) {
+    return same_shape(e) && e.tile_m == tile_m;
+  });
 }
 
 bool aligned(const void* ptr, std::size_t bytes) {
@@ -291,21 +318,22 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   return encode;
 }
 
-// The cache rows as a 2-D bf16 tensor [rows, d_qk] and the box a bulk-copy kernel loads: 64
+// Cache rows as a 2-D bf16 tensor [rows, row_elems] and the box a bulk-copy kernel loads: 64
 // columns (128 bytes, the swizzle span) x tile_n rows, in the 128-byte swizzle.
-CUtensorMap cache_tensor_map(const DecodeParams& p, const DecodeKernelEntry& e, int64_t rows) {
+CUtensorMap cache_tensor_map(const void* cache, int64_t row_elems, int64_t rows,
+                             const DecodeKernelEntry& e) {
   CUtensorMap map{};
-  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(p.k_row_elems()), static_cast<cuuint64_t>(rows)};
-  const cuuint64_t row_stride[1] = {static_cast<cuuint64_t>(p.k_row_elems() * 2)};
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(row_elems), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t row_stride[1] = {static_cast<cuuint64_t>(row_elems * 2)};
   const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(e.tile_n)};
   const cuuint32_t element_stride[2] = {1, 1};
   const CUresult r = tensor_map_encoder()(
-      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(p.k_cache), dims, row_stride,
-      box, element_stride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(cache), dims, row_stride, box,
+      element_stride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
       CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     throw CudaError(fmt::format("cuTensorMapEncodeTiled failed ({}) for {} ({} rows x {})",
-                                static_cast<int>(r), e.name, rows, p.k_row_elems()));
+                                static_cast<int>(r), e.name, rows, row_elems));
   return map;
 }
 
@@ -419,7 +447,11 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream) {
   DecodeParams params = p;
   void* args[] = {&params};
   if (e->bulk_copy()) {
-    cuda::BulkCopyDecodeArgs bulk{.p = p, .cache_rows = cache_tensor_map(p, *e, bulk_copy_rows(p, *e))};
+    const int64_t rows = bulk_copy_rows(p, *e);
+    cuda::BulkCopyDecodeArgs bulk{.p = p, .cache_rows = cache_tensor_map(p.k_cache, p.k_row_elems(), rows, *e),
+                                  .v_rows = {}};
+    if (p.family == KvFamily::separate_kv)
+      bulk.v_rows = cache_tensor_map(p.v_cache, p.v_row_elems(), rows, *e);
     void* bulk_args[] = {&bulk};
     ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(&split_cfg, cuda::entry_function(*e), bulk_args));
   } else {

@@ -35,18 +35,24 @@ namespace attnroof::kernels::cuda {
 
 namespace {
 constexpr KvFamily kSep = KvFamily::separate_kv;
-// DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages>
+// DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages, bulk>. Each plan twice: with
+// bulk copies (the default on sm_90 and later), then with cp.async (ATTNROOF_WGMMA_ALT=1, and the
+// fallback of a launch the bulk copies cannot serve; launch_decode.cpp).
+#define ATTNROOF_SEPARATE_PLAN(d, wm, wn, n, s, name)                                     \
+  make_entry<DecodeTile<kSep, d, d, wm, wn, n, s, true>>(name "_tma"),                     \
+      make_entry<DecodeTile<kSep, d, d, wm, wn, n, s>>(name)
 const DecodeKernelEntry kSeparateKernels[] = {
-    make_entry<DecodeTile<kSep, 64, 64, 1, 4, 64, 4>>("separate_d64_m16_n64_s4"),
-    make_entry<DecodeTile<kSep, 64, 64, 2, 2, 64, 4>>("separate_d64_m32_n64_s4"),
-    make_entry<DecodeTile<kSep, 64, 64, 4, 2, 64, 4>>("separate_d64_m64_n64_s4"),
-    make_entry<DecodeTile<kSep, 128, 128, 1, 4, 64, 3>>("separate_d128_m16_n64_s3"),
-    make_entry<DecodeTile<kSep, 128, 128, 2, 2, 32, 4>>("separate_d128_m32_n32_s4"),
-    make_entry<DecodeTile<kSep, 128, 128, 4, 2, 64, 3>>("separate_d128_m64_n64_s3"),
-    make_entry<DecodeTile<kSep, 256, 256, 1, 4, 32, 3>>("separate_d256_m16_n32_s3"),
-    make_entry<DecodeTile<kSep, 256, 256, 2, 2, 32, 2>>("separate_d256_m32_n32_s2"),
-    make_entry<DecodeTile<kSep, 256, 256, 4, 2, 32, 3>>("separate_d256_m64_n32_s3"),
+    ATTNROOF_SEPARATE_PLAN(64, 1, 4, 64, 4, "separate_d64_m16_n64_s4"),
+    ATTNROOF_SEPARATE_PLAN(64, 2, 2, 64, 4, "separate_d64_m32_n64_s4"),
+    ATTNROOF_SEPARATE_PLAN(64, 4, 2, 64, 4, "separate_d64_m64_n64_s4"),
+    ATTNROOF_SEPARATE_PLAN(128, 1, 4, 64, 3, "separate_d128_m16_n64_s3"),
+    ATTNROOF_SEPARATE_PLAN(128, 2, 2, 32, 4, "separate_d128_m32_n32_s4"),
+    ATTNROOF_SEPARATE_PLAN(128, 4, 2, 64, 3, "separate_d128_m64_n64_s3"),
+    ATTNROOF_SEPARATE_PLAN(256, 1, 4, 32, 3, "separate_d256_m16_n32_s3"),
+    ATTNROOF_SEPARATE_PLAN(256, 2, 2, 32, 2, "separate_d256_m32_n32_s2"),
+    ATTNROOF_SEPARATE_PLAN(256, 4, 2, 32, 3, "separate_d256_m64_n32_s3"),
 };
+#undef ATTNROOF_SEPARATE_PLAN
 }  // namespace
 
 std::span<const DecodeKernelEntry> separate_kv_kernels() { return kSeparateKernels; }

@@ -131,11 +131,6 @@ struct LatentWgmmaTile {
   static_assert(kMinBlocks * (kSmemBytes + 1024) <= 228 * 1024, "CTAs per SM by shared memory");
 };
 
-// Byte offset of 16-byte chunk c of row r in a swizzled tile of kRows rows.
-template <int kRows>
-__device__ __forceinline__ uint32_t swizzled(int r, int c) {
-  return static_cast<uint32_t>((c >> 3) * (kRows * 128) + r * 128 + (((c & 7) ^ (r & 7)) << 4));
-}
 
 // 2^x on the special-function unit (ex2.approx.ftz: ~2 ulp, far inside the bf16 rounding of P;
 // -inf gives 0).
@@ -265,7 +260,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 #pragma unroll
       for (int k = 0; k < kChunks / kTpr; ++k) {
         const int col = lsub + k * kTpr;
-        cp_async_16(st + swizzled<kTileN>(lrow, col), valid ? src_row + col * 8 : k_base, valid);
+        cp_async_16(st + swizzle128_offset<kTileN>(lrow, col), valid ? src_row + col * 8 : k_base, valid);
       }
     }
   };
@@ -276,7 +271,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
       const int r = c / kChunks, col = c % kChunks;
       const bool valid = r < rows;
       const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
-      cp_async_16(q_s + swizzled<kTileM>(r, col), src, valid);
+      cp_async_16(q_s + swizzle128_offset<kTileM>(r, col), src, valid);
     }
   }
   [[maybe_unused]] Entries next_entry;
@@ -331,7 +326,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
         for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
           const int r = valid + c / kChunks;
           asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
-                           st + swizzled<kTileN>(r, c % kChunks)),
+                           st + swizzle128_offset<kTileN>(r, c % kChunks)),
                        "r"(0u)
                        : "memory");
         }

@@ -36,6 +36,7 @@
 
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda/mma_primitives.cuh"
+#include "kernels/cuda/tma_primitives.cuh"
 #include "kernels/decode_params.h"
 
 namespace attnroof::kernels::cuda {
@@ -45,13 +46,19 @@ using bf16 = __nv_bfloat16;
 inline constexpr float kLog2e = 1.4426950408889634f;
 inline constexpr float kLn2 = 0.6931471805599453f;
 
+// kBulk (separate K/V only): the K and V tiles come through the bulk-copy engine (thread 0 arms
+// the stage's transaction barrier and issues (d_qk + d_v) / 64 tensor copies; BulkCopyDecodeArgs
+// carries the two tensor maps). The tiles are then dense in the 128-byte swizzle the copies write
+// (swizzle128_offset, tma_primitives.cuh) instead of padded rows, and the fragment loads address
+// them through it (still conflict-free: the 8 rows of an ldmatrix hit 8 different chunks).
 template <KvFamily kFamily_, int kDqk_, int kDv_, int kWarpsM_, int kWarpsN_, int kTileN_,
-          int kStages_>
+          int kStages_, bool kBulk_ = false>
 struct DecodeTile {
   static constexpr KvFamily kFamily = kFamily_;
   static constexpr int kDqk = kDqk_, kDv = kDv_, kWarpsM = kWarpsM_, kWarpsN = kWarpsN_;
   static constexpr int kTileN = kTileN_, kStages = kStages_;
   static constexpr bool kShared = kFamily == KvFamily::shared_latent;
+  static constexpr bool kBulk = kBulk_;
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
   static constexpr int kTileM = 16 * kWarpsM;
   // +8 elements (16 B) per row: the 8 rows an ldmatrix reads start in 8 different 16-byte bank
@@ -68,10 +75,13 @@ struct DecodeTile {
   // 80 registers); MLA's 576 would take 144, so it re-reads Q from shared memory.
   static constexpr bool kQInRegs = kDqk <= 320;
   static constexpr int kQElems = kTileM * kKStride;
-  static constexpr int kStageElems = kTileN * (kKStride + (kShared ? 0 : kVStride));
+  static constexpr int kStageElems =
+      kBulk ? kTileN * (kDqk + kDv) : kTileN * (kKStride + (kShared ? 0 : kVStride));
   static constexpr int kPElems = kTileM * kPStride;
-  static constexpr int kSmemBytes =
-      2 * (kQElems + kStages * kStageElems + kPElems) + 4 * kWarpsN * kTileM;
+  // kBulk: +1024 to align the stages to the swizzle atom, and a barrier per stage.
+  static constexpr int kSmemBytes = (kBulk ? 1024 + 8 * kStages : 0) +
+                                    2 * (kQElems + kStages * kStageElems + kPElems) +
+                                    4 * kWarpsN * kTileM;
 
   static_assert(kDqk % 16 == 0 && kDv % 16 == 0, "head dims are multiples of the mma k (16)");
   static_assert(!kShared || kDv < kDqk, "latent: V is a strict prefix of the row");
@@ -81,24 +91,37 @@ struct DecodeTile {
   static_assert(kThreads <= 1024, "block size");
   static_assert(kStages >= 2, "pipeline needs at least double buffering");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
+  static_assert(!kBulk || (!kShared && kDqk % 64 == 0 && kDv % 64 == 0),
+                "bulk copies: separate K/V, rows of whole 128-byte swizzle spans");
 };
 
 // grid: (head_blocks, n_splits, batch * kv_heads)   block: Tile::kThreads
 // shared: q [kTileM][kKStride] | kStages x (k [kTileN][kKStride] | v [kTileN][kVStride]) |
 //         p [kTileM][kPStride] (bf16) | red [kWarpsN][kTileM] (fp32)
+//   kBulk: kStages x (k | v, each [kTileN] rows swizzled, 1024-aligned) | q | p | red |
+//          barriers [kStages] (u64)
+// maps: the K and V tensor maps (kBulk; kernel parameter space), else nullptr.
 template <class Tile>
-__global__ void __launch_bounds__(Tile::kThreads, 1)
-    split_kv_decode_kernel(const __grid_constant__ DecodeParams p) {
+__device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, const void* k_map,
+                                                     const void* v_map) {
   constexpr int kTileM = Tile::kTileM, kTileN = Tile::kTileN, kStages = Tile::kStages;
   constexpr int kKStride = Tile::kKStride, kVStride = Tile::kVStride, kPStride = Tile::kPStride;
   constexpr int kKeysPerWarp = Tile::kKeysPerWarp, kDvPerWarp = Tile::kDvPerWarp;
   constexpr int kThreads = Tile::kThreads;
 
   extern __shared__ __align__(128) unsigned char smem_raw[];
-  bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
-  bf16* kv_s = q_s + Tile::kQElems;
-  bf16* p_s = kv_s + kStages * Tile::kStageElems;
+  bf16* q_s;
+  bf16* kv_s;
+  if constexpr (Tile::kBulk) {
+    kv_s = reinterpret_cast<bf16*>(smem_raw + ((1024u - (smem_addr(smem_raw) & 1023u)) & 1023u));
+    q_s = kv_s + kStages * Tile::kStageElems;
+  } else {
+    q_s = reinterpret_cast<bf16*>(smem_raw);
+    kv_s = q_s + Tile::kQElems;
+  }
+  bf16* p_s = Tile::kBulk ? q_s + Tile::kQElems : kv_s + kStages * Tile::kStageElems;
   float* red_s = reinterpret_cast<float*>(p_s + Tile::kPElems);
+  const uint32_t bar0 = smem_addr(red_s + Tile::kWarpsN * kTileM);  // kBulk: 8-byte aligned
 
   const int tid = static_cast<int>(threadIdx.x);
   const int lane = tid % 32, warp = tid / 32;
@@ -150,6 +173,30 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
            (pos & (p.page_size - 1));
   };
 
+  // kBulk, thread 0: tile `tile` into stage `stage` as (d_qk + d_v) / 64 boxes of 64 columns x
+  // kTileN rows (a tile never crosses a page: launch_decode). The rows past the sequence's end
+  // in its last tile are read (same page, or the contiguous cache's reserved rows, or zero past
+  // the map's extent); their V rows are zeroed before use (below), their scores masked.
+  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry) {
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    const int32_t row = static_cast<int32_t>(
+        paged ? page_entry * p.page_size + (pos & (p.page_size - 1)) : int64_t(b) * p.max_ctx_len + pos);
+    const uint32_t ks = smem_addr(kv_s + stage * Tile::kStageElems);
+    const uint32_t vs = ks + kTileN * Tile::kDqk * 2;
+    const uint32_t bar = bar0 + static_cast<uint32_t>(8 * stage);
+    mbarrier_arrive_expect_tx(bar, Tile::kStageElems * 2);
+#pragma unroll
+    for (int c = 0; c < Tile::kDqk / 64; ++c)
+      tma_load_2d(ks + c * kTileN * 128, k_map, kvh * Tile::kDqk + c * 64, row, bar);
+#pragma unroll
+    for (int c = 0; c < Tile::kDv / 64; ++c)
+      tma_load_2d(vs + c * kTileN * 128, v_map, kvh * Tile::kDv + c * 64, row, bar);
+  };
+  auto tile_page = [&](int tile) -> int64_t {  // kBulk: the page entry of a tile (0: contiguous)
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
+  };
+
   // Issues the cp.async copies of tile `tile` into pipeline stage `stage`.
   auto load_tile = [&](int tile, int stage) {
     bf16* ks = kv_s + stage * Tile::kStageElems;
@@ -188,10 +235,26 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
       cp_async_16(smem_addr(q_s + r * kKStride + col * 8), src, valid);
     }
   }
+  [[maybe_unused]] int64_t next_page = 0;  // kBulk, thread 0: the next tile's page entry
+  if constexpr (Tile::kBulk) {
+    cp_async_commit();
+    if (tid == 0) {
 #pragma unroll
-  for (int s = 0; s < kStages - 1; ++s) {
-    if (s < n_tiles) load_tile(s, s);
-    cp_async_commit();  // empty groups keep the group count uniform
+      for (int s = 0; s < kStages; ++s) mbarrier_init(bar0 + static_cast<uint32_t>(8 * s), 1);
+      mbarrier_init_fence();
+#pragma unroll
+      for (int s = 0; s < kStages - 1; ++s)
+        if (s < n_tiles) bulk_load_tile(s, s, tile_page(s));
+      next_page = tile_page(kStages - 1);
+    }
+    cp_async_wait<0>();  // Q
+    __syncthreads();     // Q, and the barriers initialized before anyone waits on them
+  } else {
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s) {
+      if (s < n_tiles) load_tile(s, s);
+      cp_async_commit();  // empty groups keep the group count uniform
+    }
   }
 
   float o_acc[Tile::kOBlocks][4];
@@ -205,15 +268,34 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
   const float scale_log2 = p.softmax_scale * kLog2e;
 
   for (int it = 0; it < n_tiles; ++it) {
-    cp_async_wait<kStages - 2>();
-    __syncthreads();  // tile `it` visible to all; stage (it - 1) % kStages free for reuse
-    {
+    const bf16* ks = kv_s + (it % kStages) * Tile::kStageElems;
+    const bf16* vs = Tile::kShared ? ks : ks + kTileN * (Tile::kBulk ? Tile::kDqk : kKStride);
+    if constexpr (Tile::kBulk) {
+      // Use k of stage s is its barrier's phase k (parity k & 1).
+      mbarrier_wait_parity(bar0 + static_cast<uint32_t>(8 * (it % kStages)),
+                           static_cast<uint32_t>((it / kStages) & 1));
+      const int valid = static_cast<int>(min(int64_t(kTileN), end - (begin + int64_t(it) * kTileN)));
+      if (valid < kTileN) {  // the sequence's last tile: V rows past its end to zero (0 * NaN)
+        constexpr int kVChunks = Tile::kDv / 8;
+        for (int c = tid; c < (kTileN - valid) * kVChunks; c += kThreads) {
+          const int r = valid + c / kVChunks;
+          *reinterpret_cast<uint4*>(reinterpret_cast<unsigned char*>(const_cast<bf16*>(vs)) +
+                                    swizzle128_offset<kTileN>(r, c % kVChunks)) = make_uint4(0, 0, 0, 0);
+        }
+      }
+      __syncthreads();  // tile `it` complete and patched; stage (it - 1) % kStages free
+      if (tid == 0) {
+        const int next = it + kStages - 1;
+        if (next < n_tiles) bulk_load_tile(next, next % kStages, next_page);
+        next_page = tile_page(next + 1);
+      }
+    } else {
+      cp_async_wait<kStages - 2>();
+      __syncthreads();  // tile `it` visible to all; stage (it - 1) % kStages free for reuse
       const int next = it + kStages - 1;
       if (next < n_tiles) load_tile(next, next % kStages);
       cp_async_commit();
     }
-    const bf16* ks = kv_s + (it % kStages) * Tile::kStageElems;
-    const bf16* vs = Tile::kShared ? ks : ks + kTileN * kKStride;
 
     if constexpr (Tile::kQInRegs) {
       if (it == 0) {
@@ -243,16 +325,18 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 #pragma unroll
       for (int nb = 0; nb + 1 < Tile::kSBlocks; nb += 2) {
         uint32_t bk[4];
-        ldmatrix_x4(bk, smem_addr(k_warp + (nb * 8 + (lane / 16) * 8 + lane % 8) * kKStride +
-                                  kk * 16 + ((lane / 8) % 2) * 8));
+        const int kr = nb * 8 + (lane / 16) * 8 + lane % 8, kc = kk * 2 + (lane / 8) % 2;
+        ldmatrix_x4(bk, Tile::kBulk ? smem_addr(ks) + swizzle128_offset<kTileN>(wn * kKeysPerWarp + kr, kc)
+                                    : smem_addr(k_warp + kr * kKStride + kc * 8));
         mma_bf16_16816(s[nb], a, bk[0], bk[1]);
         mma_bf16_16816(s[nb + 1], a, bk[2], bk[3]);
       }
       if constexpr (Tile::kSBlocks % 2 == 1) {
         constexpr int nb = Tile::kSBlocks - 1;
         uint32_t bk[2];
-        ldmatrix_x2(bk, smem_addr(k_warp + (nb * 8 + lane % 8) * kKStride + kk * 16 +
-                                  ((lane / 8) % 2) * 8));
+        const int kr = nb * 8 + lane % 8, kc = kk * 2 + (lane / 8) % 2;
+        ldmatrix_x2(bk, Tile::kBulk ? smem_addr(ks) + swizzle128_offset<kTileN>(wn * kKeysPerWarp + kr, kc)
+                                    : smem_addr(k_warp + kr * kKStride + kc * 8));
         mma_bf16_16816(s[nb], a, bk[0], bk[1]);
       }
     }
@@ -324,8 +408,10 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 #pragma unroll
       for (int ob = 0; ob < Tile::kOBlocks; ob += 2) {
         uint32_t bv[4];
-        ldmatrix_x4_trans(bv, smem_addr(vs + (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kVStride +
-                                        wn * kDvPerWarp + ob * 8 + (lane / 16) * 8));
+        const int vr = kk * 16 + lane % 8 + ((lane / 8) % 2) * 8;
+        const int vc = wn * kDvPerWarp + ob * 8 + (lane / 16) * 8;  // element column
+        ldmatrix_x4_trans(bv, Tile::kBulk ? smem_addr(vs) + swizzle128_offset<kTileN>(vr, vc / 8)
+                                          : smem_addr(vs + vr * kVStride + vc));
         mma_bf16_16816(o_acc[ob], a, bv[0], bv[1]);
         mma_bf16_16816(o_acc[ob + 1], a, bv[2], bv[3]);
       }
@@ -381,8 +467,19 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 }
 
 template <class Tile>
+__global__ void __launch_bounds__(Tile::kThreads, 1)
+    split_kv_decode_kernel(const __grid_constant__ DecodeParams p) {
+  split_kv_decode_body<Tile>(p, nullptr, nullptr);
+}
+template <class Tile>
+__global__ void __launch_bounds__(Tile::kThreads, 1)
+    split_kv_decode_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
+  split_kv_decode_body<Tile>(a.p, &a.cache_rows, &a.v_rows);
+}
+
+template <class Tile>
 DecodeKernelEntry make_entry(const char* name) {
-  return DecodeKernelEntry{
+  DecodeKernelEntry e{
       .shape = DecodeShape{.family = Tile::kFamily, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
       .tile_m = Tile::kTileM,
       .tile_n = Tile::kTileN,
@@ -390,8 +487,11 @@ DecodeKernelEntry make_entry(const char* name) {
       .threads = Tile::kThreads,
       .smem_bytes = Tile::kSmemBytes,
       .name = name,
-      .kernel = &split_kv_decode_kernel<Tile>,
+      .kernel = nullptr,
   };
+  if constexpr (Tile::kBulk) e.bulk_kernel = &split_kv_decode_bulk_kernel<Tile>;
+  else e.kernel = &split_kv_decode_kernel<Tile>;
+  return e;
 }
 
 }  // namespace attnroof::kernels::cuda

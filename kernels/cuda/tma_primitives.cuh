@@ -1,9 +1,10 @@
-// defines: mbarrier_init, mbarrier_init_fence, mbarrier_arrive_expect_tx, mbarrier_wait_parity,
-//          tma_load_2d
+// defines: swizzle128_offset, mbarrier_init, mbarrier_init_fence, mbarrier_arrive_expect_tx,
+//          mbarrier_wait_parity, tma_load_2d
 //
 // Thin wrappers over Hopper's bulk-copy engine (TMA) and the shared-memory transaction barriers
-// it signals (PTX ISA "cp.async.bulk.tensor" and "mbarrier"), used by shared_latent_wgmma.cu.
-// Include only from translation units compiled for sm_90a.
+// it signals (PTX ISA "cp.async.bulk.tensor" and "mbarrier"), used by the bulk-copy decode
+// kernels (shared_latent_wgmma.cu, split_kv_decode.cuh). sm_90 and later; the launcher runs
+// those kernels on compute capability 9.0 and up only.
 //
 // The protocol of one pipeline stage: one thread arms the stage's barrier with the bytes it
 // expects (arrive.expect_tx: its one arrival, plus the transaction count) and issues the copies;
@@ -14,6 +15,16 @@
 #include <cstdint>
 
 namespace attnroof::kernels::cuda {
+
+// Byte offset of 16-byte chunk c of row r in a tile of kRows rows in the 128-byte swizzle: the
+// tile is d / 64 column blocks of kRows x 128 B (block c / 8 at (c / 8) * kRows * 128), and in
+// each 8-row x 128-byte atom chunk c % 8 of row r sits at chunk (c % 8) ^ (r % 8). This is what
+// a tensor copy with CU_TENSOR_MAP_SWIZZLE_128B and a 64-element box writes (1024-byte aligned
+// destination), and what the wgmma descriptors read (wgmma_primitives.cuh).
+template <int kRows>
+__device__ __forceinline__ uint32_t swizzle128_offset(int r, int c) {
+  return static_cast<uint32_t>((c >> 3) * (kRows * 128) + r * 128 + (((c & 7) ^ (r & 7)) << 4));
+}
 
 __device__ __forceinline__ void mbarrier_init(uint32_t bar, uint32_t arrivals) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(arrivals) : "memory");
