@@ -223,7 +223,7 @@ if [[ $mode == bulk ]]; then
   for alt in 0 1; do
     export ATTNROOF_WGMMA_ALT=$alt
     run_stage "bench_b1_alt$alt" "$bin/bench_kernels" --out "$out/b1_alt$alt" \
-      --shapes mla,gla2_tp2,mlra4_tp4 --batches 1 --contexts 131072,524288,1048576,2097152 \
+      --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 --batches 1,8 --contexts 131072,524288,1048576,2097152 \
       --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
     run_stage "bench_flashmla_alt$alt" "$bin/bench_kernels" --out "$out/flashmla_alt$alt" \
       --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
