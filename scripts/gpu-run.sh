@@ -98,6 +98,22 @@ run_stage() {  # name, command...
   echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$out/run.log"
   [[ $rc -eq 0 ]] || status=1
 }
+# Checks that share the GPU, each in its own process and log: run_checks starts one in the
+# background (log $out/NAME.log, exit status $out/NAME.rc); wait_checks NAME... waits for them all
+# and reports each.
+run_checks() {  # name, command...
+  local name=$1; shift
+  ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
+}
+wait_checks() {  # name...
+  wait
+  local name rc
+  for name in "$@"; do
+    rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
+    echo "== $name: exit $rc; $(tail -n 1 "$out/$name.log")" | tee -a "$out/run.log"
+    [[ $rc == 0 ]] || status=1
+  done
+}
 
 if [[ $mode == validate || $mode == all || $mode == full ]]; then
   run_stage validate "$bin/validate_kernels" --out "$out/validate.json" ${VALIDATE_ARGS:-}
@@ -169,10 +185,6 @@ fi
 if [[ $mode == q-tokens ]]; then
   # The checks share the GPU, each in its own process and log (about 4 minutes together on an
   # H200 instead of 7 one after another); the benchmarks then run alone.
-  run_checks() {  # name, command...: in the background, log to $out/NAME.log, status to NAME.rc
-    local name=$1; shift
-    ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
-  }
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
   run_checks memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
@@ -181,12 +193,7 @@ if [[ $mode == q-tokens ]]; then
     "$bin/validate_kernels" --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
   run_checks stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
     --stress-max-cache-gb 24 -o "$out/stress.json"
-  wait
-  for name in validate gpu_tests memcheck_q racecheck_q stress; do
-    rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
-    echo "== $name: exit $rc; $(tail -n 1 "$out/$name.log")" | tee -a "$out/run.log"
-    [[ $rc == 0 ]] || status=1
-  done
+  wait_checks validate gpu_tests memcheck_q racecheck_q stress
   run_stage bench_q "$bin/bench_kernels" --out "$out/bench_q" --shapes mla,mla_h128,gqa_tp8 \
     --batches 1,16,64 --contexts 4096,65536 --q-tokens 1,2,4,8 --graph-only --runs 15 \
     ${QT_BENCH_ARGS:-}
@@ -200,10 +207,6 @@ if [[ $mode == bulk ]]; then
   # [gpu] tests; memcheck and racecheck on the reduced grid), then the same benchmarks with the
   # bulk-copy defaults and with the cp.async twins, one after the other in one call: batch 1 at
   # 128K-2M, the FlashMLA points (issue 11), and q_tokens = 2 (issue 12).
-  run_checks() {  # name, command...: in the background, log to $out/NAME.log, status to NAME.rc
-    local name=$1; shift
-    ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
-  }
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
   run_checks validate_alt1 env ATTNROOF_WGMMA_ALT=1 "$bin/validate_kernels" --out "$out/validate_alt1.json"
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
@@ -211,12 +214,7 @@ if [[ $mode == bulk ]]; then
     "$bin/validate_kernels" --reduced --no-layer
   run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced --no-layer
-  wait
-  for name in validate validate_alt1 gpu_tests memcheck racecheck; do
-    rc=$(cat "$out/$name.rc" 2>/dev/null || echo missing)
-    echo "== $name: exit $rc; $(tail -n 1 "$out/$name.log")" | tee -a "$out/run.log"
-    [[ $rc == 0 ]] || status=1
-  done
+  wait_checks validate validate_alt1 gpu_tests memcheck racecheck
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
     --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
   smi_pid=$!

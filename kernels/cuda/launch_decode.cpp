@@ -67,6 +67,26 @@ int choose_tile_m(const DecodeParams& p) {
   return static_cast<int>(model::decode_tile_m(to_model_family(p.family), group_rows(p)));
 }
 
+// What the kernel choice needs to know of the current device, read once per device (the
+// launcher runs on every decode step).
+struct DeviceFacts {
+  int major = 0, minor = 0;   // compute capability
+  int64_t memory_bytes = 0;   // global memory
+};
+
+const DeviceFacts& device_facts() {
+  static std::mutex mutex;
+  static std::map<int, DeviceFacts> facts;
+  int device = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = facts.find(device); it != facts.end()) return it->second;
+  cudaDeviceProp prop{};
+  ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  return facts.emplace(device, DeviceFacts{prop.major, prop.minor, static_cast<int64_t>(prop.totalGlobalMem)})
+      .first->second;
+}
+
 // The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
 // ATTNROOF_NO_WGMMA=1 (read once) keeps the mma.sync kernels, for comparisons.
 bool use_wgmma() {
@@ -74,12 +94,8 @@ bool use_wgmma() {
     const char* v = std::getenv("ATTNROOF_NO_WGMMA");
     return v != nullptr && v[0] != '\0' && v[0] != '0';
   }();
-  if (disabled) return false;
-  int device = 0, major = 0, minor = 0;
-  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
-  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
-  return major == 9 && minor == 0;
+  const DeviceFacts& d = device_facts();
+  return !disabled && d.major == 9 && d.minor == 0;
 }
 
 // The rows a bulk-copy kernel's tensor map spans, or 0 where the bulk copies cannot serve the
@@ -88,9 +104,11 @@ bool use_wgmma() {
 // and the pages (64, 128 rows) are multiples of the tiles (32, 64). The row coordinate is a
 // signed 32-bit number: a contiguous cache spans batch x max_ctx_len rows; a paged cache's rows
 // are unknown here (the page table is on the device), but no allocation holds more rows than
-// the device's memory does, so the map spans those.
+// the device's memory does, so the map spans those. Tensor maps exist from compute capability 9.0.
 int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
   constexpr int64_t kMaxRows = (int64_t(1) << 31) - 1;
+  const DeviceFacts& device = device_facts();
+  if (device.major < 9) return 0;
   if (p.n_splits > 1 && p.split_len % e.tile_n != 0) return 0;
   if (!p.paged()) {
     const int64_t rows = int64_t(p.batch) * p.max_ctx_len;
@@ -101,31 +119,8 @@ int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
   const int64_t row_bytes =
       2 * (p.family == KvFamily::separate_kv ? std::min(p.k_row_elems(), p.v_row_elems())
                                              : p.k_row_elems());
-  static std::mutex mutex;
-  static std::map<int, int64_t> memory_bytes;
-  int device = 0;
-  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
-  int64_t bytes = 0;
-  {
-    const std::lock_guard<std::mutex> lock(mutex);
-    auto it = memory_bytes.find(device);
-    if (it == memory_bytes.end()) {
-      cudaDeviceProp prop{};
-      ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-      it = memory_bytes.emplace(device, static_cast<int64_t>(prop.totalGlobalMem)).first;
-    }
-    bytes = it->second;
-  }
-  const int64_t rows = bytes / row_bytes;
+  const int64_t rows = device.memory_bytes / row_bytes;
   return rows <= kMaxRows ? rows : 0;
-}
-
-// Bulk copies (tensor maps) exist from compute capability 9.0.
-bool bulk_copy_supported() {
-  int device = 0, major = 0;
-  ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
-  ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  return major >= 9;
 }
 
 // ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th plan of the launch's table that
@@ -147,7 +142,7 @@ const DecodeKernelEntry* pick_entry(std::span<const DecodeKernelEntry> table, co
   int seen = 0;
   for (const DecodeKernelEntry& e : table) {
     if (!matches(e)) continue;
-    const bool usable = !e.bulk_copy() || (bulk_copy_supported() && bulk_copy_rows(p, e) > 0);
+    const bool usable = !e.bulk_copy() || bulk_copy_rows(p, e) > 0;
     if (first == nullptr && usable) first = &e;
     if (seen++ >= alternative_plan() && usable) return &e;
   }

@@ -175,9 +175,10 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
       smem_raw + (smem0 - smem_addr(smem_raw)) + Tile::kQBytes + kStages * Tile::kStageBytes);
   float* const m_x = reinterpret_cast<float*>(p_x + Tile::kPxWords);
   float* const l_x = m_x + 2 * 64;
-  // kBulk: stage s's transaction barrier, past the exchange buffers (8-byte aligned).
-  const uint32_t bar0 = smem0 + static_cast<uint32_t>(Tile::kQBytes + kStages * Tile::kStageBytes +
-                                                      Tile::kExchangeBytes);
+  // kBulk: the stages' transaction barriers, past the exchange buffers (8-byte aligned).
+  BulkCopyPipeline<kStages> bulk{.bar0 = smem0 + static_cast<uint32_t>(Tile::kQBytes +
+                                                                       kStages * Tile::kStageBytes +
+                                                                       Tile::kExchangeBytes)};
 
   const int tid = static_cast<int>(threadIdx.x);
   const int wg = tid / 128, warp = (tid % 128) / 32, lane = tid % 32;
@@ -230,12 +231,11 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
   // * 128 B: the swizzled layout above. Rows at or past `end` of the sequence's last tile are
   // read (they lie in the same page, or in the reserved rows of a contiguous cache, or past the
   // map's extent, zero-filled) and zeroed in shared memory before use (zero_tail).
-  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry) {
+  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry, uint32_t bar) {
     const int64_t pos = begin + int64_t(tile) * kTileN;
     const int64_t row = paged ? page_entry * p.page_size + (pos & (p.page_size - 1))
                               : int64_t(b) * p.max_ctx_len + pos;
     const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
-    const uint32_t bar = bar0 + static_cast<uint32_t>(8 * stage);
     mbarrier_arrive_expect_tx(bar, Tile::kStageBytes);
 #pragma unroll
     for (int c = 0; c < Tile::kDqk / 64; ++c)
@@ -275,18 +275,9 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     }
   }
   [[maybe_unused]] Entries next_entry;
-  [[maybe_unused]] int64_t next_page = 0;  // kBulk, thread 0: the next tile's page entry
   if constexpr (Tile::kBulk) {
     cp_async_commit();
-    if (tid == 0) {
-#pragma unroll
-      for (int s = 0; s < kStages; ++s) mbarrier_init(bar0 + static_cast<uint32_t>(8 * s), 1);
-      mbarrier_init_fence();
-#pragma unroll
-      for (int s = 0; s < kStages - 1; ++s)
-        if (s < n_tiles) bulk_load_tile(s, s, tile_page(s));
-      next_page = tile_page(kStages - 1);
-    }
+    if (tid == 0) bulk.start(n_tiles, bulk_load_tile, tile_page);
     cp_async_wait<0>();        // Q
     fence_proxy_async_smem();  // this thread's Q writes -> the tensor cores
     __syncthreads();           // Q, and the barriers initialized before anyone waits on them
@@ -315,11 +306,9 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
   for (int it = 0; it < n_tiles; ++it) {
     const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
     if constexpr (Tile::kBulk) {
-      // Use k of stage s is its barrier's phase k (parity k & 1). The barrier below also frees
-      // the stage every thread finished in the previous iteration: tile it + kStages - 1 goes
-      // there.
-      mbarrier_wait_parity(bar0 + static_cast<uint32_t>(8 * (it % kStages)),
-                           static_cast<uint32_t>((it / kStages) & 1));
+      // The barrier below also frees the stage every thread finished in the previous iteration:
+      // tile it + kStages - 1 goes there.
+      bulk.wait(it);
       const int64_t tile_end = begin + int64_t(it + 1) * kTileN;
       if (tile_end > end) {  // the sequence's last tile: zero the rows past its end
         const int valid = static_cast<int>(end - (begin + int64_t(it) * kTileN));
@@ -333,11 +322,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
         fence_proxy_async_smem();
       }
       __syncthreads();
-      if (tid == 0) {
-        const int next = it + kStages - 1;
-        if (next < n_tiles) bulk_load_tile(next, next % kStages, next_page);
-        next_page = tile_page(next + 1);
-      }
+      if (tid == 0) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
     } else {
       cp_async_wait<kStages - 2>();
       fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores

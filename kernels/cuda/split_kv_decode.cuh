@@ -124,7 +124,8 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
   }
   bf16* p_s = Tile::kBulk ? q_s + Tile::kQElems : kv_s + kStages * Tile::kStageElems;
   float* red_s = reinterpret_cast<float*>(p_s + Tile::kPElems);
-  const uint32_t bar0 = smem_addr(red_s + Tile::kWarpsN * kTileM);  // kBulk: 8-byte aligned
+  // kBulk: the stages' transaction barriers (8-byte aligned).
+  BulkCopyPipeline<kStages> bulk{.bar0 = smem_addr(red_s + Tile::kWarpsN * kTileM)};
 
   const int tid = static_cast<int>(threadIdx.x);
   const int lane = tid % 32, warp = tid / 32;
@@ -180,13 +181,12 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
   // kTileN rows (a tile never crosses a page: launch_decode). The rows past the sequence's end
   // in its last tile are read (same page, or the contiguous cache's reserved rows, or zero past
   // the map's extent); their V rows are zeroed before use (below), their scores masked.
-  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry) {
+  auto bulk_load_tile = [&](int tile, int stage, int64_t page_entry, uint32_t bar) {
     const int64_t pos = begin + int64_t(tile) * kTileN;
     const int32_t row = static_cast<int32_t>(
         paged ? page_entry * p.page_size + (pos & (p.page_size - 1)) : int64_t(b) * p.max_ctx_len + pos);
     const uint32_t ks = smem_addr(kv_s + stage * Tile::kStageElems);
     const uint32_t vs = ks + kTileN * Tile::kDqk * 2;
-    const uint32_t bar = bar0 + static_cast<uint32_t>(8 * stage);
     mbarrier_arrive_expect_tx(bar, Tile::kStageElems * 2);
 #pragma unroll
     for (int c = 0; c < Tile::kDqk / 64; ++c)
@@ -238,18 +238,9 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
       cp_async_16(smem_addr(q_s + r * kKStride + col * 8), src, valid);
     }
   }
-  [[maybe_unused]] int64_t next_page = 0;  // kBulk, thread 0: the next tile's page entry
   if constexpr (Tile::kBulk) {
     cp_async_commit();
-    if (tid == 0) {
-#pragma unroll
-      for (int s = 0; s < kStages; ++s) mbarrier_init(bar0 + static_cast<uint32_t>(8 * s), 1);
-      mbarrier_init_fence();
-#pragma unroll
-      for (int s = 0; s < kStages - 1; ++s)
-        if (s < n_tiles) bulk_load_tile(s, s, tile_page(s));
-      next_page = tile_page(kStages - 1);
-    }
+    if (tid == 0) bulk.start(n_tiles, bulk_load_tile, tile_page);
     cp_async_wait<0>();  // Q
     __syncthreads();     // Q, and the barriers initialized before anyone waits on them
   } else {
@@ -274,9 +265,7 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
     const bf16* ks = kv_s + (it % kStages) * Tile::kStageElems;
     const bf16* vs = Tile::kShared ? ks : ks + kTileN * (Tile::kBulk ? Tile::kDqk : kKStride);
     if constexpr (Tile::kBulk) {
-      // Use k of stage s is its barrier's phase k (parity k & 1).
-      mbarrier_wait_parity(bar0 + static_cast<uint32_t>(8 * (it % kStages)),
-                           static_cast<uint32_t>((it / kStages) & 1));
+      bulk.wait(it);
       const int valid = static_cast<int>(min(int64_t(kTileN), end - (begin + int64_t(it) * kTileN)));
       if (valid < kTileN) {  // the sequence's last tile: V rows past its end to zero (0 * NaN)
         constexpr int kVChunks = Tile::kDv / 8;
@@ -287,11 +276,7 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
         }
       }
       __syncthreads();  // tile `it` complete and patched; stage (it - 1) % kStages free
-      if (tid == 0) {
-        const int next = it + kStages - 1;
-        if (next < n_tiles) bulk_load_tile(next, next % kStages, next_page);
-        next_page = tile_page(next + 1);
-      }
+      if (tid == 0) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
     } else {
       cp_async_wait<kStages - 2>();
       __syncthreads();  // tile `it` visible to all; stage (it - 1) % kStages free for reuse

@@ -1,5 +1,5 @@
 // defines: swizzle128_offset, mbarrier_init, mbarrier_init_fence, mbarrier_arrive_expect_tx,
-//          mbarrier_wait_parity, tma_load_2d
+//          mbarrier_wait_parity, tma_load_2d, BulkCopyPipeline
 //
 // Thin wrappers over Hopper's bulk-copy engine (TMA) and the shared-memory transaction barriers
 // it signals (PTX ISA "cp.async.bulk.tensor" and "mbarrier"), used by the bulk-copy decode
@@ -63,5 +63,40 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
       "l"(tensor_map), "r"(col), "r"(row), "r"(bar)
       : "memory");
 }
+
+// The stage bookkeeping of a decode kernel's kStages-deep bulk-copy pipeline, whose barriers sit
+// at bar0 (8 bytes each, one arrival: thread 0's). Thread 0 runs start() once and refill() in every
+// iteration, after the thread barrier that frees the stage tile it - 1 used; every thread runs
+// wait(it) before it reads tile it. load(tile, stage, page_entry, barrier) arms the barrier and
+// issues the tile's copies; page(tile) reads the tile's page-table entry, one tile ahead of its
+// use so that no copy waits on that load.
+template <int kStages>
+struct BulkCopyPipeline {
+  uint32_t bar0;
+  int64_t next_page = 0;  // thread 0: the page entry of the next tile to load
+
+  __device__ uint32_t barrier(int stage) const { return bar0 + static_cast<uint32_t>(8 * stage); }
+
+  template <class Load, class Page>
+  __device__ void start(int n_tiles, Load&& load, Page&& page) {
+#pragma unroll
+    for (int s = 0; s < kStages; ++s) mbarrier_init(barrier(s), 1);
+    mbarrier_init_fence();
+#pragma unroll
+    for (int s = 0; s < kStages - 1; ++s)
+      if (s < n_tiles) load(s, s, page(s), barrier(s));
+    next_page = page(kStages - 1);
+  }
+  // Use k of a stage is its barrier's phase k (parity k & 1).
+  __device__ void wait(int it) const {
+    mbarrier_wait_parity(barrier(it % kStages), static_cast<uint32_t>((it / kStages) & 1));
+  }
+  template <class Load, class Page>
+  __device__ void refill(int it, int n_tiles, Load&& load, Page&& page) {
+    const int next = it + kStages - 1;
+    if (next < n_tiles) load(next, next % kStages, next_page, barrier(next % kStages));
+    next_page = page(next + 1);
+  }
+};
 
 }  // namespace attnroof::kernels::cuda
