@@ -5,8 +5,8 @@
 #         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below) |
 #         ncu (Nsight Compute sections at a few bench points, see the mode) |
 #         bulk (issue 11: the bulk-copy latent kernels checked, then timed against their cp.async
-#         twins in the same call, see the mode) | seesaw (issue 11 item 2: the two seesaw latent
-#         schedules checked, then timed against the defaults in the same call, see the mode);
+#         twins in the same call, see the mode) | targets (issue 11's targets with the shipped
+#         defaults, PyTorch SDPA beside GQA TP8, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -231,49 +231,43 @@ if [[ $mode == bulk ]]; then
       --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
       --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
   done
+  # MLA's third plan (32-key bulk tiles, 4 stages).
+  export ATTNROOF_WGMMA_ALT=2
+  run_stage bench_b1_alt2 "$bin/bench_kernels" --out "$out/b1_alt2" --shapes mla --batches 1 \
+    --contexts 131072,524288,1048576,2097152 --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
+  run_stage bench_flashmla_alt2 "$bin/bench_kernels" --out "$out/flashmla_alt2" \
+    --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
+    --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
   unset ATTNROOF_WGMMA_ALT
   kill "$smi_pid" 2>/dev/null
   wait "$smi_pid" 2>/dev/null
 fi
-if [[ $mode == seesaw ]]; then
-  # Issue 11 item 2 (the seesaw schedules of the 576/512 and 320/256 latent plans: ALT=2 over the
-  # two key halves of a tile, ALT=3 over pairs of tiles): the full grid with the defaults and with
-  # each seesaw, the [gpu] tests, memcheck and racecheck on the reduced grid with each seesaw, all
-  # at once; then the defaults and the seesaw plans timed in turn (0 2 3), and again while the
-  # call has time (SEESAW_PASS_UNTIL, default 430 s since the start): batch 1 and 8 at 128K-2M,
-  # the FlashMLA points (issue 11) and q_tokens = 2 (issue 12).
+if [[ $mode == targets ]]; then
+  # Issue 11's targets with the shipped defaults: the full grid, the [gpu] tests, memcheck and
+  # racecheck on the reduced grid, all at once; then batch 1 and 8 at 128K-2M on the four paper
+  # shapes (paged and contiguous), the FlashMLA points, and PyTorch SDPA on the GQA TP8 shape
+  # (scripts/measure-sdpa.py, contiguous cache, batch 1, 16K-2M) right after ours in the same call.
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
-  for alt in 2 3; do
-    run_checks "validate_alt$alt" env ATTNROOF_WGMMA_ALT=$alt "$bin/validate_kernels" \
-      --out "$out/validate_alt$alt.json"
-    run_checks "memcheck_alt$alt" env ATTNROOF_WGMMA_ALT=$alt compute-sanitizer --tool memcheck \
-      --error-exitcode 9 "$bin/validate_kernels" --reduced --no-layer
-    run_checks "racecheck_alt$alt" env ATTNROOF_WGMMA_ALT=$alt compute-sanitizer --tool racecheck \
-      --error-exitcode 9 "$bin/validate_kernels" --reduced --no-layer
-  done
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
-  wait_checks validate validate_alt2 validate_alt3 gpu_tests memcheck_alt2 memcheck_alt3 \
-    racecheck_alt2 racecheck_alt3
+  run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer
+  run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$bin/validate_kernels" --reduced --no-layer
+  wait_checks validate gpu_tests memcheck racecheck
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
     --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
   smi_pid=$!
-  for pass in 1 2; do
-    (( pass == 1 || SECONDS < ${SEESAW_PASS_UNTIL:-430} )) || break
-    for alt in 0 2 3; do
-      export ATTNROOF_WGMMA_ALT=$alt
-      run_stage "bench_b1_alt${alt}_$pass" "$bin/bench_kernels" --out "$out/b1_alt${alt}_$pass" \
-        --shapes mla,gla2_tp2,mlra4_tp4 --batches 1,8 --contexts 131072,524288,1048576,2097152 \
-        --graph-only --runs 20 ${SEESAW_BENCH_ARGS:-}
-      run_stage "bench_flashmla_alt${alt}_$pass" "$bin/bench_kernels" \
-        --out "$out/flashmla_alt${alt}_$pass" --shapes mla,mla_h128 --batches 1,8,32,64,128 \
-        --contexts 1024,8192,16384,1048576 --max-cache-gb 40 --graph-only --runs 20 \
-        --skip-ceilings ${SEESAW_BENCH_ARGS:-}
-      run_stage "bench_q2_alt${alt}_$pass" "$bin/bench_kernels" --out "$out/q2_alt${alt}_$pass" \
-        --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
-        --graph-only --runs 20 --skip-ceilings ${SEESAW_BENCH_ARGS:-}
-    done
-  done
-  unset ATTNROOF_WGMMA_ALT
+  run_stage bench_b1 "$bin/bench_kernels" --out "$out/b1" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
+    --batches 1,8 --contexts 131072,524288,1048576,2097152 --layouts paged,contiguous \
+    --graph-only --runs 20 --passes 2
+  run_stage bench_gqa "$bin/bench_kernels" --out "$out/gqa" --shapes gqa_tp8 --batches 1 \
+    --contexts 16384,131072,524288,1048576,2097152 --layouts contiguous --graph-only --runs 20 \
+    --passes 2
+  run_stage sdpa python3 "$root/scripts/measure-sdpa.py" --out "$out/sdpa.csv" --shapes 8:1:128 \
+    --batches 1 --contexts 16384,131072,524288,1048576,2097152 --read-ceiling-from "$out/gqa/bench_kernels.json"
+  run_stage bench_flashmla "$bin/bench_kernels" --out "$out/flashmla" --shapes mla,mla_h128 \
+    --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 --max-cache-gb 40 --graph-only \
+    --runs 20 --skip-ceilings
   kill "$smi_pid" 2>/dev/null
   wait "$smi_pid" 2>/dev/null
 fi

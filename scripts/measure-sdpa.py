@@ -66,6 +66,9 @@ def main():
     ap.add_argument("--out", required=True, help="the measurement CSV to write")
     ap.add_argument("--read-ceiling-from", default="",
                     help="a bench_kernels.json of the same call: its measured read ceiling goes into every row")
+    ap.add_argument("--shapes", default=",".join(f"{hq}:{hkv}:{d}" for hq, hkv, d in SHAPES),
+                    help="comma list of q_heads:kv_heads:head_dim (default: the five above; the GQA "
+                         "TP8 bench shape alone: 8:1:128)")
     ap.add_argument("--batches", default="1,2,4,8,16,32,64,128")
     ap.add_argument("--contexts", default="1024,4096,16384,65536,262144,1048576")
     ap.add_argument("--runs", type=int, default=20)
@@ -84,6 +87,12 @@ def main():
     flush_buf = torch.empty(4 * l2 // 4, dtype=torch.float32, device=dev).uniform_()
     flush = lambda: flush_buf.sum()  # a read sweep: no dirty lines left behind
     clock = sm_clock_reader()
+    try:
+        shapes = [tuple(int(x) for x in sh.split(":")) for sh in args.shapes.split(",")]
+        if any(len(sh) != 3 or min(sh) < 1 or sh[0] % sh[1] != 0 for sh in shapes):
+            raise ValueError
+    except ValueError:
+        ap.error(f"--shapes {args.shapes!r}: want q_heads:kv_heads:head_dim,... with kv_heads dividing q_heads")
     batches = [int(b) for b in args.batches.split(",")]
     contexts = [int(c) for c in args.contexts.split(",")]
     fields = ["kernel", "family", "q_heads", "kv_heads", "d_qk", "d_v", "page_size", "batch", "ctx_len",
@@ -94,7 +103,7 @@ def main():
     writer.writeheader()
     started = time.monotonic()
     n = 0
-    for hq, hkv, d in SHAPES:
+    for hq, hkv, d in shapes:
         for b in batches:
             for ctx in contexts:
                 cache_bytes = 2 * b * hkv * ctx * d * 2

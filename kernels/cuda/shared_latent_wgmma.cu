@@ -40,15 +40,8 @@
 //     cache row (8: whole 128-byte lines); fence.proxy.async before the barrier that publishes
 //     a stage to the tensor cores.
 //
-// Schedules of the two-warpgroup plans (LatentSchedule): lockstep, above (both warpgroups meet at
-// a CTA barrier for the row max and again for P), or a seesaw (the loop's comment): the
-// warpgroups hand the max and P to each other on named barriers, one warpgroup's P V running
-// while the other exponentiates, over the two key halves of a tile or over pairs of tiles (each
-// warpgroup scores a whole 64-key tile; each tile lands in 64-column parts on barriers of their
-// own, so Q K^T starts on the first).
-//
 // Tile plans (table at the end): 576/512 64 keys x 2 stages, split S; 320/256 64 x 4, split S;
-// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM; the seesaw plans as alternatives.
+// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM.
 //
 // Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the read ceiling measured
 // in the same run (reports/kernels/h100/README.md, rounds 3 to 5):
@@ -100,25 +93,12 @@ constexpr float kLn2W = 0.6931471805599453f;
 // kBulk: the cache tiles come through the bulk-copy engine (one thread issues d_qk / 64 tensor
 // copies per tile, each stage completes on its transaction barrier) instead of every thread's
 // cp.async; kTpr is then unused.
-// kSchedule (2 warpgroups, bulk copies): lockstep, both warpgroups meeting at CTA barriers, or a
-// seesaw, where the two hand the running max and P over through named barriers (the schedule at
-// the loop) so that one warpgroup's P V runs on the tensor cores while the other exponentiates:
-// over the two key halves of each tile (split S), or over pairs of tiles, each warpgroup scoring
-// a whole tile (64 keys per Q K^T instruction instead of 32: half the shared-memory reads of Q
-// per FLOP).
-enum class LatentSchedule { lockstep, seesaw_halves, seesaw_pairs };
 template <int kDqk_, int kDv_, int kTileN_, int kStages_, int kWarpgroups_ = 2, int kMinBlocks_ = 1,
-          int kTpr_ = 0, bool kSplitS_ = false, bool kBulk_ = false,
-          LatentSchedule kSchedule_ = LatentSchedule::lockstep>
+          int kTpr_ = 0, bool kSplitS_ = false, bool kBulk_ = false>
 struct LatentWgmmaTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = kTileN_, kStages = kStages_;
   static constexpr int kWarpgroups = kWarpgroups_, kMinBlocks = kMinBlocks_;
   static constexpr bool kSplitS = kSplitS_, kBulk = kBulk_;
-  static constexpr LatentSchedule kSchedule = kSchedule_;
-  static constexpr bool kSeesaw = kSchedule != LatentSchedule::lockstep;
-  static constexpr bool kPairs = kSchedule == LatentSchedule::seesaw_pairs;
-  // Each warpgroup sums the exponentials of the keys it scores only (the sums add at the end).
-  static constexpr bool kOwnKeys = kSplitS || kPairs;
   static constexpr int kSKeys = kSplitS ? kTileN / 2 : kTileN;  // keys scored per warpgroup
   static constexpr int kThreads = 128 * kWarpgroups, kTileM = 64;
   static constexpr int kTpr = kTpr_ > 0 ? kTpr_ : kThreads / kTileN_;
@@ -129,17 +109,11 @@ struct LatentWgmmaTile {
   static constexpr int kChunks = kDqk / 8;  // 16-byte chunks per row
   static constexpr int kQBytes = kTileM * kDqk * 2;
   static constexpr int kStageBytes = kTileN * kDqk * 2;
-  // Exchange (kOwnKeys): P fragments [kSKeys / 16][4 regs][128 threads] (u32), for each
-  // warpgroup in lockstep, one buffer in a seesaw (every thread reads its slots before it writes
-  // them, and the other warpgroup's thread reads them after a barrier); then the row max and the
-  // row sum of each warpgroup [2][64] (fp32).
-  static constexpr int kPxWords = (kSeesaw ? 1 : 2) * (kSKeys / 16) * 4 * 128;
-  static constexpr int kExchangeBytes = kOwnKeys ? 4 * (kPxWords + 2 * 2 * 64) : 0;
-  // Bulk-copy barriers per stage: one, or (pairs) one per 64-column block, so that Q K^T starts
-  // on the first block of a tile while the rest are in flight (the pairs schedule loads a tile
-  // only once the previous one in its stage is done, with nothing else in flight).
-  static constexpr int kBarriersPerStage = kPairs ? kDqk / 64 : 1;
-  static constexpr int kBarrierBytes = kBulk ? 8 * kStages * kBarriersPerStage : 0;
+  // kSplitS exchange: P fragments [2 wg][kSKeys / 16][4 regs][128 threads] (u32), then the row
+  // max and the row sum of each warpgroup [2][64] (fp32).
+  static constexpr int kPxWords = 2 * (kSKeys / 16) * 4 * 128;
+  static constexpr int kExchangeBytes = kSplitS ? 4 * (kPxWords + 2 * 2 * 64) : 0;
+  static constexpr int kBarrierBytes = kBulk ? 8 * kStages : 0;  // one mbarrier per stage
   static constexpr int kSmemBytes = 1024 + kQBytes + kStages * kStageBytes + kExchangeBytes +
                                     kBarrierBytes;  // +1024: alignment
   static constexpr int kSRegs = kSKeys / 2;
@@ -153,9 +127,6 @@ struct LatentWgmmaTile {
                 "each tile row is copied by kTpr threads of one warp, whole chunks each");
   static_assert(kWarpgroups == 1 || kWarpgroups == 2, "warpgroups per CTA");
   static_assert(!kSplitS || (kWarpgroups == 2 && kSKeys >= 16), "split S: two warpgroups, k16 halves");
-  static_assert(!kSeesaw || (kWarpgroups == 2 && kBulk && (kSplitS != kPairs)),
-                "seesaw: two warpgroups on bulk-copied tiles, split S or pairs of tiles");
-  static_assert(!kPairs || kStages == 2, "pairs: the two stages hold the pair");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
   static_assert(kMinBlocks * (kSmemBytes + 1024) <= 228 * 1024, "CTAs per SM by shared memory");
 };
@@ -205,7 +176,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
   float* const m_x = reinterpret_cast<float*>(p_x + Tile::kPxWords);
   float* const l_x = m_x + 2 * 64;
   // kBulk: the stages' transaction barriers, past the exchange buffers (8-byte aligned).
-  BulkCopyPipeline<kStages, Tile::kBarriersPerStage> bulk{.bar0 = smem0 + static_cast<uint32_t>(Tile::kQBytes +
+  BulkCopyPipeline<kStages> bulk{.bar0 = smem0 + static_cast<uint32_t>(Tile::kQBytes +
                                                                        kStages * Tile::kStageBytes +
                                                                        Tile::kExchangeBytes)};
 
@@ -265,14 +236,11 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     const int64_t row = paged ? page_entry * p.page_size + (pos & (p.page_size - 1))
                               : int64_t(b) * p.max_ctx_len + pos;
     const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
-    constexpr int kParts = Tile::kBarriersPerStage, kBlocks = Tile::kDqk / 64;
+    mbarrier_arrive_expect_tx(bar, Tile::kStageBytes);
 #pragma unroll
-    for (int part = 0; part < kParts; ++part)
-      mbarrier_arrive_expect_tx(bar + static_cast<uint32_t>(8 * part), Tile::kStageBytes / kParts);
-#pragma unroll
-    for (int c = 0; c < kBlocks; ++c)
+    for (int c = 0; c < Tile::kDqk / 64; ++c)
       tma_load_2d(st + static_cast<uint32_t>(c * kTileN * 128), cache_rows, c * 64,
-                  static_cast<int32_t>(row), bar + static_cast<uint32_t>(8 * (c * kParts / kBlocks)));
+                  static_cast<int32_t>(row), bar);
   };
   auto tile_page = [&](int tile) -> int64_t {  // kBulk: the page entry of a tile (0: contiguous)
     const int64_t pos = begin + int64_t(tile) * kTileN;
@@ -335,17 +303,45 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
   // Column block of this warpgroup's V slice (d_v / kWarpgroups is a multiple of 64).
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
-  constexpr int kSKeys = Tile::kSKeys;
-  const int s_key0 = Tile::kSplitS ? wg * kSKeys : 0;  // first key this warpgroup scores
-  // (1) S = Q K^T (64 rows x kSKeys keys from key s_key0 of the tile in stage st), both operands
-  // K-major in shared memory. s_key0 is a multiple of 8 rows: the swizzle phase is unchanged.
-  // wait_block(c): before the k steps of 64-column block c (the per-block barriers of pairs).
-  auto score = [&](uint32_t st, float (&s)[Tile::kSRegs], auto&& wait_block) {
-    fence_all(s);  // the first k step overwrites (scale-d 0)
+  for (int it = 0; it < n_tiles; ++it) {
+    const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
+    if constexpr (Tile::kBulk) {
+      // The barrier below also frees the stage every thread finished in the previous iteration:
+      // tile it + kStages - 1 goes there.
+      bulk.wait(it);
+      const int64_t tile_end = begin + int64_t(it + 1) * kTileN;
+      if (tile_end > end) {  // the sequence's last tile: zero the rows past its end
+        const int valid = static_cast<int>(end - (begin + int64_t(it) * kTileN));
+        for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
+          const int r = valid + c / kChunks;
+          asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
+                           st + swizzle128_offset<kTileN>(r, c % kChunks)),
+                       "r"(0u)
+                       : "memory");
+        }
+        fence_proxy_async_smem();
+      }
+      __syncthreads();
+      if (tid == 0) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
+    } else {
+      cp_async_wait<kStages - 2>();
+      fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
+      __syncthreads();
+      const int next = it + kStages - 1;
+      if (next < n_tiles) load_tile(next, next % kStages, next_entry);
+      cp_async_commit();
+      row_entries(next + 1, next_entry);
+    }
+
+    // (1) S = Q K^T (64 heads x kSKeys keys from key s_key0 of the tile), both operands K-major
+    // in shared memory. s_key0 is a multiple of 8 rows: the swizzle phase is unchanged.
+    constexpr int kSKeys = Tile::kSKeys;
+    const int s_key0 = Tile::kSplitS ? wg * kSKeys : 0;
+    float s[Tile::kSRegs];  // the first k step overwrites (scale-d 0)
+    fence_all(s);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < Tile::kKSteps; ++kk) {
-      if (kk % 4 == 0) wait_block(kk / 4);
       const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
       const uint64_t da =
           smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
@@ -356,11 +352,10 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     wgmma_commit();
     wgmma_wait<0>();
     fence_all(s);
-  };
-  // (2a) This thread's row maxima over the quad, on the raw scores (scale > 0 keeps the order);
-  // keys past a row's end masked to -inf, only in the tiles that hold an end (warp-uniform
-  // branch: the last tile, and with q_tokens > 1 the tile or two before it the new tokens reach).
-  auto mask_row_max = [&](int it, float (&s)[Tile::kSRegs], float (&mx)[2]) {
+
+    // (2) row max over the quad on the raw scores (scale > 0 keeps the order); keys past a
+    // row's end masked to -inf, only in the tiles that hold an end (warp-uniform branch: the
+    // last tile, and with q_tokens > 1 the tile or two before it the new tokens reach).
     const int64_t key_base = begin + int64_t(it) * kTileN;
     if (key_base + kTileN > mask_from) {
       int valid_keys[2];
@@ -374,7 +369,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
         for (int e = 0; e < 4; ++e)
           if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
     }
-    mx[0] = mx[1] = -INFINITY;
+    float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int j = 0; j < kSKeys / 8; ++j)
 #pragma unroll
@@ -384,321 +379,79 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
       mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
     }
-  };
-  // (2b) P = exp2(scale_log2 s - m), in place in s, and this thread's part of each row sum.
-  auto exponentiate = [&](float (&s)[Tile::kSRegs], const float (&m_use)[2], float (&row_sum)[2]) {
-    row_sum[0] = row_sum[1] = 0.f;
+    if constexpr (Tile::kSplitS) {  // the row max over both key halves
 #pragma unroll
-    for (int j = 0; j < kSKeys / 8; ++j)
+      for (int h = 0; h < 2; ++h)
+        if (t4 == 0) m_x[wg * 64 + warp * 16 + g + 8 * h] = mx[h];
+      __syncthreads();
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], scale_log2, -m_use[e >> 1]));
-        row_sum[e >> 1] += s[4 * j + e];
-      }
-  };
-  // P as the bf16 A fragment of k16 step kv (score blocks 2kv, 2kv + 1), times `factor` per row.
-  auto pack_p_step = [&](const float (&s)[Tile::kSRegs], const float (&factor)[2], int kv,
-                         uint32_t (&pa)[4]) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int j = 2 * kv + half;
-      pa[2 * half + 0] = pack_bf16x2(s[4 * j + 0] * factor[0], s[4 * j + 1] * factor[0]);
-      pa[2 * half + 1] = pack_bf16x2(s[4 * j + 2] * factor[1], s[4 * j + 3] * factor[1]);
+      for (int h = 0; h < 2; ++h) mx[h] = fmaxf(mx[h], m_x[(1 - wg) * 64 + warp * 16 + g + 8 * h]);
     }
-  };
-  auto pack_p = [&](const float (&s)[Tile::kSRegs], const float (&factor)[2],
-                    uint32_t (&pa)[kSKeys / 16][4]) {
+    float alpha[2], m_use[2];
 #pragma unroll
-    for (int kv = 0; kv < kSKeys / 16; ++kv) pack_p_step(s, factor, kv, pa[kv]);
-  };
-  auto scale_o = [&](const float (&f)[2]) {
-    // Once the running max settles, most tiles leave it unchanged: skip the multiply by 1 (exact;
-    // warp-uniform, each warp owns its rows).
-    if (__all_sync(0xffffffffu, f[0] == 1.f && f[1] == 1.f)) return;
+    for (int h = 0; h < 2; ++h) {
+      const float m_new = fmaxf(m_run[h], mx[h] * scale_log2);  // log2 units
+      m_use[h] = m_new == -INFINITY ? 0.f : m_new;  // keeps exp2(-inf - -inf) out
+      alpha[h] = fast_exp2(m_run[h] - m_use[h]);
+      m_run[h] = m_new;
+    }
+
+    // P = exp2(scale_log2 s - m) as bf16 A fragments (k16 step kv = score blocks 2kv, 2kv + 1).
+    uint32_t pa[kTileN / 16][4];
+    float row_sum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int kv = 0; kv < kSKeys / 16; ++kv)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int j = 2 * kv + half;
+        const float p0 = fast_exp2(fmaf(s[4 * j + 0], scale_log2, -m_use[0]));
+        const float p1 = fast_exp2(fmaf(s[4 * j + 1], scale_log2, -m_use[0]));
+        const float p2 = fast_exp2(fmaf(s[4 * j + 2], scale_log2, -m_use[1]));
+        const float p3 = fast_exp2(fmaf(s[4 * j + 3], scale_log2, -m_use[1]));
+        row_sum[0] += p0 + p1;
+        row_sum[1] += p2 + p3;
+        pa[kv][2 * half + 0] = pack_bf16x2(p0, p1);
+        pa[kv][2 * half + 1] = pack_bf16x2(p2, p3);
+      }
+    if constexpr (Tile::kSplitS) {
+      // Thread i of a warpgroup holds the same (row, key-in-block) fragment positions as thread i
+      // of the other, so the other half's k16 steps are its registers, passed through shared
+      // memory ([wg][kv][reg][thread]: conflict-free) and read back in tile key order.
+      const int lt = tid % 128;
+#pragma unroll
+      for (int kv = 0; kv < kSKeys / 16; ++kv)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) p_x[((wg * (kSKeys / 16) + kv) * 4 + r) * 128 + lt] = pa[kv][r];
+      __syncthreads();
+#pragma unroll
+      for (int kv = 0; kv < kTileN / 16; ++kv)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) pa[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * alpha[h] + row_sum[h];
 #pragma unroll
     for (int j = 0; j < Tile::kORegs / 4; ++j) {
-      o_acc[4 * j + 0] *= f[0];
-      o_acc[4 * j + 1] *= f[0];
-      o_acc[4 * j + 2] *= f[1];
-      o_acc[4 * j + 3] *= f[1];
+      o_acc[4 * j + 0] *= alpha[0];
+      o_acc[4 * j + 1] *= alpha[0];
+      o_acc[4 * j + 2] *= alpha[1];
+      o_acc[4 * j + 3] *= alpha[1];
     }
-  };
-  // (3) O += P V over the k16 steps [kv0, kv0 + kN) of the tile in stage st: B = this
-  // warpgroup's latent columns, N-major (keys 16 per step). Committed, not waited.
-  auto issue_pv = [&]<int kN>(uint32_t st, int kv0, uint32_t (&pa)[kN][4]) {
+
+    // (3) O += P V: B = latent columns of this warpgroup, N-major (keys 16 per step).
     fence_all(o_acc);
     wgmma_fence();
 #pragma unroll
-    for (int kv = 0; kv < kN; ++kv) {
-      const uint64_t db = smem_desc_sw128(
-          st + v_col_off + static_cast<uint32_t>((kv0 + kv) * 16 * 128), kTileN * 128, 1024);
+    for (int kv = 0; kv < kTileN / 16; ++kv) {
+      const uint64_t db = smem_desc_sw128(st + v_col_off + static_cast<uint32_t>(kv * 16 * 128),
+                                          kTileN * 128, 1024);
       wgmma_pv<Tile::kDvWg>(o_acc, pa[kv], db);
     }
     wgmma_commit();
-  };
-  // The sequence's last tile: zero the rows past its end (bulk copies read them whole).
-  auto zero_tail = [&](int it, uint32_t st) {
-    const int valid = static_cast<int>(end - (begin + int64_t(it) * kTileN));
-    for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
-      const int r = valid + c / kChunks;
-      asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
-                       st + swizzle128_offset<kTileN>(r, c % kChunks)),
-                   "r"(0u)
-                   : "memory");
-    }
-    fence_proxy_async_smem();
-  };
-
-  if constexpr (Tile::kSeesaw) {
-    // Seesaw: warpgroup 0 scores keys K0 (S0) and holds O's left half, warpgroup 1 keys K1 (S1)
-    // and the right half; K0 and K1 are the two halves of tile it (seesaw_halves) or tiles 2j
-    // and 2j + 1 (seesaw_pairs). With m the running max (log2 units, both warpgroups hold the
-    // same), per step:
-    //   wg0: m0 = max(m, rowmax S0), a0 = 2^(m - m0); P0 = 2^(S0 - m0); O_L = a0 O_L + P0 V0_L
-    //   wg1: m1 = max(m0, rowmax S1), a1 = 2^(m0 - m1); P1 = 2^(S1 - m1); O_R = a0 a1 O_R + P1 V1_R
-    //   wg0: O_L = a1 O_L + P1 V1_L            wg1: O_R += (a1 P0) V0_R
-    // which is the online softmax over K0 and K1 with max m1 (DeepSeek's FlashMLA deep-dive
-    // names this schedule). The hand-overs (m0; m1 and P1; a1 P0) go through shared memory on
-    // named barriers, the producer arriving and the consumer syncing, so that a warpgroup stops
-    // for the other only where it needs its data: warpgroup 0's P0 V0_L runs on the tensor cores
-    // while warpgroup 1 exponentiates S1, and warpgroup 1's P1 V1_R while warpgroup 0 scales P0.
-    // Each warpgroup's row sums cover its own keys at the running max; they add up at the end.
-    // Stages: seesaw_halves refills the stage of tile it - 1 from thread 128 once warpgroup 0 has
-    // left it (kBarFree0; warpgroup 1 is the one that finishes a tile last); seesaw_pairs
-    // refills K0's stage from thread 128 once warpgroup 0's P0 V0_L is done (kBarFree0) and
-    // K1's from thread 0 once warpgroup 1's P V are (kBarFree1).
-    constexpr bool kPairs = Tile::kPairs;
-    constexpr int kBarMax0 = 1, kBarMax1P1 = 2, kBarP0 = 3, kBarFree0 = 4, kBarFree1 = 5;
-    constexpr int kKv = kSKeys / 16;  // k16 steps of S0 or S1
-    constexpr int kKv1 = kPairs ? 0 : kKv;  // first k16 step of K1 in its stage
-    const int lt = tid % 128;
-    const int n_steps = kPairs ? (n_tiles + 1) / 2 : n_tiles;
-    // The refilling threads' page entries: thread 128 the even tiles (pairs) or every tile
-    // (halves), thread 0 the odd tiles (pairs); bulk.start loaded tile 0.
-    if constexpr (kPairs) {
-      if (tid == 0) {
-        if (n_tiles > 1) bulk_load_tile(1, 1, bulk.next_page, bulk.barrier(1));
-        bulk.next_page = tile_page(3);
-      }
-      if (tid == 128) bulk.next_page = tile_page(2);
-    } else {
-      if (tid == 128) bulk.next_page = tile_page(kStages - 1);
-    }
-    for (int it = 0; it < n_steps; ++it) {
-      const int tile0 = kPairs ? 2 * it : it, tile1 = kPairs ? 2 * it + 1 : it;
-      const bool has1 = tile1 < n_tiles;  // pairs: an odd tile count leaves the last K1 empty
-      const uint32_t st0 = kv_s + static_cast<uint32_t>((tile0 % kStages) * Tile::kStageBytes);
-      const uint32_t st1 = kv_s + static_cast<uint32_t>((tile1 % kStages) * Tile::kStageBytes);
-      const int last = n_tiles - 1;
-      if ((last == tile0 || last == tile1) && begin + int64_t(last + 1) * kTileN > end) {
-        bulk.wait(last);  // the step holding the sequence's end: zero the rows past it
-        zero_tail(last, kv_s + static_cast<uint32_t>((last % kStages) * Tile::kStageBytes));
-        __syncthreads();
-      }
-      if constexpr (!kPairs) {
-        if (wg == 1) {  // tile it + kStages - 1 into the stage tile it - 1 used (none at it 0)
-          if (it > 0) named_barrier_sync(kBarFree0, kThreads);
-          if (tid == 128) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
-        }
-      }
-      const int my_tile = wg == 0 ? tile0 : tile1;
-      float s[Tile::kSRegs], mx[2], row_sum[2];
-      if (wg == 0 || has1) {
-        if constexpr (kPairs)
-          score(wg == 0 ? st0 : st1, s, [&](int c) { bulk.wait_part(my_tile, c); });
-        else {
-          bulk.wait(my_tile);
-          score(st0, s, [](int) {});
-        }
-        mask_row_max(my_tile, s, mx);
-      } else {
-#pragma unroll
-        for (int i = 0; i < Tile::kSRegs; ++i) s[i] = -INFINITY;
-        mx[0] = mx[1] = -INFINITY;
-      }
-      uint32_t pa_own[kKv][4], pa_other[kKv][4];
-      float m0[2], m0_use[2], m1[2], m1_use[2], a0[2], a1[2];
-      const float one[2] = {1.f, 1.f};
-      if (wg == 0) {
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m0[h] = fmaxf(m_run[h], mx[h] * scale_log2);
-          m0_use[h] = m0[h] == -INFINITY ? 0.f : m0[h];  // keeps exp2(-inf - -inf) out
-          a0[h] = fast_exp2(m_run[h] - m0_use[h]);
-          if (t4 == 0) m_x[warp * 16 + g + 8 * h] = m0[h];
-        }
-        named_barrier_arrive(kBarMax0, kThreads);
-        exponentiate(s, m0_use, row_sum);
-        pack_p(s, one, pa_own);
-        scale_o(a0);
-        issue_pv(st0, 0, pa_own);  // P0 V0_L
-        named_barrier_sync(kBarMax1P1, kThreads);
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m1[h] = m_x[64 + warp * 16 + g + 8 * h];
-          m1_use[h] = m1[h] == -INFINITY ? 0.f : m1[h];
-          a1[h] = fast_exp2(m0[h] - m1_use[h]);
-          l_run[h] = (l_run[h] * a0[h] + row_sum[h]) * a1[h];
-          m_run[h] = m1[h];
-        }
-        // P1 out of the exchange slots, a1 P0 into them (this thread's slots only).
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) {
-          uint32_t scaled[4];
-          pack_p_step(s, a1, kv, scaled);
-#pragma unroll
-          for (int r = 0; r < 4; ++r) {
-            pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
-            p_x[(kv * 4 + r) * 128 + lt] = scaled[r];
-          }
-        }
-        named_barrier_arrive(kBarP0, kThreads);
-        wgmma_wait<0>();
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_own[kv]);
-        fence_all(o_acc);
-        if constexpr (kPairs) named_barrier_arrive(kBarFree0, kThreads);  // K0 read by wg0
-        scale_o(a1);
-        if (has1) {
-          if constexpr (kPairs) bulk.wait(tile1);  // K1's copies, as warpgroup 1 saw them land
-          issue_pv(st1, kKv1, pa_other);  // P1 V1_L
-          wgmma_wait<0>();
-          fence_all(o_acc);
-        }
-        if constexpr (kPairs) {  // K1 done in both warpgroups: tile 2 it + 3 into its stage
-          named_barrier_sync(kBarFree1, kThreads);
-          if (tid == 0) {
-            if (tile1 + 2 < n_tiles) bulk_load_tile(tile1 + 2, 1, bulk.next_page, bulk.barrier(1));
-            bulk.next_page = tile_page(tile1 + 4);
-          }
-        } else {
-          if (it + 1 < n_tiles) named_barrier_arrive(kBarFree0, kThreads);
-        }
-      } else {
-        named_barrier_sync(kBarMax0, kThreads);
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m0[h] = m_x[warp * 16 + g + 8 * h];
-          m0_use[h] = m0[h] == -INFINITY ? 0.f : m0[h];
-          m1[h] = fmaxf(m0[h], mx[h] * scale_log2);
-          m1_use[h] = m1[h] == -INFINITY ? 0.f : m1[h];
-          a0[h] = fast_exp2(m_run[h] - m0_use[h]);
-          a1[h] = fast_exp2(m0[h] - m1_use[h]);
-          if (t4 == 0) m_x[64 + warp * 16 + g + 8 * h] = m1[h];
-        }
-        exponentiate(s, m1_use, row_sum);
-        pack_p(s, one, pa_own);
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) p_x[(kv * 4 + r) * 128 + lt] = pa_own[kv][r];
-        named_barrier_arrive(kBarMax1P1, kThreads);
-        float a01[2];
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          a01[h] = a0[h] * a1[h];
-          l_run[h] = l_run[h] * a01[h] + row_sum[h];
-          m_run[h] = m1[h];
-        }
-        scale_o(a01);
-        if (has1) issue_pv(st1, kKv1, pa_own);  // P1 V1_R
-        named_barrier_sync(kBarP0, kThreads);
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
-        if constexpr (kPairs) bulk.wait(tile0);
-        issue_pv(st0, 0, pa_other);  // (a1 P0) V0_R
-        wgmma_wait<0>();
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_own[kv]);
-        fence_all(o_acc);
-        if constexpr (kPairs) {  // K1 read by wg1; K0 done in both: tile 2 it + 2 into its stage
-          named_barrier_arrive(kBarFree1, kThreads);
-          named_barrier_sync(kBarFree0, kThreads);
-          if (tid == 128) {
-            if (tile0 + 2 < n_tiles) bulk_load_tile(tile0 + 2, 0, bulk.next_page, bulk.barrier(0));
-            bulk.next_page = tile_page(tile0 + 4);
-          }
-        }
-      }
-    }
-  } else {
-    for (int it = 0; it < n_tiles; ++it) {
-      const uint32_t st = kv_s + static_cast<uint32_t>((it % kStages) * Tile::kStageBytes);
-      if constexpr (Tile::kBulk) {
-        // The barrier below also frees the stage every thread finished in the previous
-        // iteration: tile it + kStages - 1 goes there.
-        bulk.wait(it);
-        if (begin + int64_t(it + 1) * kTileN > end) zero_tail(it, st);
-        __syncthreads();
-        if (tid == 0) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
-      } else {
-        cp_async_wait<kStages - 2>();
-        fence_proxy_async_smem();  // this thread's cp.async writes -> visible to the tensor cores
-        __syncthreads();
-        const int next = it + kStages - 1;
-        if (next < n_tiles) load_tile(next, next % kStages, next_entry);
-        cp_async_commit();
-        row_entries(next + 1, next_entry);
-      }
-
-      float s[Tile::kSRegs], mx[2];
-      score(st, s, [](int) {});
-      mask_row_max(it, s, mx);
-      if constexpr (Tile::kSplitS) {  // the row max over both key halves
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-          if (t4 == 0) m_x[wg * 64 + warp * 16 + g + 8 * h] = mx[h];
-        __syncthreads();
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-          mx[h] = fmaxf(mx[h], m_x[(1 - wg) * 64 + warp * 16 + g + 8 * h]);
-      }
-      float alpha[2], m_use[2], row_sum[2];
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const float m_new = fmaxf(m_run[h], mx[h] * scale_log2);  // log2 units
-        m_use[h] = m_new == -INFINITY ? 0.f : m_new;  // keeps exp2(-inf - -inf) out
-        alpha[h] = fast_exp2(m_run[h] - m_use[h]);
-        m_run[h] = m_new;
-      }
-      exponentiate(s, m_use, row_sum);
-      uint32_t pa[kTileN / 16][4];
-      {
-        uint32_t pa_half[kSKeys / 16][4];
-        const float one[2] = {1.f, 1.f};
-        pack_p(s, one, pa_half);
-#pragma unroll
-        for (int kv = 0; kv < kSKeys / 16; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) pa[kv][r] = pa_half[kv][r];
-      }
-      if constexpr (Tile::kSplitS) {
-        // Thread i of a warpgroup holds the same (row, key-in-block) fragment positions as
-        // thread i of the other, so the other half's k16 steps are its registers, passed through
-        // shared memory ([wg][kv][reg][thread]: conflict-free) and read back in tile key order.
-        const int lt = tid % 128;
-#pragma unroll
-        for (int kv = 0; kv < kSKeys / 16; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) p_x[((wg * (kSKeys / 16) + kv) * 4 + r) * 128 + lt] = pa[kv][r];
-        __syncthreads();
-#pragma unroll
-        for (int kv = 0; kv < kTileN / 16; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) pa[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
-      }
-#pragma unroll
-      for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * alpha[h] + row_sum[h];
-      scale_o(alpha);
-      issue_pv(st, 0, pa);
-      // Waited here, not at the next barrier: a wgmma group left open across the loop's back
-      // edge makes ptxas serialize every wgmma (C7515). The stage is free once both warpgroups
-      // pass it.
-      wgmma_wait<0>();
-      fence_all(o_acc);
-    }
+    // Waited here, not at the next barrier: a wgmma group left open across the loop's back edge
+    // makes ptxas serialize every wgmma (C7515). The stage is free once both warpgroups pass it.
+    wgmma_wait<0>();
+    fence_all(o_acc);
   }
   cp_async_wait<0>();  // only empty groups can be pending here
 
@@ -707,7 +460,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
   }
-  if constexpr (Tile::kOwnKeys) {  // each warpgroup summed its own keys (same running max)
+  if constexpr (Tile::kSplitS) {  // each warpgroup summed its own keys (same running max)
 #pragma unroll
     for (int h = 0; h < 2; ++h)
       if (t4 == 0) l_x[wg * 64 + warp * 16 + g + 8 * h] = l_run[h];
@@ -772,9 +525,7 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
 }
 
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
-//                 split S, bulk copies, schedule>
-constexpr LatentSchedule kSeesawHalves = LatentSchedule::seesaw_halves;
-constexpr LatentSchedule kSeesawPairs = LatentSchedule::seesaw_pairs;
+//                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma"),
@@ -785,12 +536,9 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8"),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8"),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
-    // ALT=2: the default plans of 576/512 and 320/256 on the seesaw schedule.
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true, kSeesawHalves>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_halves_tma"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true, kSeesawHalves>>("latent_wgmma_d320_v256_m64_n64_s4_seesaw_halves_tma"),
-    // ALT=3: 576/512 and 320/256 on the seesaw over pairs of tiles.
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, false, true, kSeesawPairs>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_pairs_tma"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 2, 2, 1, 8, false, true, kSeesawPairs>>("latent_wgmma_d320_v256_m64_n64_s2_seesaw_pairs_tma"),
+    // ALT=2, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
+    // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma"),
 };
 
 }  // namespace

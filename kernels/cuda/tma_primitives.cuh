@@ -65,40 +65,31 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
 }
 
 // The stage bookkeeping of a decode kernel's kStages-deep bulk-copy pipeline, whose barriers sit
-// at bar0 (8 bytes each, one arrival: the loading thread's), kParts per stage: with more than
-// one, a stage's tile lands in kParts parts (column blocks), each completing on its own barrier,
-// so that the math can start on the first part while the others are still in flight. Thread 0
-// runs start() once and refill() in every iteration, after the thread barrier that frees the
-// stage tile it - 1 used; every thread runs wait(it) (or wait_part) before it reads tile it.
-// load(tile, stage, page_entry, barrier) arms the stage's barriers (from `barrier` on, 8 bytes
-// apart) and issues the tile's copies; page(tile) reads the tile's page-table entry, one tile
-// ahead of its use, so that no copy waits on that load.
-template <int kStages, int kParts = 1>
+// at bar0 (8 bytes each, one arrival: thread 0's). Thread 0 runs start() once and refill() in every
+// iteration, after the thread barrier that frees the stage tile it - 1 used; every thread runs
+// wait(it) before it reads tile it. load(tile, stage, page_entry, barrier) arms the barrier and
+// issues the tile's copies; page(tile) reads the tile's page-table entry, one tile ahead of its
+// use so that no copy waits on that load.
+template <int kStages>
 struct BulkCopyPipeline {
   uint32_t bar0;
-  int64_t next_page = 0;  // the loading thread: the page entry of the next tile to load
+  int64_t next_page = 0;  // thread 0: the page entry of the next tile to load
 
-  __device__ uint32_t barrier(int stage, int part = 0) const {
-    return bar0 + static_cast<uint32_t>(8 * (stage * kParts + part));
-  }
+  __device__ uint32_t barrier(int stage) const { return bar0 + static_cast<uint32_t>(8 * stage); }
 
   template <class Load, class Page>
   __device__ void start(int n_tiles, Load&& load, Page&& page) {
 #pragma unroll
-    for (int b = 0; b < kStages * kParts; ++b) mbarrier_init(bar0 + static_cast<uint32_t>(8 * b), 1);
+    for (int s = 0; s < kStages; ++s) mbarrier_init(barrier(s), 1);
     mbarrier_init_fence();
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s)
       if (s < n_tiles) load(s, s, page(s), barrier(s));
     next_page = page(kStages - 1);
   }
-  // Use k of a stage is its barriers' phase k (parity k & 1).
-  __device__ void wait_part(int it, int part) const {
-    mbarrier_wait_parity(barrier(it % kStages, part), static_cast<uint32_t>((it / kStages) & 1));
-  }
+  // Use k of a stage is its barrier's phase k (parity k & 1).
   __device__ void wait(int it) const {
-#pragma unroll
-    for (int part = 0; part < kParts; ++part) wait_part(it, part);
+    mbarrier_wait_parity(barrier(it % kStages), static_cast<uint32_t>((it / kStages) & 1));
   }
   template <class Load, class Page>
   __device__ void refill(int it, int n_tiles, Load&& load, Page&& page) {

@@ -1,5 +1,5 @@
 // defines: wgmma_fence, wgmma_commit, wgmma_wait, fence_proxy_async_smem, wgmma_fence_operand,
-//          wgmma_fence_fragment, named_barrier_arrive, named_barrier_sync, smem_desc_sw128,
+//          smem_desc_sw128,
 //          wgmma_ss_m64n{32,64,128}k16, wgmma_rs_m64n{64,128,256}k16_tnspb
 //
 // Thin wrappers over the sm_90a warpgroup MMA (PTX ISA "Asynchronous Warpgroup Level Matrix
@@ -45,24 +45,6 @@ __device__ __forceinline__ void fence_proxy_async_smem() {
 // it while the asynchronous MMA owns it.
 __device__ __forceinline__ void wgmma_fence_operand(float& r) {
   asm volatile("" : "+f"(r)::"memory");
-}
-
-// The same for the bf16 A fragment of a register-sourced wgmma: kept in its registers, unmoved,
-// until the wait that retires the wgmma reading it.
-__device__ __forceinline__ void wgmma_fence_fragment(uint32_t (&a)[4]) {
-#pragma unroll
-  for (int i = 0; i < 4; ++i) asm volatile("" : "+r"(a[i])::"memory");
-}
-
-// Hardware barrier `id` (1..15; 0 is __syncthreads) of `threads` threads (a multiple of 32):
-// arrive signals without waiting, sync waits until all `threads` have arrived or synced. Shared
-// memory written before the arrive is visible to the syncing threads after the sync. Two
-// warpgroups hand data over with it: the producer arrives, the consumer syncs.
-__device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
-  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
-}
-__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 __device__ __forceinline__ uint64_t smem_desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
