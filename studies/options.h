@@ -14,6 +14,7 @@
 #include "model/calibration.h"
 #include "model/hardware.h"
 #include "model/presets.h"
+#include "model/step.h"
 
 namespace attnroof::cli {
 
@@ -28,6 +29,8 @@ struct ModelEntry {
   std::string origin;       // "preset" or the config's source ("--config", a file path)
   nlohmann::json config;    // the variant config as given
   int64_t pinned_tp = 0;    // > 0: this model runs at this TP only (a study's deployment)
+  model::Dtype weight_dtype = model::Dtype::bf16;  // native format (a preset's weight_dtype)
+  model::ModelBody body;    // FFN / MoE, embeddings, LM head (model/step.h); empty: not described
 
   nlohmann::json to_json() const;
 };
