@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <memory>
 #include <optional>
@@ -255,10 +256,21 @@ std::string capacity_why(const Row& r) {
   } else {
     how = "a dense model";
   }
-  return fmt::format("(weights in {}{}; {}; attention, dense MLP layers, shared experts and LM head split over tp {}; "
-                     "routers and norms replicated)\n",
-                     model::to_string(p.dtypes.weight), p.dtypes.weight == m.weight_dtype ? " (native)" : " (--weight-dtype)",
-                     how, p.tp);
+  std::string s = fmt::format("(weights in {}{}; {}; attention, dense MLP layers, shared experts and LM head split over tp {}; "
+                              "routers and norms replicated)\n",
+                              model::to_string(p.dtypes.weight), p.dtypes.weight == m.weight_dtype ? " (native)" : " (--weight-dtype)",
+                              how, p.tp);
+  if (!r.cap.fits) {
+    // The whole model's weights against the deployment's memory: does any spread of them fit?
+    const double all = (m.variant->weight_params(1) * double(m.n_layers) + m.other_params) * model::bytes_of(p.dtypes.weight);
+    const double hbm = r.cap.capacity_bytes - r.cap.reserved_bytes;
+    s += fmt::format("(the whole model's weights are {:.4g} GB in {}: {} devices of {:.4g} GB usable hold {:.4g} GB{})\n",
+                     all / 1e9, model::to_string(p.dtypes.weight), p.devices(), hbm / 1e9, double(p.devices()) * hbm / 1e9,
+                     all > double(p.devices()) * hbm
+                         ? fmt::format("; at least {} are needed", int64_t(std::ceil(all / hbm)))
+                         : std::string("; this layout replicates or fills too much per device: try a larger --tp or --ep"));
+  }
+  return s;
 }
 
 std::string explain_text(const Row& r, report::TimeUnit unit) {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "model/hardware.h"
+#include "model/hf_import.h"
 #include "model/presets.h"
 #include "model/roofline.h"
 #include "model/step.h"
@@ -195,4 +196,24 @@ TEST_CASE("MoE step: EP all-to-alls, DP attention tokens at the experts, and lay
   CHECK(step_problems(p.body, point(1, 1, 64, 3, 3)).size() == 1);  // 3 does not divide 256
   CHECK(step_problems(find_preset("llama3_70b", "test").body, point(8, 1, 64, 8)).size() == 1);
   CHECK(point(8, 1, 64, 3).check().size() == 1);  // 3 does not divide the 8 devices
+}
+
+TEST_CASE("import-hf describes the FFN, the vocabulary and fp8 weights as the builtin presets do", "[model][step]") {
+  const std::string dir = std::string(ATTNROOF_SOURCE_DIR) + "/tests/model/data/hf/";
+  const Preset v3 = import_hf_file(dir + "deepseek_v3.json", "2026-12-02").preset;
+  const Preset& builtin = find_preset("dsv3_mla", "test");
+  CHECK(v3.weight_dtype == Dtype::fp8_e4m3);  // quantization_config quant_method fp8
+  REQUIRE(v3.body.ffn);
+  REQUIRE(v3.body.ffn->moe);
+  CHECK(v3.body.ffn->moe->top_k == 8);
+  CHECK(v3.body.ffn->moe->n_shared == 1);
+  CHECK(v3.body.ffn->first_dense_layers == 3);
+  CHECK(ffn_params(*v3.body.ffn) == ffn_params(*builtin.body.ffn));
+  CHECK(v3.body.embedding_params() == builtin.body.embedding_params());
+  const Preset l70 = import_hf_file(dir + "llama3_1_70b.json", "2026-12-02").preset;
+  REQUIRE(l70.body.ffn);
+  CHECK_FALSE(l70.body.ffn->moe);
+  CHECK(l70.body.ffn->dense.d_ff == 28672);
+  CHECK(l70.weight_dtype == Dtype::bf16);
+  CHECK(ffn_params(*l70.body.ffn) == ffn_params(*find_preset("llama3_70b", "test").body.ffn));
 }
