@@ -21,6 +21,10 @@
 // Norms and residual adds are one elementwise op per layer (two RMSNorms, each reading x and the
 // residual and writing one vector: 6 x T x d activations). The embedding lookup (T rows of d)
 // and the sampling are not modelled: both are far below a microsecond at decode batches.
+// Pricing: each FFN and LM-head GEMM takes a calibration profile's per-GEMM fit when the profile
+// has one and the weights and activations are bf16/fp16 (M = the group's batch x q_tokens, also
+// for the routed experts, whose rows per expert are fewer), the labelled roofline defaults
+// otherwise (fp8 weights: DeepSeek-V3's native format).
 #pragma once
 #include <array>
 #include <optional>

@@ -25,7 +25,7 @@ struct ModelEntry {
   std::string label;   // what tables and plots show (a study may set it; default = name)
   model::VariantPtr variant;
   int64_t n_layers = 1;
-  double other_params = 0;  // parameters outside attention (capacity only)
+  double other_params = 0;  // parameters outside attention (capacity; placed by `body` when described)
   std::string origin;       // "preset" or the config's source ("--config", a file path)
   nlohmann::json config;    // the variant config as given
   int64_t pinned_tp = 0;    // > 0: this model runs at this TP only (a study's deployment)
