@@ -36,7 +36,7 @@ struct Op {
   double intensity() const { return model::intensity(flops, bytes()); }
 };
 
-enum class CollectiveKind { all_reduce, reduce_scatter, all_gather };
+enum class CollectiveKind { all_reduce, reduce_scatter, all_gather, all_to_all };
 std::string_view to_string(CollectiveKind k);
 
 struct Collective {
@@ -45,6 +45,7 @@ struct Collective {
   std::string_view formula;  // "B*d"
   double elems = 0;          // message elements per device (the full vector being reduced)
   int64_t count = 1;         // how many such collectives per layer per step
+  int64_t group = 0;         // devices taking part; 0: the point's tp (the attention's TP group)
 };
 
 // The attention stage as one of our decode kernels would run it on the device (the calibrated

@@ -57,6 +57,21 @@ DecodePoint DecodePoint::ragged(int64_t tp, std::span<const int64_t> ctx_lens, i
 std::vector<std::string> DecodePoint::check() const {
   std::vector<std::string> problems;
   if (tp <= 0) problems.push_back(fmt::format("tp = {} is invalid: must be >= 1", tp));
+  if (ep <= 0) problems.push_back(fmt::format("ep = {} is invalid: must be >= 1", ep));
+  if (dp_attention <= 0) {
+    problems.push_back(fmt::format("dp_attention = {} is invalid: must be >= 1", dp_attention));
+  }
+  if (tp > 0 && ep > 0 && dp_attention > 0) {
+    const auto n = product_if_fits(tp, dp_attention);
+    if (!n) {
+      problems.push_back(fmt::format("tp x dp_attention = {} x {} overflows 64-bit integers", tp, dp_attention));
+    } else if (*n % ep != 0) {
+      problems.push_back(fmt::format(
+          "ep = {} does not divide the {} devices (tp {} x dp_attention {}): expert groups are whole "
+          "sets of devices; valid ep: divisors of {}",
+          ep, *n, tp, dp_attention, *n));
+    }
+  }
   if (batch <= 0) problems.push_back(fmt::format("batch = {} is invalid: must be >= 1", batch));
   if (q_tokens <= 0) {
     problems.push_back(fmt::format("q_tokens = {} is invalid: must be >= 1", q_tokens));

@@ -24,6 +24,11 @@ Form parse_form(std::string_view name, std::string_view field);
 // sequence of length L attends L - (s - 1 - j) keys.
 struct DecodePoint {
   int64_t tp = 1;
+  // The deployment around the attention (model/step.h): ep device groups hold the routed
+  // experts; dp_attention attention groups of tp devices each run their own batch (DP
+  // attention), so the deployment has tp x dp_attention devices. Attention costs ignore both.
+  int64_t ep = 1;
+  int64_t dp_attention = 1;
   int64_t batch = 1;
   int64_t ctx_len_max = 1;    // longest sequence
   int64_t ctx_len_min = 1;    // shortest sequence (validation only)
@@ -37,6 +42,8 @@ struct DecodePoint {
 
   // New tokens projected this step: batch * q_tokens.
   double tokens() const { return double(batch) * double(q_tokens); }
+  // Devices of the deployment: tp x dp_attention.
+  int64_t devices() const { return tp * dp_attention; }
   // (query token, key) pairs scored this step, summed over the batch.
   double attended_keys() const {
     const double s = double(q_tokens);
@@ -45,7 +52,8 @@ struct DecodePoint {
   // Cache rows read this step (each sequence's cache once, shared by its query tokens).
   double cached_rows() const { return double(ctx_len_sum); }
 
-  // Every problem with the point itself (not with a variant): positive sizes, ctx >= q_tokens.
+  // Every problem with the point itself (not with a variant): positive sizes, ctx >= q_tokens,
+  // ep dividing the devices.
   std::vector<std::string> check() const;
 };
 

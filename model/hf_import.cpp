@@ -98,6 +98,9 @@ struct LayerSplit {
 struct OtherParams {
   double value = 0;
   std::string formula;
+  nlohmann::json ffn;  // the preset's "ffn" object (model/step.h); null when it cannot be described
+  int64_t vocab = 0;
+  bool tied = false;
 };
 
 OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std::string>& warnings) {
@@ -111,6 +114,10 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
   const double embed = double(vocab) * dd * (tied ? 1 : 2);
   OtherParams out;
   out.formula = fmt::format("embeddings {}*{}*{}", tied ? 1 : 2, vocab, d);
+  out.vocab = vocab;
+  out.tied = tied;
+  nlohmann::json moe = nullptr;  // the "moe" object of "ffn"
+  const int64_t top_k = r.non_negative("num_experts_per_tok", 0);
 
   LayerSplit split{.moe = 0, .dense = layers};
   double moe_layer = 0;
@@ -128,6 +135,7 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
     const auto multiples_below = [freq](int64_t n) { return n <= 0 ? 0 : (n - 1) / freq + 1; };
     split.moe = first_dense >= layers ? 0 : multiples_below(layers) - multiples_below(first_dense);
     moe_layer = (double(routed) + double(shared)) * 3 * dd * double(width) + double(routed) * dd;
+    moe = {{"n_routed", routed}, {"top_k", top_k}, {"n_shared", shared}, {"d_expert", width}};
     moe_text = fmt::format("({}+{} experts * 3*{}*{} + router {}*{} + 2*{})", routed, shared, d, width, routed, d, d);
   } else if (r.has("num_local_experts")) {  // Mixtral layout: every layer is MoE
     static constexpr const char* kKeys[] = {"num_local_experts", "intermediate_size"};
@@ -136,6 +144,7 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
     split.moe = layers;
     moe_layer = double(experts) * 3 * dd * double(width) + double(experts) * dd;
     moe_text = fmt::format("({} experts * 3*{}*{} + router {}*{} + 2*{})", experts, d, width, experts, d, d);
+    moe = {{"n_routed", experts}, {"top_k", top_k}, {"n_shared", 0}, {"d_expert", width}};
   } else if (r.has("num_experts") && r.non_negative("num_experts", 0) > 0) {  // Qwen2-MoE / Qwen3-MoE
     static constexpr const char* kKeys[] = {"num_experts", "moe_intermediate_size"};
     r.require(kKeys, "a Qwen-style MoE");
@@ -159,6 +168,15 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
                 (shared > 0 ? 3 * dd * double(shared) + dd : 0);
     moe_text = fmt::format("({} experts * 3*{}*{} + router {}*{}{} + 2*{})", experts, d, width, experts, d,
                            shared > 0 ? fmt::format(" + shared expert 3*{}*{} + gate {}", d, shared, d) : "", d);
+    // A shared expert of k x the expert width is k shared experts in bytes and FLOPs.
+    if (shared % width == 0) {
+      moe = {{"n_routed", experts}, {"top_k", top_k}, {"n_shared", shared / width}, {"d_expert", width}};
+    } else {
+      warnings.push_back(fmt::format("shared_expert_intermediate_size = {} is not a multiple of "
+                                     "moe_intermediate_size = {}: the FFN is not described (t_step_s prices the "
+                                     "attention alone); other_params still counts it",
+                                     shared, width));
+    }
   }
   split.dense = layers - split.moe;
   double dense_layer = 0;
@@ -170,6 +188,20 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
     out.formula += fmt::format(" + {} dense layers * (3*{}*{} + 2*{})", split.dense, d, width, d);
   }
   if (split.moe > 0) out.formula += fmt::format(" + {} MoE layers * {}", split.moe, moe_text);
+  if (split.moe > 0 && !moe.is_null() && top_k <= 0) {
+    warnings.push_back("num_experts_per_tok is absent: the FFN is not described (t_step_s prices the attention "
+                       "alone); other_params still counts it");
+    moe = nullptr;
+  }
+  if (split.moe == 0) {
+    out.ffn = {{"d_ff", r.positive("intermediate_size")}, {"mlp", "gated"}};
+  } else if (!moe.is_null()) {
+    moe["mlp"] = "gated";
+    // Counted, not placed: the step sums its layers by kind, so interleaved dense layers count
+    // as leading ones.
+    out.ffn = {{"first_dense_layers", split.dense}, {"mlp", "gated"}, {"moe", moe}};
+    if (split.dense > 0) out.ffn["d_ff"] = r.positive("intermediate_size");
+  }
   out.formula += fmt::format(" + final norm {}", d);
   out.value = embed + double(split.dense) * (dense_layer + 2 * dd) + double(split.moe) * (moe_layer + 2 * dd) + dd;
   if (!std::isfinite(out.value)) {
@@ -179,6 +211,13 @@ OtherParams other_params(HfReader& r, int64_t d, int64_t layers, std::vector<std
 }
 
 // Fields that change what a decode step costs in ways the variants do not model.
+// quantization_config {"quant_method": "fp8", ...} (DeepSeek-V3's released checkpoint).
+bool fp8_weights(HfReader& r) {
+  if (!r.has("quantization_config")) return false;
+  const nlohmann::json& q = r.raw("quantization_config");
+  return q.is_object() && q.contains("quant_method") && q["quant_method"] == "fp8";
+}
+
 void warn_unmapped(HfReader& r, std::vector<std::string>& warnings) {
   if (r.has("sliding_window") && r.flag("use_sliding_window", true)) {
     warnings.push_back(fmt::format("sliding_window = {}: modelled as full attention (every cached token is "
@@ -208,8 +247,10 @@ void warn_unmapped(HfReader& r, std::vector<std::string>& warnings) {
     }
   }
   if (r.has("quantization_config")) {
-    warnings.push_back("quantization_config is ignored: weights and KV are priced in the --weight-dtype and "
-                       "--kv-dtype given");
+    warnings.push_back(fp8_weights(r) ? "quantization_config: fp8 weights, taken as the preset's native weight_dtype "
+                                        "(block scales not counted; --weight-dtype overrides)"
+                                      : "quantization_config is ignored: weights and KV are priced in the preset's "
+                                        "weight_dtype (bf16) or the --weight-dtype and --kv-dtype given");
   }
 }
 
@@ -332,7 +373,13 @@ HfImport import_hf_config(const nlohmann::json& whole, const JsonSource& source,
       {"variant", variant},
       {"n_layers", layers},
       {"other_params", count_json(other.value)},
+      {"weight_dtype", fp8_weights(r) ? "fp8" : "bf16"},
       {"config", variant_config}};
+  if (!other.ffn.is_null()) {
+    out.preset_json["ffn"] = other.ffn;
+    out.preset_json["vocab"] = other.vocab;
+    out.preset_json["tied_embeddings"] = other.tied;
+  }
   ObjectReader pr(out.preset_json, JsonSource{source.name + " (imported)"});
   out.preset = parse_preset(pr);
   return out;

@@ -34,9 +34,24 @@ Preset parse_preset(ObjectReader& r) {
   p.n_layers = r.get_positive_int("n_layers");
   p.other_params = r.get_double("other_params");
   if (p.other_params < 0) r.fail("other_params", "must be >= 0");
+  if (r.has("weight_dtype")) p.weight_dtype = parse_dtype(r.get_string("weight_dtype"), r.position("weight_dtype"));
   p.config = r.get_raw("config");
   ObjectReader config = r.get_object("config");
   p.variant = make_variant(p.variant_id, config);
+  const int64_t d_model = p.config.contains("d_model") && p.config["d_model"].is_number_integer()
+                              ? p.config["d_model"].get<int64_t>()
+                              : 0;
+  p.body = parse_model_body(r, d_model, p.n_layers);
+  if (p.body.ffn) {
+    if (d_model <= 0) r.fail("ffn", "needs the config's d_model");
+    // other_params holds the FFN and the embeddings (and the norms): it cannot be smaller.
+    const double described = ffn_params(*p.body.ffn) + p.body.embedding_params();
+    if (p.other_params < described) {
+      r.fail("other_params", fmt::format("other_params = {} is smaller than the FFN and embeddings the preset "
+                                         "describes ({} parameters)",
+                                         p.other_params, described));
+    }
+  }
   r.finish();
   return p;
 }

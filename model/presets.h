@@ -2,13 +2,15 @@
 //
 // Presets are data: model/data/presets/<name>.json, embedded into the binary at build time. Each
 // names its variant, the variant's config, the layer count, the parameters outside attention
-// (for capacity) and its source.
+// (for capacity), its native weight format, the FFN / MoE, embeddings and LM head around the
+// attention (model/step.h) and its source.
 #pragma once
 #include <cstdint>
 #include <span>
 #include <string>
 
 #include "model/registry.h"
+#include "model/step.h"
 
 namespace attnroof::model {
 
@@ -22,6 +24,8 @@ struct Preset {
   nlohmann::json config;    // the variant config as written in the file
   int64_t n_layers = 0;
   double other_params = 0;  // parameters outside the attention blocks (embeddings, FFN/MoE)
+  Dtype weight_dtype = Dtype::bf16;  // the checkpoint's format ("weight_dtype"; default bf16)
+  ModelBody body;           // "ffn", "vocab", "tied_embeddings"; empty: FFN not described
 };
 
 std::span<const Preset> builtin_presets();

@@ -37,8 +37,12 @@ CommEstimate estimate_collective(const Collective& c, double bytes, int64_t tp, 
     case CollectiveKind::all_gather:
       ring = (t - 1) * alpha + (t - 1) / t * bytes / bw;
       break;
+    case CollectiveKind::all_to_all:
+      // Each device sends (t-1)/t of its buffer, to every peer at once: one latency.
+      ring = alpha + (t - 1) / t * bytes / bw;
+      break;
   }
-  out.algorithm = "ring";
+  out.algorithm = c.kind == CollectiveKind::all_to_all ? "direct" : "ring";
   double best = ring;
   if (c.kind == CollectiveKind::all_reduce) {
     // One-shot: every device reads the other t-1 buffers in full and reduces locally; one
@@ -178,7 +182,8 @@ Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw
   const double act_bytes = bytes_of(point.dtypes.act);
   for (int i = 0; i < cost.n_collectives; ++i) {
     const Collective& c = cost.collectives[std::size_t(i)];
-    e.comm[std::size_t(e.n_comm)] = estimate_collective(c, c.elems * act_bytes, point.tp, hw);
+    e.comm[std::size_t(e.n_comm)] =
+        estimate_collective(c, c.elems * act_bytes, c.group > 0 ? c.group : point.tp, hw);
     e.t_comm_s += e.comm[std::size_t(e.n_comm)].t_s;
     ++e.n_comm;
   }
@@ -193,11 +198,16 @@ Estimate estimate(const Cost& cost, const DecodePoint& point, const Hardware& hw
 
 Capacity capacity(const AttentionVariant& variant, int64_t n_layers, double other_params,
                   const DecodePoint& point, const Hardware& hw) {
+  return capacity_holding(variant, n_layers, other_params / double(point.tp), point, hw);
+}
+
+Capacity capacity_holding(const AttentionVariant& variant, int64_t n_layers, double other_params_on_device,
+                          const DecodePoint& point, const Hardware& hw) {
   Capacity c;
   const double layers = double(n_layers);
   const double kv_per_token = double(variant.kv_elems_per_token(point.tp)) * layers *
                               bytes_of(point.dtypes.kv);
-  c.weight_bytes = (variant.weight_params(point.tp) * layers + other_params / double(point.tp)) *
+  c.weight_bytes = (variant.weight_params(point.tp) * layers + other_params_on_device) *
                    bytes_of(point.dtypes.weight);
   c.kv_bytes = kv_per_token * double(point.ctx_len_sum);
   c.reserved_bytes = hw.reserved_bytes;

@@ -1,4 +1,5 @@
-// defines: Bound, StageEstimate, CommEstimate, Estimate, estimate, Capacity, capacity
+// defines: Bound, StageEstimate, CommEstimate, Estimate, estimate, Capacity, capacity,
+//          capacity_holding
 //
 // The time model (design.md): the attention stage of a variant our decode kernels implement is
 // priced by the hardware's calibration profile when it has one (model/calibration.h: the fitted
@@ -38,7 +39,7 @@ struct StageEstimate {
 
 struct CommEstimate {
   Collective collective;
-  std::string_view algorithm;  // "ring" or "one_shot"
+  std::string_view algorithm;  // "ring", "one_shot" or "direct" (all-to-all)
   double bytes = 0;            // message bytes (elems x act dtype)
   double t_s = 0;              // for all `count` collectives
 };
@@ -75,5 +76,8 @@ struct Capacity {
 
 Capacity capacity(const AttentionVariant& variant, int64_t n_layers, double other_params,
                   const DecodePoint& point, const Hardware& hw);
+// The same with the parameters outside attention already placed: those one device holds.
+Capacity capacity_holding(const AttentionVariant& variant, int64_t n_layers, double other_params_on_device,
+                          const DecodePoint& point, const Hardware& hw);
 
 }  // namespace attnroof::model

@@ -24,7 +24,9 @@ uint64_t Axes::size() const {
   const int64_t per_tp = checked_product({{"hardware", count(hardware)},
                                           {"forms", count(forms)},
                                           {"kv_dtypes", count(kv_dtypes)},
-                                          {"weight_dtypes", count(weight_dtypes)},
+                                          {"weight_dtypes", std::max<int64_t>(count(weight_dtypes), 1)},
+                                          {"ep values", count(ep)},
+                                          {"dp_attention values", count(dp_attention)},
                                           {"act_dtypes", count(act_dtypes)},
                                           {"q_tokens values", count(q_tokens)},
                                           {"batch x ctx_len values", contexts}},
@@ -71,9 +73,11 @@ nlohmann::json Axes::to_json() const {
   };
   j["form"] = names(forms);
   j["kv_dtype"] = names(kv_dtypes);
-  j["weight_dtype"] = names(weight_dtypes);
+  j["weight_dtype"] = weight_dtypes.empty() ? nlohmann::json("native") : names(weight_dtypes);
   j["act_dtype"] = names(act_dtypes);
   j["tp"] = tp;
+  j["ep"] = ep;
+  j["dp_attention"] = dp_attention;
   j["q_tokens"] = q_tokens;
   if (ragged_contexts.empty()) {
     j["batch"] = batch;
@@ -108,6 +112,8 @@ nlohmann::json Skip::to_json() const {
   nlohmann::json j = {{"model", model->name},
                       {"hardware", hw->id},
                       {"tp", point.tp},
+                      {"ep", point.ep},
+                      {"dp_attention", point.dp_attention},
                       {"batch", point.batch},
                       {"ctx_len", point.ctx_len_max},
                       {"q_tokens", point.q_tokens},
@@ -123,6 +129,7 @@ std::vector<std::string> point_problems(const ModelEntry& m, const model::Hardwa
                                         const model::DecodePoint& p) {
   std::vector<std::string> problems = p.check();
   for (std::string& s : m.variant->check_tp(p.tp)) problems.push_back(std::move(s));
+  for (std::string& s : model::step_problems(m.body, p)) problems.push_back(std::move(s));
   if (!hw.supports(p.dtypes.act)) {
     problems.push_back(fmt::format("act_dtype = {} is not supported on {} (no {} tensor cores)",
                                    model::to_string(p.dtypes.act), hw.id,
@@ -138,7 +145,8 @@ void evaluate_point(const ModelEntry& m, const model::Hardware& hw, const model:
   row.point = p;
   row.cost = m.variant->decode_cost(p);
   row.est = model::estimate(row.cost, p, hw);
-  row.cap = model::capacity(*m.variant, m.n_layers, m.other_params, p, hw);
+  row.cap = model::step_capacity(*m.variant, m.n_layers, m.other_params, m.body, p, hw);
+  row.step = model::step_estimate(row.cost, row.est, m.body, m.n_layers, p, hw);
   row.comm_algorithm = row.est.n_comm > 0 ? row.est.comm[0].algorithm : std::string_view("none");
 }
 

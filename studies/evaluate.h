@@ -17,9 +17,12 @@ struct Axes {
   std::vector<const model::Hardware*> hardware;
   std::vector<model::Form> forms = {model::Form::absorbed};
   std::vector<model::Dtype> kv_dtypes = {model::Dtype::bf16};
+  // Empty: each model's native weight format (a preset's weight_dtype).
   std::vector<model::Dtype> weight_dtypes = {model::Dtype::bf16};
   std::vector<model::Dtype> act_dtypes = {model::Dtype::bf16};
   std::vector<int64_t> tp = {1};
+  std::vector<int64_t> ep = {1};            // expert-parallel groups (model/step.h)
+  std::vector<int64_t> dp_attention = {1};  // attention groups of tp devices (DP attention)
   std::vector<int64_t> q_tokens = {1};
   std::vector<int64_t> batch = {1};
   std::vector<int64_t> ctx_len = {8192};
@@ -43,6 +46,7 @@ struct Row {
   model::Cost cost;
   model::Estimate est;
   model::Capacity cap;
+  model::StepEstimate step;  // the whole model's decode step (attention, FFN/MoE, LM head)
   // The collective algorithm of the first collective ("none" without communication).
   std::string_view comm_algorithm = "none";
 
@@ -50,6 +54,7 @@ struct Row {
   double weight_bytes() const;        // attention weights, per layer per device
   double kv_d_h_multiple() const;
   double t_attn_per_model_s() const { return est.t_layer_s * double(model->n_layers); }
+  const model::StepPart& part(model::StepPartId id) const { return step.part(id); }
   const model::StageEstimate& stage(model::Stage s) const;
 };
 

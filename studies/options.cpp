@@ -83,6 +83,8 @@ nlohmann::json ModelEntry::to_json() const {
           {"origin", origin},
           {"n_layers", n_layers},
           {"other_params", other_params},
+          {"weight_dtype", model::to_string(weight_dtype)},
+          {"ffn", body.ffn ? (body.ffn->moe ? "moe" : "dense") : "not described"},
           {"config", variant->config_json()}};
 }
 
@@ -94,7 +96,9 @@ ModelEntry entry_from_preset(const model::Preset& p) {
                     .other_params = p.other_params,
                     .origin = "preset",
                     .config = p.config,
-                    .pinned_tp = 0};
+                    .pinned_tp = 0,
+                    .weight_dtype = p.weight_dtype,
+                    .body = p.body};
 }
 
 std::vector<ModelEntry> resolve_presets(const std::vector<std::string>& names,

@@ -14,6 +14,7 @@
 #include "model/calibration.h"
 #include "model/hardware.h"
 #include "model/presets.h"
+#include "model/step.h"
 
 namespace attnroof::cli {
 
@@ -24,10 +25,12 @@ struct ModelEntry {
   std::string label;   // what tables and plots show (a study may set it; default = name)
   model::VariantPtr variant;
   int64_t n_layers = 1;
-  double other_params = 0;  // parameters outside attention (capacity only)
+  double other_params = 0;  // parameters outside attention (capacity; placed by `body` when described)
   std::string origin;       // "preset" or the config's source ("--config", a file path)
   nlohmann::json config;    // the variant config as given
   int64_t pinned_tp = 0;    // > 0: this model runs at this TP only (a study's deployment)
+  model::Dtype weight_dtype = model::Dtype::bf16;  // native format (a preset's weight_dtype)
+  model::ModelBody body;    // FFN / MoE, embeddings, LM head (model/step.h); empty: not described
 
   nlohmann::json to_json() const;
 };

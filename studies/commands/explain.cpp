@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <memory>
 #include <optional>
@@ -26,13 +27,15 @@ struct Options {
   std::string hardware = "h100_sxm";
   std::string calibration;
   std::string tp = "1";
+  std::string ep = "1";
+  std::string dp_attention = "1";
   std::string batch = "1";
   std::string context = "8192";
   std::string contexts;
   std::string q_tokens = "1";
   std::string form = "absorbed";
   std::string kv_dtype = "bf16";
-  std::string weight_dtype = "bf16";
+  std::string weight_dtype;  // empty: the model's native format
   std::string act_dtype = "bf16";
   std::string format = "table";
   std::string time_unit = "s";
@@ -98,6 +101,18 @@ std::vector<StagePosition> stage_positions(const Row& r) {
   return out;
 }
 
+nlohmann::json step_json(const model::StepEstimate& st) {
+  nlohmann::json parts = nlohmann::json::array();
+  for (const model::StepPart& p : st.parts) {
+    parts.push_back({{"part", model::to_string(p.id)}, {"layers", p.layers}, {"flops", p.flops},
+                     {"weight_bytes", p.weight_bytes}, {"bytes", p.bytes}, {"t_comm_s", p.t_comm_s},
+                     {"t_s", p.t_s}, {"share", p.share}, {"bound", model::to_string(p.bound)},
+                     {"calibrated", p.calibrated}});
+  }
+  return {{"parts", parts}, {"t_step_s", st.t_step_s}, {"tokens_per_s_per_gpu", st.tokens_per_s_per_gpu},
+          {"tokens_per_s", st.tokens_per_s}, {"ffn_modelled", st.ffn_modelled}, {"bound", model::to_string(st.bound)}};
+}
+
 nlohmann::json explain_json(const Row& r) {
   nlohmann::json ops = nlohmann::json::array();
   for (int i = 0; i < r.cost.n_ops; ++i) {
@@ -156,6 +171,7 @@ nlohmann::json explain_json(const Row& r) {
             {"t_compute_s", r.est.t_compute_s}, {"t_comm_s", r.est.t_comm_s},
             {"t_layer_s", r.est.t_layer_s}, {"bound", model::to_string(r.est.bound)},
             {"n_layers", r.model->n_layers}, {"t_attn_per_model_s", r.t_attn_per_model_s()}}},
+          {"step", step_json(r.step)},
           {"capacity",
            {{"weight_bytes_per_model", cap.weight_bytes}, {"kv_cache_bytes_per_model", cap.kv_bytes},
             {"reserved_bytes", cap.reserved_bytes}, {"memory_bytes_per_model", cap.total_bytes},
@@ -194,6 +210,65 @@ std::string roofline_text(const Row& r) {
     if (!st.calibration.empty())  // the calibrated label can differ from the ridge's
       s += fmt::format("  {:<11} plain roofline {}-bound: {}\n", "", model::to_string(roofline_bound(st)),
                        changes(pos.roofline_by_q_tokens, pos.roofline_by_context));
+  }
+  return s;
+}
+
+// The whole model's step: each part with its layers, time, share and bound, then TPOT and tokens/s.
+std::string step_text(const Row& r, report::TimeUnit unit) {
+  const double per = report::seconds_per(unit);
+  const std::string_view u = report::suffix(unit);
+  const model::StepEstimate& st = r.step;
+  const model::DecodePoint& p = r.point;
+  std::string s = fmt::format("\nwhole model, one decode step on one device ({} devices: tp {} x dp_attention {}, ep {}):\n",
+                              p.devices(), p.tp, p.dp_attention, p.ep);
+  s += fmt::format("{:<11} {:>6} {:>11} {:>11} {:>11} {:>11} {:>7}  {}\n", "part", "layers", "FLOPs", "weight B",
+                   fmt::format("t_comm {}", u), fmt::format("t {}", u), "share", "bound");
+  for (const model::StepPart& part : st.parts) {
+    if (part.layers == 0) continue;
+    s += fmt::format("{:<11} {:>6} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g} {:>6.1f}%  {}{}\n", model::to_string(part.id),
+                     part.layers, part.flops, part.weight_bytes, part.t_comm_s / per, part.t_s / per, 100 * part.share,
+                     model::to_string(part.bound),
+                     part.id == model::StepPartId::attention ? "" : (part.calibrated ? " (calibrated GEMMs)" : " (uncalibrated roofline defaults)"));
+  }
+  s += fmt::format("t_step = {:.4g} {} (TPOT), {:.4g} tokens/s per GPU, {:.4g} tokens/s for the {} devices; bound: {}\n",
+                   st.t_step_s / per, u, st.tokens_per_s_per_gpu, st.tokens_per_s, p.devices(), model::to_string(st.bound));
+  if (!st.ffn_modelled)
+    s += "(the model describes no FFN/MoE or LM head: t_step is its attention blocks alone)\n";
+  else
+    s += "(FFN/MoE: routed experts touched under uniform routing, model/ffn.h; norms in each layer's part; embedding lookup not modelled)\n";
+  return s;
+}
+
+// Why the weights take what they take: the format and how the layout spreads the experts.
+std::string capacity_why(const Row& r) {
+  const model::DecodePoint& p = r.point;
+  const ModelEntry& m = *r.model;
+  if (!m.body.ffn) return fmt::format("(weights: {} in {}, other_params / tp; no FFN description to place by layout)\n",
+                                      m.name, model::to_string(p.dtypes.weight));
+  std::string how;
+  if (m.body.ffn->moe) {
+    const model::FfnLayout l{.tp = p.tp, .ep = p.ep, .dp = p.dp_attention};
+    how = fmt::format("EP {}: {} of the {} routed experts per device group, {}", p.ep,
+                      m.body.ffn->moe->n_routed / std::max<int64_t>(p.ep, 1), m.body.ffn->moe->n_routed,
+                      l.expert_tp() == 1 ? std::string("whole on each device")
+                                         : fmt::format("each split over {} devices", l.expert_tp()));
+  } else {
+    how = "a dense model";
+  }
+  std::string s = fmt::format("(weights in {}{}; {}; attention, dense MLP layers, shared experts and LM head split over tp {}; "
+                              "routers and norms replicated)\n",
+                              model::to_string(p.dtypes.weight), p.dtypes.weight == m.weight_dtype ? " (native)" : " (--weight-dtype)",
+                              how, p.tp);
+  if (!r.cap.fits) {
+    // The whole model's weights against the deployment's memory: does any spread of them fit?
+    const double all = (m.variant->weight_params(1) * double(m.n_layers) + m.other_params) * model::bytes_of(p.dtypes.weight);
+    const double hbm = r.cap.capacity_bytes - r.cap.reserved_bytes;
+    s += fmt::format("(the whole model's weights are {:.4g} GB in {}: {} devices of {:.4g} GB usable hold {:.4g} GB{})\n",
+                     all / 1e9, model::to_string(p.dtypes.weight), p.devices(), hbm / 1e9, double(p.devices()) * hbm / 1e9,
+                     all > double(p.devices()) * hbm
+                         ? fmt::format("; at least {} are needed", int64_t(std::ceil(all / hbm)))
+                         : std::string("; this layout replicates or fills too much per device: try a larger --tp or --ep"));
   }
   return s;
 }
@@ -261,13 +336,13 @@ std::string explain_text(const Row& r, report::TimeUnit unit) {
   s += fmt::format("t_layer = {:.4g} {} (compute {:.4g} {} + communication {:.4g} {}), bound: {}\n",
       r.est.t_layer_s / per, u, r.est.t_compute_s / per, u, r.est.t_comm_s / per, u,
       model::to_string(r.est.bound));
-  s += fmt::format("attention blocks of all {} layers: {:.4g} {} per step (FFN/MoE not modelled)\n",
-      r.model->n_layers, r.t_attn_per_model_s() / per, u);
+  s += step_text(r, unit);
   const model::Capacity& c = r.cap;
   s += fmt::format("\nmemory per device (whole model): weights {:.4g} GB + KV {:.4g} GB + reserve {:.4g} GB = "
       "{:.4g} GB of {:.4g} GB: {}\n",
       c.weight_bytes / 1e9, c.kv_bytes / 1e9, c.reserved_bytes / 1e9, c.total_bytes / 1e9,
       c.capacity_bytes / 1e9, c.fits ? "fits" : "does NOT fit");
+  s += capacity_why(r);
   s += fmt::format("max batch at ctx_len {}: {}; max ctx_len at batch {}: {}\n", p.ctx_len_max, c.max_batch,
       p.batch, c.max_ctx_len);
   return s;
@@ -297,8 +372,11 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
                                     q_tokens);
   }
   p.form = model::parse_form(o.form, "--form");
+  p.ep = one_int(o.ep, "--ep");
+  p.dp_attention = one_int(o.dp_attention, "--dp-attention");
+  const bool native = o.weight_dtype.empty() || o.weight_dtype == "native";
   p.dtypes = model::Dtypes{.kv = model::parse_dtype(o.kv_dtype, "--kv-dtype"),
-                           .weight = model::parse_dtype(o.weight_dtype, "--weight-dtype"),
+                           .weight = native ? m.weight_dtype : model::parse_dtype(o.weight_dtype, "--weight-dtype"),
                            .act = model::parse_dtype(o.act_dtype, "--act-dtype")};
   throw_if_problems(fmt::format("cannot evaluate {} on {}", m.name, hw.id), point_problems(m, hw, p));
 
@@ -315,6 +393,8 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
                          {{"model", m.to_json()},
                           {"hardware", hw.id},
                           {"tp", p.tp},
+                          {"ep", p.ep},
+                          {"dp_attention", p.dp_attention},
                           {"batch", p.batch},
                           {"ctx_len", p.ctx_len_max},
                           {"ctx_len_sum", p.ctx_len_sum},
@@ -377,7 +457,13 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       ->capture_default_str();
   app.add_option("--form", o->form, "absorbed or materialized")->capture_default_str();
   app.add_option("--kv-dtype", o->kv_dtype, "KV cache format: bf16, fp16, fp8, fp32")->capture_default_str();
-  app.add_option("--weight-dtype", o->weight_dtype, "weight format")->capture_default_str();
+  app.add_option("--weight-dtype", o->weight_dtype,
+                 "weight format; default: the preset's native one (DeepSeek-V3 fp8, others bf16)");
+  app.add_option("--ep", o->ep, "expert-parallel groups holding the routed experts (divides tp x dp-attention)")
+      ->capture_default_str();
+  app.add_option("--dp-attention", o->dp_attention,
+                 "attention groups of tp devices, each running its own --batch (DP attention)")
+      ->capture_default_str();
   app.add_option("--act-dtype", o->act_dtype, "activation/compute format (picks the peak)")
       ->capture_default_str();
   app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
@@ -393,7 +479,9 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       "  attnroof explain --preset llama3_70b --contexts 1000,8000,128k --hardware h200\n"
       "  attnroof explain --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}' --tp 4\n"
       "  attnroof explain --preset llama3_70b --format json -o point.json\n"
-      "Everything is per layer, per device, one decode step, except the capacity lines.");
+      "  attnroof explain --preset dsv3_mlra4 --tp 4 --batch 16 --context 128k\n"
+      "  attnroof explain --preset dsv3_mla --tp 1 --dp-attention 8 --ep 8 --batch 32 --context 4k --hardware h200\n"
+      "Everything is per layer, per device, one decode step, except the whole-step and capacity lines.");
   return [o, &app, &ctx] { run(*o, app, ctx); };
 }
 

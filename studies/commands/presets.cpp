@@ -23,6 +23,31 @@ struct Options {
 
 constexpr int64_t kShownTp[] = {1, 2, 4, 8};
 
+// The FFN / MoE, embeddings and LM head a preset describes (null: not described).
+nlohmann::json ffn_json(const model::ModelBody& b) {
+  if (!b.ffn) return nullptr;
+  const model::FfnShape& f = *b.ffn;
+  nlohmann::json j = {{"dense_layers", f.dense_layers()}, {"moe_layers", f.moe_layers()},
+                      {"vocab", b.vocab}, {"tied_embeddings", b.tied_embeddings},
+                      {"ffn_params", model::ffn_params(f)}, {"ffn_active_params", model::ffn_active_params(f)}};
+  if (f.dense_layers() > 0) j["d_ff"] = f.dense.d_ff;
+  if (f.moe)
+    j["moe"] = {{"n_routed", f.moe->n_routed}, {"top_k", f.moe->top_k}, {"n_shared", f.moe->n_shared},
+                {"d_expert", f.moe->d_expert}};
+  return j;
+}
+
+std::string ffn_text(const model::ModelBody& b) {
+  if (!b.ffn) return "not described (t_step_s prices the attention alone)";
+  const model::FfnShape& f = *b.ffn;
+  std::string s = f.dense_layers() > 0 ? fmt::format("{} dense layers of d_ff {}", f.dense_layers(), f.dense.d_ff) : "";
+  if (f.moe)
+    s += fmt::format("{}{} MoE layers: {} routed experts of {} (top {}), {} shared", s.empty() ? "" : ", ",
+                     f.moe_layers(), f.moe->n_routed, f.moe->d_expert, f.moe->top_k, f.moe->n_shared);
+  return s + fmt::format("; vocab {} ({}); {:.6g} FFN parameters, {:.6g} active per token", b.vocab,
+                         b.tied_embeddings ? "tied" : "untied", model::ffn_params(f), model::ffn_active_params(f));
+}
+
 nlohmann::json describe(const model::Preset& p) {
   nlohmann::json j = {{"name", p.name},
                       {"description", p.description},
@@ -32,6 +57,8 @@ nlohmann::json describe(const model::Preset& p) {
                       {"variant_label", p.variant->label()},
                       {"n_layers", p.n_layers},
                       {"other_params", p.other_params},
+                      {"weight_dtype", model::to_string(p.weight_dtype)},
+                      {"ffn", ffn_json(p.body)},
                       {"config", p.config},
                       {"effective_config", p.variant->config_json()}};
   nlohmann::json per_tp = nlohmann::json::array();
@@ -79,7 +106,9 @@ void run(const Options& o) {
   fmt::print("{}: {}\n", p.name, p.description);
   fmt::print("  variant        {} ({})\n", model::to_string(p.variant_id), p.variant->label());
   fmt::print("  layers         {}\n", p.n_layers);
-  fmt::print("  other params   {:.6g} (outside attention; capacity only)\n", p.other_params);
+  fmt::print("  other params   {:.6g} (outside attention: FFN/MoE, embeddings, norms)\n", p.other_params);
+  fmt::print("  weights        {} (native; --weight-dtype overrides)\n", model::to_string(p.weight_dtype));
+  fmt::print("  ffn            {}\n", ffn_text(p.body));
   fmt::print("  source         {}\n", p.source);
   fmt::print("  retrieved      {}\n", p.retrieved);
   fmt::print("  config         {}\n", p.variant->config_json().dump());

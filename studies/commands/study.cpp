@@ -8,8 +8,8 @@
 //   {"schema_version": 1, "name", "title", "description", "sections": [SECTION, ...]}
 //   SECTION kv_table: {"type": "kv_table", "id", "title", "note", "models", "tp", "kv_dtype"}
 //   SECTION sweep:    {"type": "sweep", "id", "title", "note", "models", "hardware", "tp",
-//                      "batch", "context", "q_tokens", "form", "kv_dtype", "weight_dtype",
-//                      "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT
+//                      "batch", "context", "q_tokens", "ep", "dp_attention", "form", "kv_dtype",
+//                      "weight_dtype" (default bf16; "native": each preset's), "act_dtype", "markdown_columns", "ratios": [RATIO], "plot": PLOT
 //                      (files ID.*) or "plots": [PLOT with "name"] (files ID_NAME.*), not both}
 //   models: [{"preset": NAME-or-GLOB or FILE or hf:FILE, "label"?, "tp"?}]   ("tp" pins the
 //           model's TP degree; a relative FILE, like a "hardware" file, is relative to the study)
@@ -785,7 +785,14 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
   axes.q_tokens = parse_int_axis(axis_text(s, "q_tokens", "1"), s.position("q_tokens"));
   axes.forms = parse_forms(s.get_string("form", "absorbed"), s.position("form"));
   axes.kv_dtypes = parse_dtypes(s.get_string("kv_dtype", "bf16"), s.position("kv_dtype"));
-  axes.weight_dtypes = parse_dtypes(s.get_string("weight_dtype", "bf16"), s.position("weight_dtype"));
+  axes.ep = parse_int_axis(axis_text(s, "ep", "1"), s.position("ep"));
+  axes.dp_attention = parse_int_axis(axis_text(s, "dp_attention", "1"), s.position("dp_attention"));
+  // bf16 unless the section says otherwise: the studies reproduce papers that state bf16.
+  const std::string weight_dtype = s.get_string("weight_dtype", "bf16");
+  if (weight_dtype == "native")
+    axes.weight_dtypes.clear();
+  else
+    axes.weight_dtypes = parse_dtypes(weight_dtype, s.position("weight_dtype"));
   axes.act_dtypes = parse_dtypes(s.get_string("act_dtype", "bf16"), s.position("act_dtype"));
   if (axes.size() > kMaxReportPoints) {
     throw InputError(fmt::format("{}: section '{}': {} points, past the limit of {} a study section "

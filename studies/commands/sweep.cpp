@@ -27,13 +27,15 @@ struct Options {
   std::string hardware = "h100_sxm";
   std::string calibration;
   std::string tp = "1";
+  std::string ep = "1";
+  std::string dp_attention = "1";
   std::string batch = "1";
   std::string context = "8192";
   std::string contexts;
   std::string q_tokens = "1";
   std::string form = "absorbed";
   std::string kv_dtype = "bf16";
-  std::string weight_dtype = "bf16";
+  std::string weight_dtype;  // empty: each model's native format
   std::string act_dtype = "bf16";
   std::string columns;
   std::string format = "table";
@@ -92,7 +94,12 @@ Axes build_axes(const Options& o) {
   a.hardware = resolve_hardware(o.hardware, "--hardware", o.calibration);
   a.forms = parse_forms(o.form, "--form");
   a.kv_dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
-  a.weight_dtypes = parse_dtypes(o.weight_dtype, "--weight-dtype");
+  if (!o.weight_dtype.empty() && o.weight_dtype != "native")
+    a.weight_dtypes = parse_dtypes(o.weight_dtype, "--weight-dtype");
+  else
+    a.weight_dtypes.clear();
+  a.ep = parse_int_axis(o.ep, "--ep");
+  a.dp_attention = parse_int_axis(o.dp_attention, "--dp-attention");
   a.act_dtypes = parse_dtypes(o.act_dtype, "--act-dtype");
   a.tp = parse_int_axis(o.tp, "--tp");
   a.q_tokens = parse_int_axis(o.q_tokens, "--q-tokens");
@@ -117,6 +124,8 @@ void run(const Options& o, CLI::App& app, const Context& ctx) {
   if (axes.weight_dtypes.size() > 1) varying.push_back("weight_dtype");
   if (axes.act_dtypes.size() > 1) varying.push_back("act_dtype");
   if (axes.q_tokens.size() > 1) varying.push_back("q_tokens");
+  if (axes.ep.size() > 1 || axes.ep != std::vector<int64_t>{1}) varying.push_back("ep");
+  if (axes.dp_attention.size() > 1 || axes.dp_attention != std::vector<int64_t>{1}) varying.push_back("dp_attention");
   const std::string column_list = o.columns.empty() && format == report::Format::table
                                       ? report::default_table_columns(varying)
                                       : o.columns;
@@ -192,7 +201,13 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
   app.add_option("--q-tokens", o->q_tokens, "query tokens per sequence (axis)")->capture_default_str();
   app.add_option("--form", o->form, "absorbed, materialized or both (axis)")->capture_default_str();
   app.add_option("--kv-dtype", o->kv_dtype, "KV formats (axis)")->capture_default_str();
-  app.add_option("--weight-dtype", o->weight_dtype, "weight formats (axis)")->capture_default_str();
+  app.add_option("--weight-dtype", o->weight_dtype,
+                 "weight formats (axis); default: each preset's native format (DeepSeek-V3 fp8, others bf16)");
+  app.add_option("--ep", o->ep, "expert-parallel groups for the routed experts (axis; must divide tp x dp_attention)")
+      ->capture_default_str();
+  app.add_option("--dp-attention", o->dp_attention,
+                 "attention groups of tp devices, each with its own --batch (axis; DP attention, the MLA-DP layout)")
+      ->capture_default_str();
   app.add_option("--act-dtype", o->act_dtype, "activation formats (axis)")->capture_default_str();
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
@@ -215,8 +230,9 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
       "  attnroof sweep --preset llama3_70b --tp 1,2,4,8 --batch 1,16 --context 4k:1m:x2\n"
       "  attnroof sweep --preset 'paper29b_*' --tp 1:8:x2 --hardware h100_sxm,h200_sxm --format csv -o s.csv\n"
       "  attnroof sweep --preset llama3_70b --kv-dtype bf16,fp8 --format json -o s.json\n"
-      "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, batch,\n"
-      "context. Rows stream: any number of points in constant memory. An axis expands to at most\n"
+      "  attnroof sweep --preset dsv3_mla --tp 1 --dp-attention 8 --ep 8 --batch 1:256:x4 --context 4k --hardware h200\n"
+      "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, ep,\n"
+      "dp_attention, batch, context. t_step_s is the whole model's step (attention, FFN/MoE, LM head;\nmodel/step.h). Rows stream: any number of points in constant memory. An axis expands to at most\n"
       "{} values; from {} points the count is printed before the first row, and the time\n"
       "left with the progress. Progress goes to stderr after 1 s; skipped points are summarised on\n"
       "stderr (JSON: the \"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.",

@@ -102,10 +102,10 @@ const std::array kColumns = {
                   return txt(c.empty() ? std::string_view("uncalibrated") : c);
                 }},
     SweepColumn{"t_attn_per_model_s",
-                "t_layer_s x n_layers: attention blocks of the whole model (FFN/MoE not modelled)", 9,
+                "t_layer_s x n_layers: attention blocks of the whole model (the attention part of t_step_s)", 9,
                 [](const Row& r) { return num(r.t_attn_per_model_s()); }},
     SweepColumn{"weight_bytes_per_model",
-                "per device: attention weights x n_layers + other_params / tp, in weight_dtype", 9,
+                "per device: attention weights x n_layers + the FFN/MoE, embeddings and norms as the layout places them (without an FFN description other_params / tp), in weight_dtype", 9,
                 [](const Row& r) { return num(r.cap.weight_bytes); }},
     SweepColumn{"kv_cache_bytes_per_model", "per device: KV cache of the batch over all layers", 9,
                 [](const Row& r) { return num(r.cap.kv_bytes); }},
@@ -119,6 +119,49 @@ const std::array kColumns = {
                 [](const Row& r) { return integer(r.cap.max_batch); }},
     SweepColumn{"max_ctx_len", "longest context that fits at this batch", 9,
                 [](const Row& r) { return integer(r.cap.max_ctx_len); }},
+    SweepColumn{"ep", "expert-parallel groups holding the routed experts (1: experts split over TP)", 3,
+                [](const Row& r) { return integer(r.point.ep); }},
+    SweepColumn{"dp_attention", "attention groups of tp devices, each with its own batch (DP attention)", 3,
+                [](const Row& r) { return integer(r.point.dp_attention); }},
+    SweepColumn{"devices", "devices of the deployment: tp x dp_attention", 4,
+                [](const Row& r) { return integer(r.point.devices()); }},
+    SweepColumn{"ffn_modelled", "whether the model describes its FFN/MoE and LM head (else t_step_s is attention only)", 4,
+                [](const Row& r) { return Cell::of_bool(r.step.ffn_modelled); }},
+    SweepColumn{"t_dense_mlp_s", "dense MLP layers of the whole model, with their all-reduces", 9,
+                [](const Row& r) { return num(r.part(model::StepPartId::dense_mlp).t_s); }},
+    SweepColumn{"t_moe_s", "MoE layers of the whole model: router, shared and routed experts, all-to-alls", 9,
+                [](const Row& r) { return num(r.part(model::StepPartId::moe).t_s); }},
+    SweepColumn{"t_lm_head_s", "LM head and its logits all-gather", 9,
+                [](const Row& r) { return num(r.part(model::StepPartId::lm_head).t_s); }},
+    SweepColumn{"t_step_s", "one decode step of the whole model (TPOT): attention + dense MLP + MoE + LM head", 9,
+                [](const Row& r) { return num(r.step.t_step_s); }},
+    SweepColumn{"tokens_per_s_per_gpu", "batch x q_tokens / (t_step_s x tp): every query token kept", 9,
+                [](const Row& r) { return num(r.step.tokens_per_s_per_gpu); }},
+    SweepColumn{"attention_share", "t_attn_per_model_s / t_step_s", 5,
+                [](const Row& r) { return num(r.part(model::StepPartId::attention).share); }},
+    SweepColumn{"ffn_share", "(t_dense_mlp_s + t_moe_s) / t_step_s", 5,
+                [](const Row& r) {
+                  return num(r.part(model::StepPartId::dense_mlp).share + r.part(model::StepPartId::moe).share);
+                }},
+    SweepColumn{"lm_head_share", "t_lm_head_s / t_step_s", 5,
+                [](const Row& r) { return num(r.part(model::StepPartId::lm_head).share); }},
+    SweepColumn{"ffn_bound", "bound of the MoE layers (dense MLP for a dense model): memory, compute, overhead, communication", 7,
+                [](const Row& r) {
+                  const auto& moe = r.part(model::StepPartId::moe);
+                  const auto& part = moe.layers > 0 ? moe : r.part(model::StepPartId::dense_mlp);
+                  return txt(part.layers > 0 ? model::to_string(part.bound) : std::string_view("none"));
+                }},
+    SweepColumn{"step_bound", "bound of the largest part of t_step_s", 7,
+                [](const Row& r) { return txt(model::to_string(r.step.bound)); }},
+    SweepColumn{"ffn_weight_bytes_per_step", "FFN/MoE weight bytes read this step on the device, all layers", 9,
+                [](const Row& r) {
+                  return num(r.part(model::StepPartId::dense_mlp).weight_bytes + r.part(model::StepPartId::moe).weight_bytes);
+                }},
+    SweepColumn{"ffn_calibration", "calibrated: a profile's per-GEMM fit priced the FFN GEMMs; else the uncalibrated roofline defaults", 12,
+                [](const Row& r) {
+                  const bool c = r.part(model::StepPartId::moe).calibrated || r.part(model::StepPartId::dense_mlp).calibrated;
+                  return txt(c ? std::string_view("calibrated") : std::string_view("uncalibrated"));
+                }},
 };
 
 }  // namespace
@@ -128,7 +171,7 @@ std::span<const SweepColumn> sweep_columns() { return kColumns; }
 std::string default_table_columns(std::span<const std::string_view> varying) {
   std::string columns = "model,hardware,tp,batch,ctx_len";
   for (std::string_view v : varying) columns += "," + std::string(v);
-  return columns + ",kv_bytes_per_token,t_attention_s,t_comm_s,t_layer_s,bound,fits,max_batch";
+  return columns + ",kv_bytes_per_token,t_attention_s,t_comm_s,t_layer_s,bound,t_step_s,tokens_per_s_per_gpu,fits,max_batch";
 }
 
 }  // namespace attnroof::report
