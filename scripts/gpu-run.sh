@@ -5,7 +5,8 @@
 #         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below) |
 #         ncu (Nsight Compute sections at a few bench points, see the mode) |
 #         bulk (issue 11: the bulk-copy latent kernels checked, then timed against their cp.async
-#         twins in the same call, see the mode) | targets (issue 11's targets with the shipped
+#         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck and
+#         racecheck at once) | targets (checks, then issue 11's targets with the shipped
 #         defaults, PyTorch SDPA beside GQA TP8, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
@@ -242,11 +243,10 @@ if [[ $mode == bulk ]]; then
   kill "$smi_pid" 2>/dev/null
   wait "$smi_pid" 2>/dev/null
 fi
-if [[ $mode == targets ]]; then
-  # Issue 11's targets with the shipped defaults: the full grid, the [gpu] tests, memcheck and
-  # racecheck on the reduced grid, all at once; then batch 1 and 8 at 128K-2M on the four paper
-  # shapes (paged and contiguous), the FlashMLA points, and PyTorch SDPA on the GQA TP8 shape
-  # (scripts/measure-sdpa.py, contiguous cache, batch 1, 16K-2M) right after ours in the same call.
+if [[ $mode == checks || $mode == targets ]]; then
+  # The checks at once, each in its own process and log: the full grid (then the reduced grid
+  # with every alternative plan), the [gpu] tests, memcheck and racecheck on the reduced grid
+  # (alternatives included).
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
   run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
@@ -254,6 +254,12 @@ if [[ $mode == targets ]]; then
   run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/validate_kernels" --reduced --no-layer
   wait_checks validate gpu_tests memcheck racecheck
+fi
+if [[ $mode == targets ]]; then
+  # Issue 11's targets with the shipped defaults, after the checks above: batch 1 and 8 at
+  # 128K-2M on the four paper shapes (paged and contiguous), the FlashMLA points, and PyTorch SDPA
+  # on the GQA TP8 shape (scripts/measure-sdpa.py, contiguous cache, batch 1, 16K-2M) right after
+  # ours in the same call.
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
     --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
   smi_pid=$!

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   // list flags (--batches, --layouts, ...) add up.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   kernels::BenchOptions o;
+  o.choice = kernels::KernelChoice::from_environment();
   int64_t seed = int64_t(o.seed);
   // Range checks whose messages read well ("--runs: Value 0 not in range 1 to 2147483647").
   constexpr int kMaxInt = std::numeric_limits<int>::max();

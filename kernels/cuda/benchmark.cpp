@@ -394,17 +394,16 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       } else {
         p.max_ctx_len = ctx;
       }
-      const DecodePlan plan = plan_decode(p, ctx, opt.split_len);
+      const DecodePlan plan = plan_decode(p, ctx, opt.split_len, opt.choice);
       if (!plan.split_cost_model.empty()) split_cost_model = plan.split_cost_model;
-      p.n_splits = plan.n_splits;
-      p.split_len = plan.split_len;
+      plan.apply_to(p);
       if (o_scratch.size() < std::size_t(plan.o_partial_elems))
         o_scratch = DeviceBuffer<float>(std::size_t(plan.o_partial_elems));
       if (lse_scratch.size() < std::size_t(plan.lse_partial_elems))
         lse_scratch = DeviceBuffer<float>(std::size_t(plan.lse_partial_elems));
       p.o_partial = plan.n_splits > 1 ? o_scratch.get() : nullptr;
       p.lse_partial = plan.n_splits > 1 ? lse_scratch.get() : nullptr;
-      const auto step = [&](cudaStream_t st) { launch_decode(p, st); };
+      const auto step = [&](cudaStream_t st) { launch_decode(p, st, opt.choice); };
       // A CUDA failure names the point and the seed, so the run can be replayed; the stream is
       // drained here so an asynchronous fault is charged to this point, not the next.
       const auto at_point = [&](auto&& time_it) {

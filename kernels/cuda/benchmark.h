@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "calibrate/gpu_timer.h"
+#include "kernels/cuda/launch_decode.h"
 
 namespace attnroof::kernels {
 
@@ -48,6 +49,7 @@ struct BenchOptions {
   bool gemm_probe = false;           // also time the projection GEMMs (calibrate/gemm_probe.h)
   std::string commit;                // of the kernels, copied into every record ("": unknown)
   double max_cache_gb = 40;          // skip points whose cache exceeds this
+  KernelChoice choice;               // which compiled plan of each shape (launch_decode.h)
   bool ceilings = true;              // measure the ceilings (needed for the fractions)
   calibrate::L2Flush flush = calibrate::L2Flush::clean;  // gpu_timer.h says what each does
   // Keys per split instead of plan_decode's (rounded up to the kernel's tile; any split plan is

@@ -224,7 +224,7 @@ ref::SplitOutput reference_split(const DecodeParams& p, int threads) {
 }
 
 
-GpuDecodeResult run_decode_on_gpu(const HostDecode& h) {
+GpuDecodeResult run_decode_on_gpu(const HostDecode& h, const KernelChoice& choice) {
   const DecodeParams& hp = h.p;
   const DeviceBuffer<uint16_t> d_q = upload(h.q), d_k = upload(h.k), d_v = upload(h.v);
   const DeviceBuffer<int32_t> d_lens = upload(h.lens), d_pt = upload(h.page_table);
@@ -243,9 +243,8 @@ GpuDecodeResult run_decode_on_gpu(const HostDecode& h) {
   p.o = d_o.get();
   p.lse = d_lse.get();
   GpuDecodeResult r;
-  r.plan = plan_decode(p, h.ctx_max);
-  p.n_splits = r.plan.n_splits;
-  p.split_len = r.plan.split_len;
+  r.plan = plan_decode(p, h.ctx_max, 0, choice);
+  r.plan.apply_to(p);
   DeviceBuffer<float> d_op, d_lp;
   if (p.n_splits > 1) {
     d_op = upload(std::vector<float>(std::size_t(r.plan.o_partial_elems), kNaN));
@@ -257,7 +256,7 @@ GpuDecodeResult run_decode_on_gpu(const HostDecode& h) {
   ATTNROOF_CUDA_CHECK(cudaEventCreate(&e0));
   ATTNROOF_CUDA_CHECK(cudaEventCreate(&e1));
   ATTNROOF_CUDA_CHECK(cudaEventRecord(e0, nullptr));
-  launch_decode(p, nullptr);
+  launch_decode(p, nullptr, choice);
   ATTNROOF_CUDA_CHECK(cudaEventRecord(e1, nullptr));
   ATTNROOF_CUDA_CHECK(cudaDeviceSynchronize());
   float ms = 0;

@@ -75,7 +75,7 @@ struct GpuDecodeResult {
   double gpu_ms = 0;            // one launch, events (informational)
 };
 // Uploads h, fills o, lse and the split scratch with NaN, plans, launches once, downloads.
-GpuDecodeResult run_decode_on_gpu(const HostDecode& h);
+GpuDecodeResult run_decode_on_gpu(const HostDecode& h, const KernelChoice& choice = {});
 
 // How got was stored: a bf16 output (o) was rounded by the kernel itself, an fp32 one (the split
 // partials) was not.

@@ -104,6 +104,10 @@ std::vector<CheckCase> validation_grid(bool reduced) {
         out.push_back(c);
       }
     }
+    if (s.family == KvFamily::separate_kv)  // a group of 32 rows: the 32-row tile plans
+      out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+                              .q_heads = 32, .kv_heads = 1, .batch = 3, .ctx = 1000,
+                              .paged = false, .page_size = 0});
     if (!reduced) {  // the widest head count at long contexts, ragged and paged
       const int32_t kv = s.family == KvFamily::shared_latent ? 1 : 8;
       out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
@@ -191,18 +195,17 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
 
 }  // namespace
 
-CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads) {
+CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads, const KernelChoice& choice) {
   CheckResult r;
   r.c = c;
   r.seed = seed;
   Rng rng{seed};
   HostDecode h = make_host_case(c, rng);
   r.ctx_lens = h.lens;
-  const GpuDecodeResult g = run_decode_on_gpu(h);
+  const GpuDecodeResult g = run_decode_on_gpu(h, choice);
   r.plan = g.plan;
   r.gpu_ms = g.gpu_ms;
-  h.p.n_splits = g.plan.n_splits;
-  h.p.split_len = g.plan.split_len;
+  g.plan.apply_to(h.p);
 
   const auto t0 = std::chrono::steady_clock::now();
   const ref::DecodeOutput ref_out = reference_decode(h.p, cpu_threads);
@@ -265,6 +268,7 @@ nlohmann::json check_result_json(const CheckResult& r) {
       {"layout", c.paged ? fmt::format("paged{}", c.page_size) : "contiguous"},
       {"seed", r.seed},
       {"kernel", r.plan.kernel},
+      {"alternative", r.plan.alternative},
       {"n_splits", r.plan.n_splits},
       {"split_len", r.plan.split_len},
       {"max_abs_err", r.out.max_err},

@@ -63,7 +63,8 @@ struct CheckResult {
 std::vector<CheckCase> validation_grid(bool reduced);
 
 // Runs one case on the current device. cpu_threads: threads for the reference and emulation.
-CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads);
+CheckResult run_check(const CheckCase& c, uint64_t seed, int cpu_threads,
+                      const KernelChoice& choice = {});
 
 nlohmann::json check_result_json(const CheckResult& r);
 std::string describe(const CheckCase& c);

@@ -22,6 +22,10 @@ struct BulkCopyDecodeArgs {
   CUtensorMap v_rows;      // v_cache (separate K/V); unused for the shared latent
 };
 
+// The architecture a kernel is compiled for: sm_80 code runs on every GPU the project supports;
+// sm_90a (warpgroup MMA) only on compute capability 9.0.
+enum class KernelArch { sm80, sm90a };
+
 struct DecodeKernelEntry {
   DecodeShape shape;   // family, d_qk, d_v
   int tile_m;          // query heads per CTA (16 * warps along M)
@@ -32,6 +36,11 @@ struct DecodeKernelEntry {
   const char* name;    // "latent_d576_v512_m64_n32_s3"
   void (*kernel)(DecodeParams);  // nullptr for a bulk-copy entry
   void (*bulk_kernel)(BulkCopyDecodeArgs) = nullptr;  // set for a bulk-copy entry
+  KernelArch arch = KernelArch::sm80;
+  // Its place among the plans of its shape and tile_m (KernelChoice::alternative): 0 the
+  // default, 1 the next one (a bulk-copy default's cp.async twin, which also serves the launches
+  // the bulk copies cannot), ...
+  int alternative = 0;
   bool bulk_copy() const { return bulk_kernel != nullptr; }
 };
 // The kernel of an entry, for the runtime's attribute and launch calls.
@@ -42,8 +51,8 @@ inline const void* entry_function(const DecodeKernelEntry& e) {
 
 std::span<const DecodeKernelEntry> separate_kv_kernels();    // separate_kv_decode.cu
 std::span<const DecodeKernelEntry> shared_latent_kernels();  // shared_latent_decode.cu
-// The sm_90a warpgroup-MMA latent kernels (64-row head blocks; shared_latent_wgmma.cu). Usable
-// only on compute capability 9.0; launch_decode tries them first there.
+// The sm_90a warpgroup-MMA latent kernels (64-row head blocks; shared_latent_wgmma.cu; arch
+// sm90a). launch_decode tries them first where they can run.
 std::span<const DecodeKernelEntry> shared_latent_wgmma_kernels();
 // The split merges (merge_splits.cu): one CTA per 64 columns of a row with its half-warps over
 // the splits (many splits), or one thread per 4 columns walking the splits (n_splits <=

@@ -87,15 +87,12 @@ const DeviceFacts& device_facts() {
       .first->second;
 }
 
-// The sm_90a wgmma latent kernels run on compute capability 9.0 only (H100, H200);
-// ATTNROOF_NO_WGMMA=1 (read once) keeps the mma.sync kernels, for comparisons.
-bool use_wgmma() {
-  static const bool disabled = [] {
-    const char* v = std::getenv("ATTNROOF_NO_WGMMA");
-    return v != nullptr && v[0] != '\0' && v[0] != '0';
-  }();
+// Whether an entry's code runs on this device: sm_90a (warpgroup MMA) on compute capability 9.0
+// only (H100, H200), and not when the choice keeps the mma.sync kernels.
+bool arch_runs(const DecodeKernelEntry& e, const KernelChoice& choice) {
+  if (e.arch == cuda::KernelArch::sm80) return true;
   const DeviceFacts& d = device_facts();
-  return !disabled && d.major == 9 && d.minor == 0;
+  return choice.wgmma && d.major == 9 && d.minor == 0;
 }
 
 // The rows a bulk-copy kernel's tensor map spans, or 0 where the bulk copies cannot serve the
@@ -123,43 +120,38 @@ int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
   return rows <= kMaxRows ? rows : 0;
 }
 
-// ATTNROOF_WGMMA_ALT=k (one digit, read once): the (k+1)-th plan of the launch's table that
-// matches it, for measurements; with fewer plans, the first (the default).
-int alternative_plan() {
-  static const int skip = [] {
-    const char* v = std::getenv("ATTNROOF_WGMMA_ALT");
-    return v != nullptr && v[0] >= '0' && v[0] <= '9' ? v[0] - '0' : 0;
-  }();
-  return skip;
-}
-
-// The (alternative_plan() + 1)-th entry of `table` that matches and can serve the launch (a
-// bulk-copy plan that cannot gives way to the next one), else the first that can.
+// The entry of `table` that matches, runs here and serves the launch: the requested alternative,
+// or the default where the shape has no such alternative; a bulk-copy plan that cannot serve this
+// launch gives way to the next alternative that can (its cp.async twin).
 template <class Matches>
 const DecodeKernelEntry* pick_entry(std::span<const DecodeKernelEntry> table, const DecodeParams& p,
-                                    Matches matches) {
-  const DecodeKernelEntry* first = nullptr;
-  int seen = 0;
-  for (const DecodeKernelEntry& e : table) {
-    if (!matches(e)) continue;
-    const bool usable = !e.bulk_copy() || bulk_copy_rows(p, e) > 0;
-    if (first == nullptr && usable) first = &e;
-    if (seen++ >= alternative_plan() && usable) return &e;
-  }
-  return first;
+                                    const KernelChoice& choice, Matches matches) {
+  const auto find = [&](int alternative, bool need_usable) -> const DecodeKernelEntry* {
+    for (const DecodeKernelEntry& e : table)
+      if (e.alternative == alternative && matches(e) && arch_runs(e, choice) &&
+          (!need_usable || !e.bulk_copy() || bulk_copy_rows(p, e) > 0))
+        return &e;
+    return nullptr;
+  };
+  const int first = find(choice.alternative, false) != nullptr ? choice.alternative : 0;
+  for (int alternative = first; find(alternative, false) != nullptr; ++alternative)
+    if (const DecodeKernelEntry* e = find(alternative, true)) return e;
+  for (int alternative = 0; alternative < first; ++alternative)  // none after it can: the first that can
+    if (const DecodeKernelEntry* e = find(alternative, true)) return e;
+  return nullptr;
 }
 
-const DecodeKernelEntry* find_entry(const DecodeParams& p) {
+const DecodeKernelEntry* find_entry(const DecodeParams& p, const KernelChoice& choice) {
   const auto same_shape = [&](const DecodeKernelEntry& e) {
     return e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v;
   };
-  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64 && use_wgmma())
-    if (const DecodeKernelEntry* e = pick_entry(cuda::shared_latent_wgmma_kernels(), p, same_shape))
+  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64)
+    if (const DecodeKernelEntry* e = pick_entry(cuda::shared_latent_wgmma_kernels(), p, choice, same_shape))
       return e;
   const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
   const int tile_m = choose_tile_m(p);
-  return pick_entry(table, p, [&](const DecodeKernelEntry& e) {
+  return pick_entry(table, p, choice, [&](const DecodeKernelEntry& e) {
     return same_shape(e) && e.tile_m == tile_m;
   });
 }
@@ -369,15 +361,34 @@ std::vector<std::string> check_decode(const DecodeParams& p) {
   return bad;
 }
 
-DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len) {
+KernelChoice KernelChoice::from_environment() {
+  KernelChoice c;
+  if (const char* v = std::getenv("ATTNROOF_WGMMA_ALT"); v != nullptr && v[0] >= '0' && v[0] <= '9')
+    c.alternative = v[0] - '0';
+  if (const char* v = std::getenv("ATTNROOF_NO_WGMMA"); v != nullptr && v[0] != '\0' && v[0] != '0')
+    c.wgmma = false;
+  return c;
+}
+
+int kernel_alternatives() {
+  int most = 0;
+  for (const auto table : {cuda::separate_kv_kernels(), cuda::shared_latent_kernels(),
+                           cuda::shared_latent_wgmma_kernels()})
+    for (const DecodeKernelEntry& e : table) most = std::max(most, e.alternative);
+  return most;
+}
+
+DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len,
+                       const KernelChoice& choice) {
   std::vector<std::string> bad = check_shape(p);
   if (ctx_len_max < 0) bad.push_back(fmt::format("ctx_len_max={}: must be >= 0", ctx_len_max));
   if (split_len < 0) bad.push_back(fmt::format("split_len={}: must be >= 0", split_len));
   throw_if_problems("plan_decode: unsupported decode parameters", bad);
-  const DecodeKernelEntry* e = find_entry(p);
+  const DecodeKernelEntry* e = find_entry(p, choice);
   if (e == nullptr) throw InputError("plan_decode: no kernel entry (internal table mismatch)");
   DecodePlan plan;
   plan.kernel = e->name;
+  plan.alternative = e->alternative;
   plan.tile_m = e->tile_m;
   plan.tile_n = e->tile_n;
   plan.stages = e->stages;
@@ -424,9 +435,9 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   return plan;
 }
 
-void launch_decode(const DecodeParams& p, cudaStream_t stream) {
+void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoice& choice) {
   throw_if_problems("launch_decode: unsupported decode parameters", check_decode(p));
-  const DecodeKernelEntry* e = find_entry(p);
+  const DecodeKernelEntry* e = find_entry(p, choice);
   if (e == nullptr) throw InputError("launch_decode: no kernel entry (internal table mismatch)");
   configure(*e);
   const cudaLaunchConfig_t split_cfg{

@@ -176,8 +176,7 @@ LayerCheckResult run_layer_check(const LayerCheckCase& c, uint64_t seed, int cpu
 
     HostDecode h = make_branch(c, in, s, tau, seed + 100 + uint64_t(b));
     const GpuDecodeResult g = run_decode_on_gpu(h);
-    h.p.n_splits = g.plan.n_splits;
-    h.p.split_len = g.plan.split_len;
+    g.plan.apply_to(h.p);
     const ref::DecodeOutput ref_out = reference_decode(h.p, cpu_threads);
     const EmuOutput emu = emulate_decode_fp32(h.p, cpu_threads);
     std::vector<float> o(g.o.size());

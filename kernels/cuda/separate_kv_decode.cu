@@ -36,11 +36,11 @@ namespace attnroof::kernels::cuda {
 namespace {
 constexpr KvFamily kSep = KvFamily::separate_kv;
 // DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages, bulk>. Each plan twice: with
-// bulk copies (the default on sm_90 and later), then with cp.async (ATTNROOF_WGMMA_ALT=1, and the
-// fallback of a launch the bulk copies cannot serve; launch_decode.cpp).
+// bulk copies (alternative 0, the default on sm_90 and later), then with cp.async (alternative 1:
+// the fallback of a launch the bulk copies cannot serve, launch_decode.cpp).
 #define ATTNROOF_SEPARATE_PLAN(d, wm, wn, n, s, name)                                     \
-  make_entry<DecodeTile<kSep, d, d, wm, wn, n, s, true>>(name "_tma"),                     \
-      make_entry<DecodeTile<kSep, d, d, wm, wn, n, s>>(name)
+  make_entry<DecodeTile<kSep, d, d, wm, wn, n, s, true>>(name "_tma", 0),                  \
+      make_entry<DecodeTile<kSep, d, d, wm, wn, n, s>>(name, 1)
 const DecodeKernelEntry kSeparateKernels[] = {
     ATTNROOF_SEPARATE_PLAN(64, 1, 4, 64, 4, "separate_d64_m16_n64_s4"),
     ATTNROOF_SEPARATE_PLAN(64, 2, 2, 64, 4, "separate_d64_m32_n64_s4"),

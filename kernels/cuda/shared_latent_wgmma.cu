@@ -1,7 +1,7 @@
 // Shared-latent decode on Hopper warpgroup MMA (wgmma, sm_90a): MLA (576/512), a GLA-2 shard
 // (320/256) and the MLRA-4 / MLRA-2 / TPLA shards (192/128), 17..128 query heads (64-row head
 // blocks). Compiled for sm_90a only (kernels/cuda/CMakeLists.txt); launch_decode picks it on
-// compute capability 9.0 for the 64-row latent tiles (ATTNROOF_NO_WGMMA=1 falls back to the
+// compute capability 9.0 for the 64-row latent tiles (KernelChoice::wgmma false falls back to the
 // mma.sync kernels of shared_latent_decode.cu).
 //
 // Math: as shared_latent_decode.cu / split_kv_decode.cuh (same DecodeParams contract: per-split
@@ -35,7 +35,7 @@
 //     math. Rows past the sequence's end in its last tile are read (same page) and zeroed in
 //     shared memory. The launcher falls back to the cp.async twin where a tile could cross a page
 //     (a hand-set split_len) or the rows overflow the 32-bit coordinate.
-//   cp.async (the round-5 plans, ATTNROOF_WGMMA_ALT=1): 16 B per thread into the swizzled layout
+//   cp.async (the round-5 plans, alternative 1): 16 B per thread into the swizzled layout
 //     (zero-fill past the end, page-table entries past the end never read); kTpr threads per
 //     cache row (8: whole 128-byte lines); fence.proxy.async before the barrier that publishes
 //     a stage to the tensor cores.
@@ -508,7 +508,7 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
 }
 
 template <class Tile>
-DecodeKernelEntry make_wgmma_entry(const char* name) {
+DecodeKernelEntry make_wgmma_entry(const char* name, int alternative) {
   DecodeKernelEntry e{
       .shape = DecodeShape{.family = KvFamily::shared_latent, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
       .tile_m = Tile::kTileM,
@@ -521,24 +521,26 @@ DecodeKernelEntry make_wgmma_entry(const char* name) {
   };
   if constexpr (Tile::kBulk) e.bulk_kernel = &latent_wgmma_bulk_kernel<Tile>;
   else e.kernel = &latent_wgmma_kernel<Tile>;
+  e.arch = KernelArch::sm90a;
+  e.alternative = alternative;
   return e;
 }
 
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
 //                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma"),
-    // Alternatives (ATTNROOF_WGMMA_ALT=k picks the (k+1)-th entry of a shape; for measurements,
-    // and the fallback of a launch the bulk copies cannot serve, launch_decode.cpp): the same
-    // plans loading through every thread's cp.async (the round-5 defaults).
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8"),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8"),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8"),
-    // ALT=2, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma", 0),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma", 0),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma", 0),
+    // Alternative 1 (KernelChoice; for measurements, and the fallback of a launch the bulk
+    // copies cannot serve, launch_decode.cpp): the same plans loading through every thread's
+    // cp.async (the round-5 defaults).
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8", 1),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8", 1),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8", 1),
+    // Alternative 2, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma"),
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 2),
 };
 
 }  // namespace

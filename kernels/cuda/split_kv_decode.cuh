@@ -466,7 +466,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1)
 }
 
 template <class Tile>
-DecodeKernelEntry make_entry(const char* name) {
+DecodeKernelEntry make_entry(const char* name, int alternative = 0) {
   DecodeKernelEntry e{
       .shape = DecodeShape{.family = Tile::kFamily, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
       .tile_m = Tile::kTileM,
@@ -479,6 +479,7 @@ DecodeKernelEntry make_entry(const char* name) {
   };
   if constexpr (Tile::kBulk) e.bulk_kernel = &split_kv_decode_bulk_kernel<Tile>;
   else e.kernel = &split_kv_decode_kernel<Tile>;
+  e.alternative = alternative;
   return e;
 }
 

@@ -38,7 +38,8 @@ void poison(DeviceBuffer<T>& b, cudaStream_t stream) {
   if (b.size() > 0) ATTNROOF_CUDA_CHECK(cudaMemsetAsync(b.get(), 0xFF, b.bytes(), stream));
 }
 
-RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_t stream) {
+RoundResult run_round(const StressCase& c, int repeats, int threads, const KernelChoice& choice,
+                      cudaStream_t stream) {
   const auto t0 = std::chrono::steady_clock::now();
   RoundResult r;
   DecodeParams p = c.layout();
@@ -70,9 +71,8 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
   DeviceBuffer<float> d_lse(rows);
   p.o = d_o.get();
   p.lse = d_lse.get();
-  r.plan = plan_decode(p, c.ctx_max);
-  p.n_splits = r.plan.n_splits;
-  p.split_len = r.plan.split_len;
+  r.plan = plan_decode(p, c.ctx_max, 0, choice);
+  r.plan.apply_to(p);
   DeviceBuffer<float> d_op(std::size_t(r.plan.o_partial_elems)),
       d_lp(std::size_t(r.plan.lse_partial_elems));
   p.o_partial = d_op.get();
@@ -85,7 +85,7 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, cudaStream_
     poison(d_lse, stream);
     poison(d_op, stream);
     poison(d_lp, stream);
-    launch_decode(p, stream);
+    launch_decode(p, stream, choice);
     ++r.launches;
     std::vector<uint16_t> o = download(d_o, stream);
     std::vector<float> lse = download(d_lse, stream);
@@ -234,7 +234,7 @@ nlohmann::json run_kernel_stress(const StressOptions& o) {
     const StressCase c = stress::draw_stress_case(seed + uint64_t(i), shapes, limits);
     RoundResult r;
     try {
-      r = run_round(c, o.repeats, threads, stream);
+      r = run_round(c, o.repeats, threads, o.choice, stream);
     } catch (const CudaError& e) {
       cudaStreamDestroy(stream);  // best effort: the context may be dead
       throw CudaError(fmt::format(

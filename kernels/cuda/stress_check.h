@@ -31,6 +31,7 @@ struct StressOptions {
   double max_seconds = 0;         // stop starting rounds after this long; 0: no limit
   double max_cache_gb = 40;       // K + V pool per round (capped at 80% of free device memory)
   int repeats = 3;                // launches per round, compared bitwise
+  KernelChoice choice;            // the plans every round runs (launch_decode.h)
   int max_q_tokens = kMaxQTokens; // new tokens per sequence, up to; 1 replays pre-q_tokens rounds
   int cpu_threads = 0;            // 0: all hardware threads
   std::function<void(const std::string&)> progress;

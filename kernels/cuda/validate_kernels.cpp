@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   if (seed_opt->count() > 0) o.seed = seed;
   o.layer_check = !no_layer;
+  o.choice = kernels::KernelChoice::from_environment();
   o.progress = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);

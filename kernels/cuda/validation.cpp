@@ -58,19 +58,49 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   int n_pass = 0, n_fail = 0;
-  nlohmann::json cases = nlohmann::json::array(), layer_json = nlohmann::json::array();
-  for (std::size_t i = 0; i < grid.size(); ++i) {
-    const CheckResult r = run_check(grid[i], seed + i, threads);
+  nlohmann::json cases = nlohmann::json::array(), layer_json = nlohmann::json::array(),
+                 alternative_json = nlohmann::json::array();
+  const auto check = [&](const std::string& tag, const CheckCase& c, uint64_t case_seed,
+                         const KernelChoice& choice, nlohmann::json& into) {
+    const CheckResult r = run_check(c, case_seed, threads, choice);
     (r.passed ? n_pass : n_fail)++;
-    say(fmt::format("{:4} {:<4} {:<58} splits {:>4}  err-u {:.2e} tol {:.2e}  lse {:.1e}  rel {:.1e}"
+    say(fmt::format("{:>4} {:<4} {:<58} splits {:>4}  err-u {:.2e} tol {:.2e}  lse {:.1e}  rel {:.1e}"
                     "{}{}",
-                    i, r.passed ? "ok" : "FAIL", describe(r.c), r.plan.n_splits, r.out.max_excess,
+                    tag, r.passed ? "ok" : "FAIL", describe(r.c), r.plan.n_splits, r.out.max_excess,
                     r.out.tolerance, r.out.max_lse_err, r.out.rel_l2,
                     r.partials_checked ? fmt::format("  part {:.1e}/{:.1e}", r.partials.max_err,
                                                      r.partials.tolerance)
                                        : "",
                     r.passed ? "" : "  <- " + r.failure));
-    cases.push_back(check_result_json(r));
+    into.push_back(check_result_json(r));
+  };
+  for (std::size_t i = 0; i < grid.size(); ++i)
+    check(std::to_string(i), grid[i], seed + i, o.choice, cases);
+  if (o.alternatives && o.choice.alternative == 0) {
+    // The reduced grid's cases that the filters keep, with each alternative plan.
+    std::vector<CheckCase> reduced;
+    for (const CheckCase& c : validation_grid(true)) {
+      const bool shape_ok = o.shapes.empty() ||
+                            std::find(o.shapes.begin(), o.shapes.end(), c.shape) != o.shapes.end();
+      if (shape_ok && (o.filter.empty() || describe(c).find(o.filter) != std::string::npos))
+        reduced.push_back(c);
+    }
+    for (int alternative = 1; alternative <= kernel_alternatives(); ++alternative) {
+      KernelChoice choice = o.choice;
+      choice.alternative = alternative;
+      for (std::size_t i = 0; i < reduced.size(); ++i)
+        check(fmt::format("a{}.{}", alternative, i), reduced[i], seed + 2000 * alternative + i,
+              choice, alternative_json);
+    }
+    // The mma.sync latent kernels the warpgroup-MMA ones replace on compute capability 9.0 (the
+    // plans of every other GPU).
+    if (o.choice.wgmma) {
+      KernelChoice choice = o.choice;
+      choice.wgmma = false;
+      for (std::size_t i = 0; i < reduced.size(); ++i)
+        if (reduced[i].family == KvFamily::shared_latent)
+          check(fmt::format("nw.{}", i), reduced[i], seed + 9000 + i, choice, alternative_json);
+    }
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const LayerCheckResult r = run_layer_check(layers[i], seed + 1000 + i, threads);
@@ -100,7 +130,8 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
       {"failed", n_fail},
       {"seconds", secs},
       {"cases", cases},
-      {"layer_checks", layer_json}};
+      {"layer_checks", layer_json},
+      {"alternative_cases", alternative_json}};
 }
 
 }  // namespace attnroof::kernels

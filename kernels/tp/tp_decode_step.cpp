@@ -112,8 +112,7 @@ Group make_group(const TpProblem& p, bool simulated, ncclComm_t comm, int32_t fi
       cd.p.o = cd.o.get();
       cd.p.lse = cd.lse.get();
       cd.plan = plan_decode(cd.p, h.ctx_max);
-      cd.p.n_splits = cd.plan.n_splits;
-      cd.p.split_len = cd.plan.split_len;
+      cd.plan.apply_to(cd.p);
       if (cd.p.n_splits > 1) {
         cd.o_partial = DeviceBuffer<float>(std::size_t(cd.plan.o_partial_elems));
         cd.lse_partial = DeviceBuffer<float>(std::size_t(cd.plan.lse_partial_elems));

@@ -153,6 +153,7 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
     s.repeats = int(o.stress_repeats);
     s.max_q_tokens = int(o.stress_max_q_tokens);
     s.cpu_threads = int(o.threads);
+    s.choice = kernels::KernelChoice::from_environment();
     s.progress = print_line;
     rep = on_gpu([&] { return kernels::run_kernel_stress(s); });
   } else {
@@ -164,6 +165,7 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
     v.layer_check = !o.no_layer;
     v.list_only = o.list;
     v.cpu_threads = int(o.threads);
+    v.choice = kernels::KernelChoice::from_environment();
     v.progress = print_line;
     rep = on_gpu([&] { return kernels::run_kernel_validation(v); });
   }
@@ -219,6 +221,7 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
     throw InputError(fmt::format("--max-cache-gb: {} must be > 0", o.max_cache_gb));
 #ifdef ATTNROOF_HAVE_CUDA
   kernels::BenchOptions b;
+  b.choice = kernels::KernelChoice::from_environment();
   b.reduced = o.reduced;
   if (!o.shapes.empty()) b.shapes = parse_list(o.shapes, "--shapes");
   b.batches = batches;
@@ -315,7 +318,10 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "then the whole MLRA-4 layer (four branch shards summed) against the reference's absorbed\n"
       "decode. Tolerance: each |o - ref| <= 2 E + 1e-5 + half a bf16 ulp of o (the kernel's own\n"
       "rounding), E the error of the same bf16 inputs computed on the CPU with fp32 accumulation;\n"
-      "|lse - ref| <= 1e-4. Needs a GPU.\n"
+      "|lse - ref| <= 1e-4. Then the reduced grid once more with each shape's alternative plans\n"
+      "(the cp.async twins of the bulk-copy defaults, ...) and with the mma.sync latent kernels of\n"
+      "other GPUs, so that every compiled kernel is checked. ATTNROOF_WGMMA_ALT=k runs the grid with each shape's k-th alternative instead,\n"
+      "ATTNROOF_NO_WGMMA=1 with the mma.sync latent kernels (also for bench-kernels). Needs a GPU.\n"
       "Examples:\n"
       "  attnroof validate-kernels --list\n"
       "  attnroof validate-kernels -o reports/kernels/h100/validate.json\n"

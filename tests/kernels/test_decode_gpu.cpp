@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decode_check.h"
+#include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda/layer_check.h"
 #include "kernels/cuda/validation.h"
 #include "kernels/reference/numerics.h"
@@ -75,6 +78,53 @@ TEST_CASE("launch_decode takes 1..kMaxQTokens new tokens per sequence", "[kernel
       return s.find(fmt::format("q_tokens={}: must be in [1, {}]", q, kMaxQTokens)) != std::string::npos;
     }));
   }
+}
+
+TEST_CASE("every kernel table gives each shape one default and contiguous alternatives",
+          "[kernels]") {
+  // KernelChoice::alternative k picks entry k of a (table, shape, tile_m): a gap or a second
+  // default would make a plan unreachable or ambiguous.
+  const auto tables = {cuda::separate_kv_kernels(), cuda::shared_latent_kernels(),
+                       cuda::shared_latent_wgmma_kernels()};
+  int most = 0, table_index = 0;
+  for (const auto table : tables) {
+    std::map<std::string, std::vector<int>> by_plan;
+    for (const cuda::DecodeKernelEntry& e : table) {
+      by_plan[fmt::format("{}/{}/{}/{}", table_index, e.shape.d_qk, e.shape.d_v, e.tile_m)]
+          .push_back(e.alternative);
+      most = std::max(most, e.alternative);
+      // The warpgroup-MMA table holds sm_90a code only; the others run everywhere.
+      CHECK((e.arch == cuda::KernelArch::sm90a) == (table_index == 2));
+    }
+    for (auto& [plan, alternatives] : by_plan) {
+      INFO(plan);
+      std::sort(alternatives.begin(), alternatives.end());
+      for (std::size_t i = 0; i < alternatives.size(); ++i) CHECK(alternatives[i] == int(i));
+    }
+    ++table_index;
+  }
+  CHECK(kernel_alternatives() == most);
+  CHECK(most >= 1);  // the cp.async twins of the bulk-copy defaults
+}
+
+TEST_CASE("KernelChoice::from_environment reads the tools' two variables", "[kernels]") {
+  ::unsetenv("ATTNROOF_WGMMA_ALT");
+  ::unsetenv("ATTNROOF_NO_WGMMA");
+  KernelChoice c = KernelChoice::from_environment();
+  CHECK(c.alternative == 0);
+  CHECK(c.wgmma);
+  ::setenv("ATTNROOF_WGMMA_ALT", "2", 1);
+  ::setenv("ATTNROOF_NO_WGMMA", "1", 1);
+  c = KernelChoice::from_environment();
+  CHECK(c.alternative == 2);
+  CHECK_FALSE(c.wgmma);
+  ::setenv("ATTNROOF_WGMMA_ALT", "x", 1);  // not a digit: the default
+  ::setenv("ATTNROOF_NO_WGMMA", "0", 1);
+  c = KernelChoice::from_environment();
+  CHECK(c.alternative == 0);
+  CHECK(c.wgmma);
+  ::unsetenv("ATTNROOF_WGMMA_ALT");
+  ::unsetenv("ATTNROOF_NO_WGMMA");
 }
 
 TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
