@@ -3,8 +3,10 @@
 # P/include/attnroof/ and the package config under P/lib/cmake/attnroof/, so a consumer writes
 #   find_package(attnroof 0.1 REQUIRED)
 #   target_link_libraries(app PRIVATE attnroof::model attnroof::reference)
-# The CUDA libraries, the CLI (studies/) and the tests are not part of it.
-include(GNUInstallDirs)
+# The command line goes to P/bin/attnroof with its data (the study definitions and the report
+# files they read, in the source tree's layout) under P/share/attnroof/, where the installed
+# binary finds them relative to itself (studies/data_dir.h). The CUDA libraries, the CLI's
+# libraries and the tests are not part of it.
 include(CMakePackageConfigHelpers)
 
 set(ATTNROOF_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/attnroof)
@@ -19,16 +21,18 @@ foreach(target IN LISTS ATTNROOF_PACKAGE_TARGETS)
                              $<INSTALL_INTERFACE:${ATTNROOF_INSTALL_INCLUDEDIR}>)
 endforeach()
 
-if(ATTNROOF_SANITIZE)
-  # A sanitized static library links only with the sanitizer runtimes; the build tree gets them
-  # from add_link_options (cmake/Warnings.cmake), an installed consumer from here.
-  target_link_options(attnroof_model INTERFACE $<INSTALL_INTERFACE:${ATTNROOF_SANITIZE_FLAG}>)
-endif()
-
-install(TARGETS ${ATTNROOF_PACKAGE_TARGETS} EXPORT attnroofTargets
+# attnroof::sanitize (cmake/Warnings.cmake) goes with them: the libraries link it, and with
+# ATTNROOF_SANITIZE=ON it gives a consumer's link the sanitizer runtimes (empty otherwise).
+install(TARGETS ${ATTNROOF_PACKAGE_TARGETS} attnroof_sanitize EXPORT attnroofTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         FILE_SET HEADERS DESTINATION ${ATTNROOF_INSTALL_INCLUDEDIR})
 install(EXPORT attnroofTargets NAMESPACE attnroof:: DESTINATION ${ATTNROOF_INSTALL_CMAKEDIR})
+
+install(TARGETS attnroof RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+foreach(file IN LISTS ATTNROOF_DATA_FILES)   # studies/CMakeLists.txt
+  get_filename_component(dir ${file} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/${file} DESTINATION ${CMAKE_INSTALL_DATADIR}/attnroof/${dir})
+endforeach()
 
 configure_package_config_file(cmake/attnroofConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/attnroofConfig.cmake

@@ -6,12 +6,16 @@ target_compile_options(attnroof_warnings INTERFACE
                             -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Werror>
   $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings -Xcompiler=-Wall,-Wextra,-Werror>)
 
-# The sanitizers of ATTNROOF_SANITIZE builds; cmake/Package.cmake passes the same flag to the
-# installed libraries' consumers, whose link needs the sanitizer runtimes.
-set(ATTNROOF_SANITIZE_FLAG -fsanitize=address,undefined)
+# The sanitizers of ATTNROOF_SANITIZE builds, as a target that the project's targets link (the
+# libraries PUBLIC, so every executable that links one also links the sanitizer runtimes). The
+# compile flags hold in this tree only; the link flag also goes to an installed package's
+# consumers (cmake/Package.cmake exports the target as attnroof::sanitize), whose link of a
+# sanitized static library needs the runtimes. Empty when ATTNROOF_SANITIZE is OFF.
+add_library(attnroof_sanitize INTERFACE)
+set_target_properties(attnroof_sanitize PROPERTIES EXPORT_NAME sanitize)
 if(ATTNROOF_SANITIZE)
-  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:${ATTNROOF_SANITIZE_FLAG}>
-                      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=all>
-                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>)
-  add_link_options(${ATTNROOF_SANITIZE_FLAG})
+  set(ATTNROOF_SANITIZE_FLAG -fsanitize=address,undefined)
+  target_compile_options(attnroof_sanitize INTERFACE
+    $<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:CXX>:${ATTNROOF_SANITIZE_FLAG};-fno-sanitize-recover=all;-fno-omit-frame-pointer>>)
+  target_link_options(attnroof_sanitize INTERFACE ${ATTNROOF_SANITIZE_FLAG})
 endif()

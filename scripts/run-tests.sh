@@ -13,4 +13,14 @@ else
   build_dir=$root/build
   bash "$root/scripts/build.sh" "$build_dir" -DCMAKE_BUILD_TYPE=Release
 fi
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
+# ctest's own summary ("100% tests passed, 0 tests failed out of N"; the Python module's pytest
+# cases are ctest tests, python/CMakeLists.txt) closes the output, and goes to
+# BUILD_DIR.ctest-summary for .ci/run's closing line.
+set +e
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" 2>&1 | tee "$build_dir.ctest.log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$build_dir.ctest.log" | tail -n 1)
+echo "${summary:-no ctest summary (ctest status $status)}" >"$build_dir.ctest-summary"
+echo "run-tests: $(basename "$build_dir"): ${summary:-no ctest summary (ctest status $status)}"
+exit "$status"

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 ATTNROOF_PACKAGES=(cmake ninja-build g++ libeigen3-dev libfmt-dev libcli11-dev catch2
-                   nlohmann-json3-dev gnuplot-nox git)
+                   nlohmann-json3-dev gnuplot-nox git python3-dev pybind11-dev python3-pytest
+                   python3-pandas)
 
 missing=()
 for p in "${ATTNROOF_PACKAGES[@]}"; do

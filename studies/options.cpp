@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <utility>
 
 #include "model/config_keys.h"
 #include "model/error.h"
@@ -251,11 +252,14 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
   if (has_preset && has_variant) {
     throw InputError("--preset and --variant/--config are exclusive: give one way to name the model");
   }
-  for (const CLI::Option* given : {o.layers_option, o.other_params_option}) {
-    if (has_preset && given != nullptr && given->count() > 0) {
+  const bool layers_given = o.layers_given || (o.layers_option != nullptr && o.layers_option->count() > 0);
+  const bool other_given =
+      o.other_params_given || (o.other_params_option != nullptr && o.other_params_option->count() > 0);
+  for (const auto& [given, name] : {std::pair{layers_given, "--layers"}, std::pair{other_given, "--other-params"}}) {
+    if (has_preset && given) {
       throw InputError(fmt::format("{} applies to a --variant/--config model; a preset has its own "
                                    "(`attnroof presets NAME` shows them)",
-                                   given->get_name()));
+                                   name));
     }
   }
   if (has_variant) {
@@ -264,8 +268,6 @@ std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list) {
       throw InputError(fmt::format("--variant {} needs --config FILE|JSON (its dimensions)",
                                    o.variant));
     }
-    const bool layers_given = o.layers_option != nullptr && o.layers_option->count() > 0;
-    const bool other_given = o.other_params_option != nullptr && o.other_params_option->count() > 0;
     return {model_from_config(o.variant, o.config, layers_given ? std::optional(o.layers) : std::nullopt,
                               other_given ? std::optional(o.other_params) : std::nullopt)};
   }

@@ -89,10 +89,13 @@ struct ModelOptions {
   std::string config;
   int64_t layers = 1;
   double other_params = 0;
-  // Set by add_model_options: a preset has its own layers and parameters, so giving these with
-  // --preset is an error rather than silently ignored.
+  // Whether --layers / --other-params were given: a preset has its own layers and parameters,
+  // so giving these with --preset is an error rather than silently ignored. The options (set by
+  // add_model_options) count a command line's; a caller without one sets the flags.
   const CLI::Option* layers_option = nullptr;
   const CLI::Option* other_params_option = nullptr;
+  bool layers_given = false;
+  bool other_params_given = false;
 };
 void add_model_options(CLI::App& app, ModelOptions& o, bool allow_list);
 std::vector<ModelEntry> resolve_models(const ModelOptions& o, bool allow_list);

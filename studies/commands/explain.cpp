@@ -14,6 +14,7 @@
 #include "studies/bound_change.h"
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
+#include "studies/queries.h"
 #include "studies/ranges.h"
 #include "studies/report/columns.h"
 #include "studies/report/provenance.h"
@@ -23,34 +24,11 @@ namespace attnroof::cli {
 namespace {
 
 struct Options {
-  ModelOptions model;
-  std::string hardware = "h100_sxm";
-  std::string calibration;
-  std::string tp = "1";
-  std::string ep = "1";
-  std::string dp_attention = "1";
-  std::string batch = "1";
-  std::string context = "8192";
-  std::string contexts;
-  std::string q_tokens = "1";
-  std::string form = "absorbed";
-  std::string kv_dtype = "bf16";
-  std::string weight_dtype;  // empty: the model's native format
-  std::string act_dtype = "bf16";
+  PointQuery point;
   std::string format = "table";
   std::string time_unit = "s";
   std::string out;
 };
-
-int64_t one_int(const std::string& text, std::string_view field) {
-  const std::vector<int64_t> v = parse_int_axis(text, field);
-  if (v.size() != 1) {
-    throw InputError(fmt::format("{}: '{}' gives {} values; explain takes one (use `attnroof "
-                                 "sweep` for several)",
-                                 field, text, v.size()));
-  }
-  return v[0];
-}
 
 // One line of the CSV form: an op, a stage, a collective or the total.
 struct Line {
@@ -77,107 +55,6 @@ const std::array kLineColumns = {
     LineColumn{"bound", "memory, compute, overhead or communication", 8, [](const Line& l) { return Cell::of(l.bound); }},
     LineColumn{"algorithm", "collective algorithm", 8, [](const Line& l) { return Cell::of(l.algorithm); }},
 };
-
-// One stage's place on the roofline and the nearest q_tokens and context that change its bound.
-// Both labels: the model's (what t uses) and the plain roofline's (the effective ridge), which
-// differ where a calibrated time model prices the stage.
-struct StagePosition {
-  model::Stage stage{};
-  std::optional<BoundChange> by_q_tokens, by_context;                    // the model's label
-  std::optional<BoundChange> roofline_by_q_tokens, roofline_by_context;  // the plain roofline's
-};
-
-std::vector<StagePosition> stage_positions(const Row& r) {
-  std::vector<StagePosition> out;
-  for (const model::StageEstimate& st : r.est.stages) {
-    const auto q = [&](BoundLabel l) { return bound_change_q_tokens(*r.model, *r.hw, r.point, st.stage, l); };
-    const auto c = [&](BoundLabel l) { return bound_change_context(*r.model, *r.hw, r.point, st.stage, l); };
-    out.push_back(StagePosition{.stage = st.stage,
-                                .by_q_tokens = q(BoundLabel::model),
-                                .by_context = c(BoundLabel::model),
-                                .roofline_by_q_tokens = q(BoundLabel::roofline),
-                                .roofline_by_context = c(BoundLabel::roofline)});
-  }
-  return out;
-}
-
-nlohmann::json step_json(const model::StepEstimate& st) {
-  nlohmann::json parts = nlohmann::json::array();
-  for (const model::StepPart& p : st.parts) {
-    parts.push_back({{"part", model::to_string(p.id)}, {"layers", p.layers}, {"flops", p.flops},
-                     {"weight_bytes", p.weight_bytes}, {"bytes", p.bytes}, {"t_comm_s", p.t_comm_s},
-                     {"t_s", p.t_s}, {"share", p.share}, {"bound", model::to_string(p.bound)},
-                     {"calibrated", p.calibrated}});
-  }
-  return {{"parts", parts}, {"t_step_s", st.t_step_s}, {"tokens_per_s_per_gpu", st.tokens_per_s_per_gpu},
-          {"tokens_per_s", st.tokens_per_s}, {"ffn_modelled", st.ffn_modelled}, {"bound", model::to_string(st.bound)}};
-}
-
-nlohmann::json explain_json(const Row& r) {
-  nlohmann::json ops = nlohmann::json::array();
-  for (int i = 0; i < r.cost.n_ops; ++i) {
-    const model::Op& op = r.cost.ops[std::size_t(i)];
-    ops.push_back({{"name", op.name}, {"formula", op.formula},
-                   {"stage", model::to_string(op.stage)}, {"flops", op.flops},
-                   {"weight_bytes", op.weight_bytes}, {"kv_read_bytes", op.kv_read_bytes},
-                   {"kv_write_bytes", op.kv_write_bytes}, {"act_bytes", op.act_bytes},
-                   {"bytes", op.bytes()}, {"intensity_flop_per_byte", op.intensity()}});
-  }
-  nlohmann::json stages = nlohmann::json::array();
-  for (const model::StageEstimate& s : r.est.stages) {
-    stages.push_back({{"stage", model::to_string(s.stage)}, {"flops", s.flops}, {"bytes", s.bytes},
-                      {"intensity_flop_per_byte", s.intensity}, {"t_mem_s", s.t_mem_s},
-                      {"t_math_s", s.t_math_s}, {"t_s", s.t_s}, {"bound", model::to_string(s.bound)}});
-  }
-  nlohmann::json comm = nlohmann::json::array();
-  for (int i = 0; i < r.est.n_comm; ++i) {
-    const model::CommEstimate& c = r.est.comm[std::size_t(i)];
-    comm.push_back({{"name", c.collective.name}, {"kind", model::to_string(c.collective.kind)},
-                    {"formula", c.collective.formula}, {"elems", c.collective.elems},
-                    {"count", c.collective.count}, {"algorithm", c.algorithm},
-                    {"bytes", c.bytes}, {"t_s", c.t_s}});
-  }
-  nlohmann::json positions = nlohmann::json::array();
-  const auto change_json = [](const std::optional<BoundChange>& c) {
-    return c ? nlohmann::json{{"at", c->at}, {"to", model::to_string(c->to)},
-                              {"direction", c->below ? "down" : "up"}}
-             : nlohmann::json(nullptr);
-  };
-  for (const StagePosition& pos : stage_positions(r))
-    positions.push_back({{"stage", model::to_string(pos.stage)},
-                         {"bound", model::to_string(r.stage(pos.stage).bound)},
-                         {"intensity_flop_per_byte", r.stage(pos.stage).intensity},
-                         {"bound_change_q_tokens", change_json(pos.by_q_tokens)},
-                         {"bound_change_ctx_len", change_json(pos.by_context)},
-                         {"roofline_bound", model::to_string(roofline_bound(r.stage(pos.stage)))},
-                         {"roofline_bound_change_q_tokens", change_json(pos.roofline_by_q_tokens)},
-                         {"roofline_bound_change_ctx_len", change_json(pos.roofline_by_context)}});
-  const RidgeInfo ridge = ridge_info(*r.hw, r.point.dtypes.act);
-  const model::Capacity& cap = r.cap;
-  return {{"ops", ops},
-          {"roofline",
-           {{"effective_ridge_flop_per_byte", ridge.effective_flop_per_byte},
-            {"datasheet_ridge_flop_per_byte", ridge.datasheet_flop_per_byte},
-            {"stages", positions}}},
-          {"stages", stages},
-          {"collectives", comm},
-          {"totals",
-           {{"flops", r.cost.flops()}, {"bytes", r.cost.bytes()},
-            {"kv_read_bytes", r.cost.kv_read_bytes()},
-            {"kv_elems_per_token", r.cost.kv_elems_per_token},
-            {"kv_d_h_multiple", r.kv_d_h_multiple()},
-            {"kv_bytes_per_token", r.kv_bytes_per_token()},
-            {"weight_params", r.cost.weight_params}, {"weight_bytes", r.weight_bytes()},
-            {"t_compute_s", r.est.t_compute_s}, {"t_comm_s", r.est.t_comm_s},
-            {"t_layer_s", r.est.t_layer_s}, {"bound", model::to_string(r.est.bound)},
-            {"n_layers", r.model->n_layers}, {"t_attn_per_model_s", r.t_attn_per_model_s()}}},
-          {"step", step_json(r.step)},
-          {"capacity",
-           {{"weight_bytes_per_model", cap.weight_bytes}, {"kv_cache_bytes_per_model", cap.kv_bytes},
-            {"reserved_bytes", cap.reserved_bytes}, {"memory_bytes_per_model", cap.total_bytes},
-            {"memory_capacity_bytes", cap.capacity_bytes}, {"fits", cap.fits},
-            {"max_batch", cap.max_batch}, {"max_ctx_len", cap.max_ctx_len}}}};
-}
 
 std::string change_text(const std::optional<BoundChange>& c, std::string_view axis,
                         std::string_view range) {
@@ -348,40 +225,15 @@ std::string explain_text(const Row& r, report::TimeUnit unit) {
   return s;
 }
 
-void run(const Options& o, const CLI::App& app, const Context& ctx) {
+void run(Options o, const CLI::App& app, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
   const report::TimeUnit time_unit = report::parse_time_unit(o.time_unit, "--time-unit");
-  if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
-    throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
-  }
+  o.point.batch_given = app.count("--batch") > 0;
+  o.point.context_given = app.count("--context") > 0;
   report::Output out(o.out, "-o");  // a refused -o costs no work
-  const std::vector<ModelEntry> models = resolve_models(o.model, false);
-  const ModelEntry& m = models[0];
-  const std::vector<const model::Hardware*> hws = resolve_hardware(o.hardware, "--hardware", o.calibration);
-  if (hws.size() != 1) throw InputError("--hardware: explain takes one profile");
-  const model::Hardware& hw = *hws[0];
-  const int64_t tp = one_int(o.tp, "--tp");
-  const int64_t q_tokens = one_int(o.q_tokens, "--q-tokens");
-  model::DecodePoint p;
-  std::vector<int64_t> ragged;
-  if (!o.contexts.empty()) {
-    ragged = parse_int_axis(o.contexts, "--contexts");
-    p = model::DecodePoint::ragged(tp, ragged, q_tokens);
-  } else {
-    p = model::DecodePoint::uniform(tp, one_int(o.batch, "--batch"), one_int(o.context, "--context"),
-                                    q_tokens);
-  }
-  p.form = model::parse_form(o.form, "--form");
-  p.ep = one_int(o.ep, "--ep");
-  p.dp_attention = one_int(o.dp_attention, "--dp-attention");
-  const bool native = o.weight_dtype.empty() || o.weight_dtype == "native";
-  p.dtypes = model::Dtypes{.kv = model::parse_dtype(o.kv_dtype, "--kv-dtype"),
-                           .weight = native ? m.weight_dtype : model::parse_dtype(o.weight_dtype, "--weight-dtype"),
-                           .act = model::parse_dtype(o.act_dtype, "--act-dtype")};
-  throw_if_problems(fmt::format("cannot evaluate {} on {}", m.name, hw.id), point_problems(m, hw, p));
-
-  auto row = std::make_unique<Row>();
-  evaluate_point(m, hw, p, *row);
+  const ExplainResult result = explain_point(o.point);
+  const Row* row = result.row.get();
+  const model::Hardware& hw = *result.hardware[0];
 
   if (format == report::Format::table) {
     out.write(explain_text(*row, time_unit));
@@ -389,22 +241,8 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
     nlohmann::json j = {{"schema_version", report::kSchemaVersion},
                         {"report", "explain"},
                         {"provenance", report::provenance(ctx.command_line)},
-                        {"inputs",
-                         {{"model", m.to_json()},
-                          {"hardware", hw.id},
-                          {"tp", p.tp},
-                          {"ep", p.ep},
-                          {"dp_attention", p.dp_attention},
-                          {"batch", p.batch},
-                          {"ctx_len", p.ctx_len_max},
-                          {"ctx_len_sum", p.ctx_len_sum},
-                          {"q_tokens", p.q_tokens},
-                          {"form", model::to_string(p.form)},
-                          {"kv_dtype", model::to_string(p.dtypes.kv)},
-                          {"weight_dtype", model::to_string(p.dtypes.weight)},
-                          {"act_dtype", model::to_string(p.dtypes.act)}}},
+                        {"inputs", explain_inputs_json(result)},
                         {"hardware", hw.to_json()}};
-    if (!ragged.empty()) j["inputs"]["contexts"] = ragged;
     j.update(explain_json(*row));
     out.write(j.dump(2));
     out.write("\n");
@@ -442,29 +280,29 @@ void run(const Options& o, const CLI::App& app, const Context& ctx) {
 
 Runner setup_explain(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
-  add_model_options(app, o->model, false);
-  app.add_option("--hardware", o->hardware,
+  add_model_options(app, o->point.model, false);
+  app.add_option("--hardware", o->point.hardware,
                  "hardware profile: a builtin id (`attnroof hardware`) or a JSON file in that format")
       ->capture_default_str();
-  add_calibration_option(app, o->calibration);
-  app.add_option("--tp", o->tp, "tensor-parallel degree")->capture_default_str();
-  app.add_option("--batch", o->batch, "sequences in the step")->capture_default_str();
-  app.add_option("--context", o->context, "ctx_len of every sequence (k = 1024, m = 1024^2)")
+  add_calibration_option(app, o->point.calibration);
+  app.add_option("--tp", o->point.tp, "tensor-parallel degree")->capture_default_str();
+  app.add_option("--batch", o->point.batch, "sequences in the step")->capture_default_str();
+  app.add_option("--context", o->point.context, "ctx_len of every sequence (k = 1024, m = 1024^2)")
       ->capture_default_str();
-  app.add_option("--contexts", o->contexts,
+  app.add_option("--contexts", o->point.contexts,
                  "a ragged batch instead: one ctx_len per sequence (1000,2000,4k)");
-  app.add_option("--q-tokens", o->q_tokens, "query tokens per sequence (speculative decode)")
+  app.add_option("--q-tokens", o->point.q_tokens, "query tokens per sequence (speculative decode)")
       ->capture_default_str();
-  app.add_option("--form", o->form, "absorbed or materialized")->capture_default_str();
-  app.add_option("--kv-dtype", o->kv_dtype, "KV cache format: bf16, fp16, fp8, fp32")->capture_default_str();
-  app.add_option("--weight-dtype", o->weight_dtype,
+  app.add_option("--form", o->point.form, "absorbed or materialized")->capture_default_str();
+  app.add_option("--kv-dtype", o->point.kv_dtype, "KV cache format: bf16, fp16, fp8, fp32")->capture_default_str();
+  app.add_option("--weight-dtype", o->point.weight_dtype,
                  "weight format; default: the preset's native one (DeepSeek-V3 fp8, others bf16)");
-  app.add_option("--ep", o->ep, "expert-parallel groups holding the routed experts (divides tp x dp-attention)")
+  app.add_option("--ep", o->point.ep, "expert-parallel groups holding the routed experts (divides tp x dp-attention)")
       ->capture_default_str();
-  app.add_option("--dp-attention", o->dp_attention,
+  app.add_option("--dp-attention", o->point.dp_attention,
                  "attention groups of tp devices, each running its own --batch (DP attention)")
       ->capture_default_str();
-  app.add_option("--act-dtype", o->act_dtype, "activation/compute format (picks the peak)")
+  app.add_option("--act-dtype", o->point.act_dtype, "activation/compute format (picks the peak)")
       ->capture_default_str();
   app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
       ->capture_default_str();
@@ -479,7 +317,7 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       "  attnroof explain --preset llama3_70b --contexts 1000,8000,128k --hardware h200\n"
       "  attnroof explain --variant gqa --config '{\"d_model\":4096,\"q_heads\":32,\"kv_heads\":8,\"d_head\":128}' --tp 4\n"
       "  attnroof explain --preset llama3_70b --format json -o point.json\n"
-      "  attnroof explain --preset dsv3_mlra4 --tp 4 --batch 16 --context 128k\n"
+      "  attnroof explain --preset dsv3_mlra4 --tp 8 --batch 16 --context 128k --hardware h200\n"
       "  attnroof explain --preset dsv3_mla --tp 1 --dp-attention 8 --ep 8 --batch 32 --context 4k --hardware h200\n"
       "Everything is per layer, per device, one decode step, except the whole-step and capacity lines.");
   return [o, &app, &ctx] { run(*o, app, ctx); };

@@ -9,6 +9,7 @@
 #include "studies/kv_table.h"
 #include "studies/limits.h"
 #include "studies/options.h"
+#include "studies/queries.h"
 #include "studies/ranges.h"
 #include "studies/report/provenance.h"
 
@@ -17,48 +18,20 @@ namespace attnroof::cli {
 namespace {
 
 struct Options {
-  std::string presets;
-  std::string variant;
-  std::string config;
-  std::string tp = "1,2,4,8";
-  std::string kv_dtype = "bf16";
+  KvQuery query;
   std::string format = "table";
   std::string out;
 };
 
-// The default set: the MLRA paper's 2.9B family (presets named paper29b_*) and the MLRA blog's
-// GQA (Llama-3-70B, 64 q / 8 KV heads).
-std::vector<ModelEntry> default_models() {
-  std::vector<ModelEntry> out;
-  for (const model::Preset& p : model::builtin_presets()) {
-    if (p.name.rfind("paper29b_", 0) == 0) out.push_back(entry_from_preset(p));
-  }
-  out.push_back(entry_from_preset(model::find_preset("llama3_70b", "default preset")));
-  return out;
-}
-
-// --preset, or --variant with --config (KV is per layer: the config's n_layers plays no part),
-// or the default set.
-std::vector<ModelEntry> kv_models(const Options& o) {
-  if (!o.variant.empty() || !o.config.empty()) {
-    if (!o.presets.empty()) throw InputError("--preset and --variant/--config are exclusive: give one way to name the model");
-    if (o.variant.empty()) throw InputError("--config needs --variant (which variant it configures)");
-    if (o.config.empty()) throw InputError(fmt::format("--variant {} needs --config FILE|JSON (its dimensions)", o.variant));
-    return {model_from_config(o.variant, o.config, std::nullopt, std::nullopt, false)};
-  }
-  return o.presets.empty() ? default_models() : resolve_presets(parse_list(o.presets, "--preset"), "--preset");
-}
-
 void run(const Options& o, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
   report::Output out(o.out, "-o");  // a refused -o costs no work
-  const std::vector<int64_t> tps = parse_int_axis(o.tp, "--tp");
-  const std::vector<model::Dtype> dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
-  if (dtypes.size() != 1) throw InputError("--kv-dtype: give one dtype");
-  const std::vector<ModelEntry> models = kv_models(o);
-
-  std::vector<nlohmann::json> skipped;
-  const std::vector<KvRow> rows = kv_rows(models, tps, dtypes[0], skipped);
+  const KvResult result = run_kv_query(o.query);
+  const std::vector<ModelEntry>& models = result.models;
+  const std::vector<int64_t>& tps = result.tps;
+  const std::vector<model::Dtype> dtypes = {result.kv_dtype};
+  const std::vector<KvRow>& rows = result.rows;
+  const std::vector<nlohmann::json>& skipped = result.skipped;
 
   if (format == report::Format::table) {
     out.write(fmt::format("KV cache per token per layer on the worst device, kv_dtype {} ({:g} B per "
@@ -73,7 +46,7 @@ void run(const Options& o, const Context& ctx) {
     nlohmann::json header = {{"schema_version", report::kSchemaVersion},
                              {"report", "kv"},
                              {"provenance", report::provenance(ctx.command_line)},
-                             {"inputs", {{"tp", tps}, {"kv_dtype", o.kv_dtype}}}};
+                             {"inputs", {{"tp", tps}, {"kv_dtype", o.query.kv_dtype}}}};
     header["inputs"]["models"] = nlohmann::json::array();
     for (const ModelEntry& m : models) header["inputs"]["models"].push_back(m.to_json());
     report::write_rows<KvRow>(out, format, kv_columns(), rows, header,
@@ -93,13 +66,13 @@ void run(const Options& o, const Context& ctx) {
 
 Runner setup_kv(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
-  app.add_option("--preset", o->presets,
+  app.add_option("--preset", o->query.presets,
                  "presets, comma-separated: builtin names or globs, preset files (a '/' or .json) or "
                  "hf:CONFIG.json; default: paper29b_* and llama3_70b");
-  app.add_option("--variant", o->variant, "a variant (`attnroof variants`), with --config");
-  app.add_option("--config", o->config, "the variant's config: a JSON file, or inline JSON starting with '{'");
-  app.add_option("--tp", o->tp, "TP degrees: list or range (1,2,4,8; 1:8:+1)")->capture_default_str();
-  app.add_option("--kv-dtype", o->kv_dtype, "KV storage: bf16, fp16, fp8, fp32")->capture_default_str();
+  app.add_option("--variant", o->query.variant, "a variant (`attnroof variants`), with --config");
+  app.add_option("--config", o->query.config, "the variant's config: a JSON file, or inline JSON starting with '{'");
+  app.add_option("--tp", o->query.tp, "TP degrees: list or range (1,2,4,8; 1:8:+1)")->capture_default_str();
+  app.add_option("--kv-dtype", o->query.kv_dtype, "KV storage: bf16, fp16, fp8, fp32")->capture_default_str();
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
   app.add_option("-o,--out", o->out, "write to FILE (atomically) instead of stdout");
   app.footer(

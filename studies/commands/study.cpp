@@ -53,6 +53,7 @@
 #include "model/json_reader.h"
 #include "studies/cli.h"
 #include "studies/commands/commands.h"
+#include "studies/data_dir.h"
 #include "studies/evaluate.h"
 #include "studies/limits.h"
 #include "studies/kv_table.h"
@@ -64,10 +65,6 @@
 #include "studies/report/provenance.h"
 #include "studies/report/sweep_columns.h"
 
-#ifndef ATTNROOF_SOURCE_DIR
-#define ATTNROOF_SOURCE_DIR "."
-#endif
-
 namespace attnroof::cli {
 
 namespace {
@@ -78,7 +75,7 @@ using report::Output;
 
 struct Options {
   std::string name = "paper";
-  std::string studies_dir = ATTNROOF_SOURCE_DIR "/studies";
+  std::string studies_dir;  // empty: the data directory's studies/ (data_dir.h)
   std::string out_dir = "reports";
   bool no_plots = false;
 };
@@ -937,9 +934,10 @@ SectionResult run_sweep_section(ObjectReader& s, const fs::path& dir, const std:
   return res;
 }
 
-fs::path find_study(const Options& o) {
+fs::path find_study(Options o) {
   const bool is_path = o.name.find('/') != std::string::npos ||
                        (o.name.size() > 5 && o.name.substr(o.name.size() - 5) == ".json");
+  if (!is_path && o.studies_dir.empty()) o.studies_dir = (data_dir() / "studies").string();
   const fs::path p = is_path ? fs::path(o.name) : fs::path(o.studies_dir) / (o.name + ".json");
   if (!fs::exists(p)) {
     std::string known;
@@ -1062,7 +1060,9 @@ Runner setup_study(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
   app.add_option("NAME", o->name, "study name (studies/NAME.json) or a path to a study file")
       ->capture_default_str();
-  app.add_option("--studies-dir", o->studies_dir, "where NAME is looked up")->capture_default_str();
+  app.add_option("--studies-dir", o->studies_dir,
+                 "where NAME is looked up (default: DATA/studies, DATA being $ATTNROOF_DATA_DIR, else "
+                 "the install's share/attnroof, else the source tree of a build-tree binary)");
   app.add_option("--out-dir", o->out_dir, "reports go to OUT_DIR/<study name>/")->capture_default_str();
   app.add_flag("--no-plots", o->no_plots, "write plot data and scripts but do not run gnuplot");
   app.footer(

@@ -11,6 +11,7 @@
 #include "studies/commands/commands.h"
 #include "studies/evaluate.h"
 #include "studies/limits.h"
+#include "studies/queries.h"
 #include "studies/ranges.h"
 #include "studies/report/provenance.h"
 #include "studies/report/sweep_columns.h"
@@ -23,20 +24,7 @@ namespace {
 constexpr std::size_t kSkippedKept = 100;
 
 struct Options {
-  ModelOptions model;
-  std::string hardware = "h100_sxm";
-  std::string calibration;
-  std::string tp = "1";
-  std::string ep = "1";
-  std::string dp_attention = "1";
-  std::string batch = "1";
-  std::string context = "8192";
-  std::string contexts;
-  std::string q_tokens = "1";
-  std::string form = "absorbed";
-  std::string kv_dtype = "bf16";
-  std::string weight_dtype;  // empty: each model's native format
-  std::string act_dtype = "bf16";
+  PointQuery point;
   std::string columns;
   std::string format = "table";
   std::string time_unit = "s";
@@ -88,36 +76,11 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-Axes build_axes(const Options& o) {
-  Axes a;
-  a.models = resolve_models(o.model, true);
-  a.hardware = resolve_hardware(o.hardware, "--hardware", o.calibration);
-  a.forms = parse_forms(o.form, "--form");
-  a.kv_dtypes = parse_dtypes(o.kv_dtype, "--kv-dtype");
-  if (!o.weight_dtype.empty() && o.weight_dtype != "native")
-    a.weight_dtypes = parse_dtypes(o.weight_dtype, "--weight-dtype");
-  else
-    a.weight_dtypes.clear();
-  a.ep = parse_int_axis(o.ep, "--ep");
-  a.dp_attention = parse_int_axis(o.dp_attention, "--dp-attention");
-  a.act_dtypes = parse_dtypes(o.act_dtype, "--act-dtype");
-  a.tp = parse_int_axis(o.tp, "--tp");
-  a.q_tokens = parse_int_axis(o.q_tokens, "--q-tokens");
-  if (!o.contexts.empty()) {
-    a.ragged_contexts = parse_int_axis(o.contexts, "--contexts");
-  } else {
-    a.batch = parse_int_axis(o.batch, "--batch");
-    a.ctx_len = parse_int_axis(o.context, "--context");
-  }
-  return a;
-}
-
-void run(const Options& o, CLI::App& app, const Context& ctx) {
+void run(Options o, CLI::App& app, const Context& ctx) {
   const report::Format format = report::parse_format(o.format, "--format");
-  if (!o.contexts.empty() && (app.count("--batch") > 0 || app.count("--context") > 0)) {
-    throw InputError("--contexts gives one ragged batch: it replaces --batch and --context");
-  }
-  const Axes axes = build_axes(o);
+  o.point.batch_given = app.count("--batch") > 0;
+  o.point.context_given = app.count("--context") > 0;
+  const Axes axes = sweep_axes(o.point);
   std::vector<std::string_view> varying;
   if (axes.forms.size() > 1) varying.push_back("form");
   if (axes.kv_dtypes.size() > 1) varying.push_back("kv_dtype");
@@ -188,27 +151,27 @@ void run(const Options& o, CLI::App& app, const Context& ctx) {
 
 Runner setup_sweep(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
-  add_model_options(app, o->model, true);
-  app.add_option("--hardware", o->hardware,
+  add_model_options(app, o->point.model, true);
+  app.add_option("--hardware", o->point.hardware,
                  "hardware profiles, comma-separated: builtin ids or JSON files")
       ->capture_default_str();
-  add_calibration_option(app, o->calibration);
-  app.add_option("--tp", o->tp, "TP degrees (axis)")->capture_default_str();
-  app.add_option("--batch", o->batch, "batch sizes (axis)")->capture_default_str();
-  app.add_option("--context", o->context, "ctx_len values (axis)")->capture_default_str();
-  app.add_option("--contexts", o->contexts,
+  add_calibration_option(app, o->point.calibration);
+  app.add_option("--tp", o->point.tp, "TP degrees (axis)")->capture_default_str();
+  app.add_option("--batch", o->point.batch, "batch sizes (axis)")->capture_default_str();
+  app.add_option("--context", o->point.context, "ctx_len values (axis)")->capture_default_str();
+  app.add_option("--contexts", o->point.contexts,
                  "one ragged batch instead of --batch x --context: one ctx_len per sequence");
-  app.add_option("--q-tokens", o->q_tokens, "query tokens per sequence (axis)")->capture_default_str();
-  app.add_option("--form", o->form, "absorbed, materialized or both (axis)")->capture_default_str();
-  app.add_option("--kv-dtype", o->kv_dtype, "KV formats (axis)")->capture_default_str();
-  app.add_option("--weight-dtype", o->weight_dtype,
+  app.add_option("--q-tokens", o->point.q_tokens, "query tokens per sequence (axis)")->capture_default_str();
+  app.add_option("--form", o->point.form, "absorbed, materialized or both (axis)")->capture_default_str();
+  app.add_option("--kv-dtype", o->point.kv_dtype, "KV formats (axis)")->capture_default_str();
+  app.add_option("--weight-dtype", o->point.weight_dtype,
                  "weight formats (axis); default: each preset's native format (DeepSeek-V3 fp8, others bf16)");
-  app.add_option("--ep", o->ep, "expert-parallel groups for the routed experts (axis; must divide tp x dp_attention)")
+  app.add_option("--ep", o->point.ep, "expert-parallel groups for the routed experts (axis; must divide tp x dp_attention)")
       ->capture_default_str();
-  app.add_option("--dp-attention", o->dp_attention,
+  app.add_option("--dp-attention", o->point.dp_attention,
                  "attention groups of tp devices, each with its own --batch (axis; DP attention, the MLA-DP layout)")
       ->capture_default_str();
-  app.add_option("--act-dtype", o->act_dtype, "activation formats (axis)")->capture_default_str();
+  app.add_option("--act-dtype", o->point.act_dtype, "activation formats (axis)")->capture_default_str();
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
@@ -232,7 +195,8 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
       "  attnroof sweep --preset llama3_70b --kv-dtype bf16,fp8 --format json -o s.json\n"
       "  attnroof sweep --preset dsv3_mla --tp 1 --dp-attention 8 --ep 8 --batch 1:256:x4 --context 4k --hardware h200\n"
       "Axis order (outermost first): model, hardware, form, kv/weight/act dtype, tp, q_tokens, ep,\n"
-      "dp_attention, batch, context. t_step_s is the whole model's step (attention, FFN/MoE, LM head;\nmodel/step.h). Rows stream: any number of points in constant memory. An axis expands to at most\n"
+      "dp_attention, batch, context. t_step_s is the whole model's step (attention, FFN/MoE, LM head;\n"
+      "model/step.h). Rows stream: any number of points in constant memory. An axis expands to at most\n"
       "{} values; from {} points the count is printed before the first row, and the time\n"
       "left with the progress. Progress goes to stderr after 1 s; skipped points are summarised on\n"
       "stderr (JSON: the \"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.",

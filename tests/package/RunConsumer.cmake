@@ -24,8 +24,8 @@ endfunction()
 file(REMOVE_RECURSE ${PREFIX} ${CONSUMER_BINARY_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX})
 
-# Only the three CPU libraries, and only their headers' directories (no studies/, tests/,
-# kernels/cuda, ...).
+# Only the three CPU libraries (the CLI's are linked into bin/attnroof), and only their headers'
+# directories (no studies/, tests/, kernels/cuda, ...).
 file(GLOB_RECURSE libraries RELATIVE ${PREFIX} ${PREFIX}/*.a ${PREFIX}/*.so)
 list(TRANSFORM libraries REPLACE ".*/" "")
 list(SORT libraries)
@@ -35,6 +35,46 @@ if(NOT libraries STREQUAL expected)
 endif()
 expect_entries(${PREFIX}/include/attnroof "calibrate;kernels;model")
 expect_entries(${PREFIX}/include/attnroof/kernels "decode_params.h;reference")
+
+# The command line and its data (studies/CMakeLists.txt, ATTNROOF_DATA_FILES), which the
+# installed binary finds relative to itself (studies/data_dir.h), not in the source tree: with
+# no ATTNROOF_DATA_DIR, `study` looks up studies in PREFIX/share/attnroof/studies.
+foreach(f bin/attnroof share/attnroof/studies/paper.json share/attnroof/reports/kernels/h100/bench_kernels.json)
+  if(NOT EXISTS ${PREFIX}/${f})
+    message(FATAL_ERROR "${PREFIX}/${f} was not installed")
+  endif()
+endforeach()
+if(EXISTS ${PREFIX}/bin/attnroof-source-dir)
+  message(FATAL_ERROR "the build tree's marker attnroof-source-dir was installed")
+endif()
+unset(ENV{ATTNROOF_DATA_DIR})
+execute_process(COMMAND ${PREFIX}/bin/attnroof study no_such_study WORKING_DIRECTORY ${PREFIX}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+string(FIND "${out}" "studies in ${PREFIX}/share/attnroof/studies: paper" at)
+if(NOT rc EQUAL 2 OR at EQUAL -1)
+  message(FATAL_ERROR "the installed attnroof did not look up studies in its share/attnroof (${rc}):\n${out}")
+endif()
+set(ENV{ATTNROOF_DATA_DIR} ${PREFIX}/no_such_dir)
+execute_process(COMMAND ${PREFIX}/bin/attnroof study paper WORKING_DIRECTORY ${PREFIX}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+string(FIND "${out}" "$ATTNROOF_DATA_DIR is '${PREFIX}/no_such_dir', which is not a directory" at)
+if(NOT rc EQUAL 1 OR at EQUAL -1)
+  message(FATAL_ERROR "a missing $ATTNROOF_DATA_DIR was not reported (${rc}):\n${out}")
+endif()
+unset(ENV{ATTNROOF_DATA_DIR})
+# The installed data is complete: the default study runs on it (its "bench" and "measurements"
+# files are read from PREFIX/share/attnroof/reports/).
+file(REMOVE_RECURSE ${PREFIX}/study_out)
+run(${PREFIX}/bin/attnroof study paper --no-plots --out-dir ${PREFIX}/study_out)
+if(NOT EXISTS ${PREFIX}/study_out/paper/report.json)
+  message(FATAL_ERROR "the installed `attnroof study paper` wrote no report:\n${run_output}")
+endif()
+file(READ ${PREFIX}/study_out/paper/report.json report)
+string(FIND "${report}" "\"study_file\": \"${PREFIX}/share/attnroof/studies/paper.json\"" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the installed `attnroof study paper` did not read ${PREFIX}/share/attnroof/studies/paper.json")
+endif()
+file(REMOVE_RECURSE ${PREFIX}/study_out)
 
 # The package names no path of this machine's checkout or build: it works wherever it is copied.
 file(GLOB package_files ${PREFIX}/lib/cmake/attnroof/*.cmake)
