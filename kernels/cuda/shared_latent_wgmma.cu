@@ -61,8 +61,12 @@
 // H200, q_tokens 1..8 (issue 12; reports/kernels/h200/q_tokens/README.md): validated 163/163; from
 //   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
 //   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
-// Next: overlap S of tile t+1 with the softmax of tile t, a TMA producer, a merge fused into the
-// split kernel; see the README (round 5).
+// H200, round 6 (issue 11): bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
+//   seesaw schedules (the warpgroups handing max and P over on named barriers, over the key
+//   halves of a tile or over pairs of tiles) were measured and not adopted: 0.99x and 1.08x the
+//   default's time in the median (reports/kernels/h200/seesaw/). What limits MLA now is Q K^T at
+//   32 keys per instruction, inside the shared memory Q and two 72 KB stages leave: a plan that
+//   frees shared memory (Q held elsewhere, or a stage released within a step) comes next.
 #include <cuda_bf16.h>
 
 #include <cmath>
