@@ -25,13 +25,18 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
     if (std::find(known_shapes.begin(), known_shapes.end(), s) == known_shapes.end())
       throw InputError(fmt::format("--shapes: '{}' is not a shape of the grid; valid: {}", s,
                                    fmt::join(known_shapes, ", ")));
-  std::vector<CheckCase> grid;
-  for (const CheckCase& c : validation_grid(o.reduced)) {
-    const bool shape_ok =
-        o.shapes.empty() || std::find(o.shapes.begin(), o.shapes.end(), c.shape) != o.shapes.end();
-    if (shape_ok && (o.filter.empty() || describe(c).find(o.filter) != std::string::npos))
-      grid.push_back(c);
-  }
+  // The cases of a grid that --shapes and --filter keep.
+  const auto selected_cases = [&](bool reduced) {
+    std::vector<CheckCase> kept;
+    for (const CheckCase& c : validation_grid(reduced)) {
+      const bool shape_ok = o.shapes.empty() ||
+                            std::find(o.shapes.begin(), o.shapes.end(), c.shape) != o.shapes.end();
+      if (shape_ok && (o.filter.empty() || describe(c).find(o.filter) != std::string::npos))
+        kept.push_back(c);
+    }
+    return kept;
+  };
+  const std::vector<CheckCase> grid = selected_cases(o.reduced);
   std::vector<LayerCheckCase> layers;
   if (o.layer_check)
     for (const LayerCheckCase& c : layer_check_grid(o.reduced))
@@ -78,13 +83,7 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
     check(std::to_string(i), grid[i], seed + i, o.choice, cases);
   if (o.alternatives && o.choice.alternative == 0) {
     // The reduced grid's cases that the filters keep, with each alternative plan.
-    std::vector<CheckCase> reduced;
-    for (const CheckCase& c : validation_grid(true)) {
-      const bool shape_ok = o.shapes.empty() ||
-                            std::find(o.shapes.begin(), o.shapes.end(), c.shape) != o.shapes.end();
-      if (shape_ok && (o.filter.empty() || describe(c).find(o.filter) != std::string::npos))
-        reduced.push_back(c);
-    }
+    const std::vector<CheckCase> reduced = selected_cases(true);
     for (int alternative = 1; alternative <= kernel_alternatives(); ++alternative) {
       KernelChoice choice = o.choice;
       choice.alternative = alternative;
