@@ -40,8 +40,10 @@
 //     cache row (8: whole 128-byte lines); fence.proxy.async before the barrier that publishes
 //     a stage to the tensor cores.
 //
-// Tile plans (table at the end): 576/512 64 keys x 2 stages, split S; 320/256 64 x 4, split S;
-// 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM.
+// Tile plans (table at the end): 576/512 and 320/256 the seesaw over pairs of 64-key tiles (2
+// stages, each 64-column part of a stage on its own barrier and refilled by its last reader:
+// latent_seesaw_body, its comment); 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM (the body above,
+// which the lockstep alternatives of 576/512 and 320/256 also run).
 //
 // Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the read ceiling measured
 // in the same run (reports/kernels/h100/README.md, rounds 3 to 5):
@@ -62,11 +64,12 @@
 //   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
 //   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
 // H200, round 6 (issue 11): bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
-//   seesaw schedules (the warpgroups handing max and P over on named barriers, over the key
-//   halves of a tile or over pairs of tiles) were measured and not adopted: 0.99x and 1.08x the
-//   default's time in the median (reports/kernels/h200/seesaw/). What limits MLA now is Q K^T at
-//   32 keys per instruction, inside the shared memory Q and two 72 KB stages leave: a plan that
-//   frees shared memory (Q held elsewhere, or a stage released within a step) comes next.
+//   seesaw schedules that released a stage only when both warpgroups had left it measured 0.99x
+//   and 1.08x the lockstep default's time (reports/kernels/h200/seesaw/). The seesaw over pairs
+//   with each stage's halves refilled by their last readers, Q K^T at 64 keys per instruction,
+//   is the default since: over 50 MLA / MLA-128 points (batch 1-128, 1K-2M, q_tokens 1 and 2)
+//   0.915x the lockstep time in the median (0.79x-1.02x), GLA-2 0.93x over 8 points
+//   (reports/kernels/h200/seesaw_release/).
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -161,6 +164,42 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)
   if constexpr (kN == 64) wgmma_rs_m64n64k16_tnspb(o, a, db);
   else if constexpr (kN == 128) wgmma_rs_m64n128k16_tnspb(o, a, db);
   else wgmma_rs_m64n256k16_tnspb(o, a, db);
+}
+
+// The epilogue: this thread's rows (16 warp + g, + 8) of O / l (its warpgroup's d_v / kWarpgroups
+// columns) and their LSE, into o and lse (one split) or this split's partial slots.
+template <class Tile>
+__device__ __forceinline__ void write_latent_rows(const DecodeParams& p,
+                                                  const float (&o_acc)[Tile::kORegs],
+                                                  const float (&m_run)[2], const float (&l_run)[2],
+                                                  int rows, int row0, int64_t q_rows, int b,
+                                                  int split, int wg, int warp, int g, int t4) {
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int r = warp * 16 + g + 8 * h;
+    if (r >= rows) continue;
+    const float l = l_run[h];
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2W : -INFINITY;
+    const int64_t row = row0 + r;
+    const int col0 = wg * Tile::kDvWg + 2 * t4;
+    if (p.n_splits == 1) {
+      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + row) * p.d_v;
+#pragma unroll
+      for (int j = 0; j < Tile::kORegs / 4; ++j)
+        *reinterpret_cast<uint32_t*>(o_row + col0 + 8 * j) =
+            pack_bf16x2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
+      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * q_rows + row] = lse;
+    } else {
+      const int64_t slot = (int64_t(b) * p.n_splits + split) * q_rows + row;
+      float* o_row = p.o_partial + slot * p.d_v;
+#pragma unroll
+      for (int j = 0; j < Tile::kORegs / 4; ++j)
+        *reinterpret_cast<float2*>(o_row + col0 + 8 * j) =
+            make_float2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
+      if (wg == 0 && t4 == 0) p.lse_partial[slot] = lse;
+    }
+  }
 }
 
 // grid: (head_blocks, n_splits, batch)   block: Tile::kThreads   shared: Tile::kSmemBytes
@@ -472,32 +511,387 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 #pragma unroll
     for (int h = 0; h < 2; ++h) l_run[h] += l_x[(1 - wg) * 64 + warp * 16 + g + 8 * h];
   }
+  write_latent_rows<Tile>(p, o_acc, m_run, l_run, rows, row0, q_rows, b, split, wg, warp, g, t4);
+}
+
+// The seesaw over pairs of tiles, each stage released in two halves by their last readers (the
+// 576/512 and 320/256 defaults). Warpgroup 0 scores the even tile of a pair (K0, stage 0) and holds
+// O's left half; warpgroup 1 scores the odd tile (K1, stage 1) and holds the right half; both
+// score 64 keys per Q K^T instruction. With m the running max (log2 units), per pair:
+//   wg0: m0 = max(m, rowmax S0), a0 = 2^(m - m0); P0 = 2^(S0 - m0); O_L = a0 O_L + P0 V0_L
+//   wg1: m1 = max(m0, rowmax S1), a1 = 2^(m0 - m1); P1 = 2^(S1 - m1); O_R = a0 a1 O_R + P1 V1_R
+//   wg0: O_L = a1 O_L + P1 V1_L            wg1: O_R += (a1 P0) V0_R
+// the online softmax over K0 and K1 at max m1. m0, m1 and P1, then a1 P0 cross through shared
+// memory on named barriers, both sides syncing: with the producer only arriving (bar.arrive) the
+// times were the same (reports/kernels/h200/seesaw_release/), but compute-sanitizer's racecheck
+// does not order such a hand-over and reported every one as a hazard.
+// Each 64-column part of a stage has its own transaction barrier. The parts holding V_L (columns
+// [0, d_v / 2)) are read last by warpgroup 0 and the others (V_R and the RoPE columns) by
+// warpgroup 1, so each warpgroup refills its parts of a stage with the pair after next as soon as
+// its own P V on them is done, without waiting for the other: the next pair's copies start
+// during this pair's P V instead of after it.
+template <int kDqk_, int kDv_>
+struct LatentSeesawTile {
+  static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
+  static constexpr int kMinBlocks = 1, kThreads = 256;  // two warpgroups
+  static constexpr bool kBulk = true;
+  static constexpr int kParts = kDqk / 64;      // 64-column parts of a tile
+  static constexpr int kLeftParts = kDv / 128;  // parts [0, kLeftParts): V_L, warpgroup 0's
+  static constexpr int kDvWg = kDv / 2;
+  static constexpr int kKSteps = kDqk / 16, kChunks = kDqk / 8;
+  static constexpr int kQBytes = kTileM * kDqk * 2, kStageBytes = kTileN * kDqk * 2;
+  static constexpr int kPartBytes = kTileN * 128;
+  static constexpr int kPxWords = (kTileN / 16) * 4 * 128;  // one P fragment set [kv][reg][thread]
+  static constexpr int kExchangeBytes = 4 * (kPxWords + 4 * 64);  // P, then m [2][64], l [2][64]
+  static constexpr int kBarrierBytes = 8 * kStages * kParts;
+  static constexpr int kSmemBytes =
+      1024 + kQBytes + kStages * kStageBytes + kExchangeBytes + kBarrierBytes;
+  static constexpr int kSRegs = kTileN / 2, kORegs = kDvWg / 2, kKv = kTileN / 16;
+  static_assert(kDqk % 64 == 0 && kDv % 128 == 0 && kDv < kDqk, "V halves are whole parts");
+  static_assert(kDvWg == 64 || kDvWg == 128 || kDvWg == 256, "P V wgmma n per warpgroup");
+  static_assert(kSmemBytes <= 227 * 1024, "shared memory per block on sm_90");
+};
+
+template <class Tile>
+constexpr bool kIsSeesaw = false;
+template <int kDqk, int kDv>
+constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv>> = true;
+
+template <class Tile>
+__device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const void* cache_rows) {
+  constexpr int kTileM = Tile::kTileM, kTileN = Tile::kTileN, kThreads = Tile::kThreads;
+  constexpr int kParts = Tile::kParts, kLeft = Tile::kLeftParts, kKv = Tile::kKv;
+  constexpr int kChunks = Tile::kChunks;
+  constexpr int kBarMax0 = 1, kBarMax1P1 = 2, kBarP0 = 3, kBarWg0 = 4;  // kBarWg0 + wg: one warpgroup
+
+  extern __shared__ __align__(1024) unsigned char smem_raw[];
+  const uint32_t smem0 = (smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t q_s = smem0;
+  const uint32_t kv_s = smem0 + Tile::kQBytes;
+  uint32_t* const p_x = reinterpret_cast<uint32_t*>(
+      smem_raw + (smem0 - smem_addr(smem_raw)) + Tile::kQBytes + 2 * Tile::kStageBytes);
+  float* const m_x = reinterpret_cast<float*>(p_x + Tile::kPxWords);
+  float* const l_x = m_x + 2 * 64;
+  const uint32_t bar0 =
+      smem0 + static_cast<uint32_t>(Tile::kQBytes + 2 * Tile::kStageBytes + Tile::kExchangeBytes);
+  auto part_bar = [&](int stage, int part) {
+    return bar0 + static_cast<uint32_t>(8 * (stage * kParts + part));
+  };
+
+  const int tid = static_cast<int>(threadIdx.x);
+  // Read through a shuffle so the compiler knows it is warp-uniform: a wgmma under a branch it
+  // takes for divergent gets serialized (ptxas C7520).
+  const int wg = __shfl_sync(0xffffffffu, tid / 128, 0);
+  const int warp = (tid % 128) / 32, lane = tid % 32, lt = tid % 128;
+  const int g = lane / 4, t4 = lane % 4;
+  const int head_block = static_cast<int>(blockIdx.x);
+  const int split = static_cast<int>(blockIdx.y);
+  const int b = static_cast<int>(blockIdx.z);
+  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
+  const int row0 = head_block * kTileM;
+  const int rows = min(kTileM, static_cast<int>(q_rows) - row0);
+  const bool paged = p.page_table != nullptr;
+  const int64_t capacity = paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
+  const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
+  const int64_t begin = int64_t(split) * p.split_len;
+  const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
+  const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
+  const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;
+  int64_t key_end[2];
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int r = warp * 16 + g + 8 * h;
-    if (r >= rows) continue;
-    const float l = l_run[h];
-    const float inv = l > 0.f ? 1.f / l : 0.f;
-    const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2W : -INFINITY;
-    const int64_t row = row0 + r;
-    const int col0 = wg * Tile::kDvWg + 2 * t4;
-    if (p.n_splits == 1) {
-      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + row) * p.d_v;
+  for (int h = 0; h < 2; ++h)
+    key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + warp * 16 + g + 8 * h) / p.q_heads);
+  const int64_t mask_from = min(end, ctx - p.q_tokens + 1 + row0 / p.q_heads);
+  const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
+
+  auto tile_page = [&](int tile) -> int64_t {
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
+  };
+  // Parts [c0, c1) of tile `tile` into stage tile % 2, each on its part's barrier (the calling
+  // thread is that barrier's one arrival). Rows past the sequence's end are read (same page, or
+  // zero-filled past the map) and zeroed before use.
+  auto load_parts = [&](int tile, int64_t page_entry, int c0, int c1) {
+    const int64_t pos = begin + int64_t(tile) * kTileN;
+    const int64_t row = paged ? page_entry * p.page_size + (pos & (p.page_size - 1))
+                              : int64_t(b) * p.max_ctx_len + pos;
+    const int stage = tile & 1;
+    const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
+    for (int c = c0; c < c1; ++c) {
+      mbarrier_arrive_expect_tx(part_bar(stage, c), Tile::kPartBytes);
+      tma_load_2d(st + static_cast<uint32_t>(c * Tile::kPartBytes), cache_rows, c * 64,
+                  static_cast<int32_t>(row), part_bar(stage, c));
+    }
+  };
+  // Use k of a stage's part is its barrier's phase k: tile t is use t / 2 of stage t % 2.
+  auto wait_part = [&](int tile, int part) {
+    mbarrier_wait_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
+  };
+
+  {  // Q rows of this block (zero past the sequence's rows)
+    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * q_rows + row0) * p.d_qk;
+    for (int c = tid; c < kTileM * kChunks; c += kThreads) {
+      const int r = c / kChunks, col = c % kChunks;
+      const bool valid = r < rows;
+      const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
+      cp_async_16(q_s + swizzle128_offset<kTileM>(r, col), src, valid);
+    }
+    cp_async_commit();
+  }
+  if (tid == 0) {
+    for (int i = 0; i < 2 * kParts; ++i) mbarrier_init(bar0 + static_cast<uint32_t>(8 * i), 1);
+    mbarrier_init_fence();
+    if (n_tiles > 0) load_parts(0, tile_page(0), 0, kParts);
+    if (n_tiles > 1) load_parts(1, tile_page(1), 0, kParts);
+  }
+  cp_async_wait<0>();
+  fence_proxy_async_smem();
+  __syncthreads();
+
+  float o_acc[Tile::kORegs];
 #pragma unroll
-      for (int j = 0; j < Tile::kORegs / 4; ++j)
-        *reinterpret_cast<uint32_t*>(o_row + col0 + 8 * j) =
-            pack_bf16x2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
-      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * q_rows + row] = lse;
+  for (int i = 0; i < Tile::kORegs; ++i) o_acc[i] = 0.f;
+  float m_run[2] = {-INFINITY, -INFINITY};
+  float l_run[2] = {0.f, 0.f};
+  const float scale_log2 = p.softmax_scale * kLog2eW;
+  const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
+
+  auto score = [&](int tile, float (&s)[Tile::kSRegs]) {
+    const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
+    fence_all(s);
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < Tile::kKSteps; ++kk) {
+      if (kk % 4 == 0) wait_part(tile, kk / 4);
+      const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
+      const uint64_t da =
+          smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
+      const uint64_t db =
+          smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
+      wgmma_qk<kTileN>(s, da, db, kk > 0 ? 1 : 0);
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_all(s);
+  };
+  auto mask_row_max = [&](int tile, float (&s)[Tile::kSRegs], float (&mx)[2]) {
+    const int64_t key_base = begin + int64_t(tile) * kTileN;
+    if (key_base + kTileN > mask_from) {
+      int valid_keys[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+        valid_keys[h] =
+            static_cast<int>(min(max(key_end[h] - key_base, int64_t(-1)), int64_t(kTileN)));
+#pragma unroll
+      for (int j = 0; j < kTileN / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          if (j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
+    }
+    mx[0] = mx[1] = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < kTileN / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+    }
+  };
+  auto exponentiate = [&](float (&s)[Tile::kSRegs], const float (&m_use)[2], float (&row_sum)[2]) {
+    row_sum[0] = row_sum[1] = 0.f;
+#pragma unroll
+    for (int j = 0; j < kTileN / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        s[4 * j + e] = fast_exp2(fmaf(s[4 * j + e], scale_log2, -m_use[e >> 1]));
+        row_sum[e >> 1] += s[4 * j + e];
+      }
+  };
+  auto pack_p_step = [&](const float (&s)[Tile::kSRegs], const float (&f)[2], int kv,
+                         uint32_t (&pa)[4]) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int j = 2 * kv + half;
+      pa[2 * half + 0] = pack_bf16x2(s[4 * j + 0] * f[0], s[4 * j + 1] * f[0]);
+      pa[2 * half + 1] = pack_bf16x2(s[4 * j + 2] * f[1], s[4 * j + 3] * f[1]);
+    }
+  };
+  auto scale_o = [&](const float (&f)[2]) {
+    if (__all_sync(0xffffffffu, f[0] == 1.f && f[1] == 1.f)) return;
+#pragma unroll
+    for (int j = 0; j < Tile::kORegs / 4; ++j) {
+      o_acc[4 * j + 0] *= f[0];
+      o_acc[4 * j + 1] *= f[0];
+      o_acc[4 * j + 2] *= f[1];
+      o_acc[4 * j + 3] *= f[1];
+    }
+  };
+  // O += P V over this warpgroup's V columns of tile `tile`: committed, not waited.
+  auto issue_pv = [&](int tile, uint32_t (&pa)[kKv][4]) {
+    const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
+    fence_all(o_acc);
+    wgmma_fence();
+#pragma unroll
+    for (int kv = 0; kv < kKv; ++kv) {
+      const uint64_t db = smem_desc_sw128(st + v_col_off + static_cast<uint32_t>(kv * 16 * 128),
+                                          kTileN * 128, 1024);
+      wgmma_pv<Tile::kDvWg>(o_acc, pa[kv], db);
+    }
+    wgmma_commit();
+  };
+  // After this warpgroup's wgmma_wait: every warp of it is past its reads of the parts that
+  // one thread then refills.
+  auto refill = [&](int tile, int64_t page_entry, int c0, int c1) {
+    named_barrier_sync(kBarWg0 + wg, 128);
+    if (lt == 0 && tile < n_tiles) load_parts(tile, page_entry, c0, c1);
+  };
+
+  const int n_pairs = (n_tiles + 1) / 2;
+  for (int it = 0; it < n_pairs; ++it) {
+    const int tile0 = 2 * it, tile1 = 2 * it + 1;
+    const bool has1 = tile1 < n_tiles;
+    const int64_t page0 = tile_page(tile0 + 2), page1 = tile_page(tile1 + 2);
+    const int last = n_tiles - 1;
+    if (last <= tile1 && begin + int64_t(last + 1) * kTileN > end) {
+      // The pair holding the sequence's end: zero that tile's rows past it.
+#pragma unroll 1
+      for (int c = 0; c < kParts; ++c) wait_part(last, c);
+      const uint32_t st = kv_s + static_cast<uint32_t>((last & 1) * Tile::kStageBytes);
+      const int valid = static_cast<int>(end - (begin + int64_t(last) * kTileN));
+      for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
+        const int r = valid + c / kChunks;
+        asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
+                         st + swizzle128_offset<kTileN>(r, c % kChunks)),
+                     "r"(0u)
+                     : "memory");
+      }
+      fence_proxy_async_smem();
+      __syncthreads();
+    }
+    float s[Tile::kSRegs], mx[2], row_sum[2];
+    uint32_t pa_own[kKv][4], pa_other[kKv][4];
+    const float one[2] = {1.f, 1.f};
+    if (wg == 0) {
+      score(tile0, s);
+      mask_row_max(tile0, s, mx);
+      float m0[2], m0_use[2], a0[2], a1[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        m0[h] = fmaxf(m_run[h], mx[h] * scale_log2);
+        m0_use[h] = m0[h] == -INFINITY ? 0.f : m0[h];  // keeps exp2(-inf - -inf) out
+        a0[h] = fast_exp2(m_run[h] - m0_use[h]);
+        if (t4 == 0) m_x[warp * 16 + g + 8 * h] = m0[h];
+      }
+      named_barrier_sync(kBarMax0, kThreads);
+      exponentiate(s, m0_use, row_sum);
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv) pack_p_step(s, one, kv, pa_own[kv]);
+      scale_o(a0);
+      issue_pv(tile0, pa_own);  // P0 V0_L
+      named_barrier_sync(kBarMax1P1, kThreads);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float m1 = m_x[64 + warp * 16 + g + 8 * h];
+        a1[h] = fast_exp2(m0[h] - (m1 == -INFINITY ? 0.f : m1));
+        l_run[h] = (l_run[h] * a0[h] + row_sum[h]) * a1[h];
+        m_run[h] = m1;
+      }
+      // P1 out of the exchange slots, a1 P0 into them (this thread's slots only).
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv) {
+        uint32_t scaled[4];
+        pack_p_step(s, a1, kv, scaled);
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
+          p_x[(kv * 4 + r) * 128 + lt] = scaled[r];
+        }
+      }
+      named_barrier_sync(kBarP0, kThreads);
+      wgmma_wait<0>();
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_own[kv]);
+      fence_all(o_acc);
+      refill(tile0 + 2, page0, 0, kLeft);  // K0's V_L: warpgroup 0 was its last reader
+      scale_o(a1);
+      if (has1) {
+#pragma unroll 1
+        for (int c = 0; c < kLeft; ++c) wait_part(tile1, c);
+        issue_pv(tile1, pa_other);  // P1 V1_L
+        wgmma_wait<0>();
+#pragma unroll
+        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
+        fence_all(o_acc);
+        refill(tile1 + 2, page1, 0, kLeft);
+      }
     } else {
-      const int64_t slot = (int64_t(b) * p.n_splits + split) * q_rows + row;
-      float* o_row = p.o_partial + slot * p.d_v;
+      if (has1) {
+        score(tile1, s);
+        mask_row_max(tile1, s, mx);
+      } else {
 #pragma unroll
-      for (int j = 0; j < Tile::kORegs / 4; ++j)
-        *reinterpret_cast<float2*>(o_row + col0 + 8 * j) =
-            make_float2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
-      if (wg == 0 && t4 == 0) p.lse_partial[slot] = lse;
+        for (int i = 0; i < Tile::kSRegs; ++i) s[i] = -INFINITY;
+        mx[0] = mx[1] = -INFINITY;
+      }
+      named_barrier_sync(kBarMax0, kThreads);
+      float m1_use[2], a01[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float m0 = m_x[warp * 16 + g + 8 * h];
+        const float m0_use = m0 == -INFINITY ? 0.f : m0;
+        const float m1 = fmaxf(m0, mx[h] * scale_log2);
+        m1_use[h] = m1 == -INFINITY ? 0.f : m1;
+        a01[h] = fast_exp2(m_run[h] - m0_use) * fast_exp2(m0 - m1_use[h]);
+        m_run[h] = m1;
+        if (t4 == 0) m_x[64 + warp * 16 + g + 8 * h] = m1;
+      }
+      exponentiate(s, m1_use, row_sum);
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv) {
+        pack_p_step(s, one, kv, pa_own[kv]);
+#pragma unroll
+        for (int r = 0; r < 4; ++r) p_x[(kv * 4 + r) * 128 + lt] = pa_own[kv][r];
+      }
+      named_barrier_sync(kBarMax1P1, kThreads);
+#pragma unroll
+      for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * a01[h] + row_sum[h];
+      scale_o(a01);
+      if (has1) issue_pv(tile1, pa_own);  // P1 V1_R
+      named_barrier_sync(kBarP0, kThreads);
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
+#pragma unroll 1
+      for (int c = kLeft; c < 2 * kLeft; ++c) wait_part(tile0, c);
+      issue_pv(tile0, pa_other);  // (a1 P0) V0_R
+      if (has1) {
+        wgmma_wait<1>();  // P1 V1_R: K1's right parts are free
+        refill(tile1 + 2, page1, kLeft, kParts);
+      }
+      wgmma_wait<0>();
+#pragma unroll
+      for (int kv = 0; kv < kKv; ++kv) {
+        wgmma_fence_fragment(pa_own[kv]);
+        wgmma_fence_fragment(pa_other[kv]);
+      }
+      fence_all(o_acc);
+      refill(tile0 + 2, page0, kLeft, kParts);
     }
   }
+
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);
+    l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 2);
+    if (t4 == 0) l_x[wg * 64 + warp * 16 + g + 8 * h] = l_run[h];
+  }
+  __syncthreads();
+#pragma unroll
+  for (int h = 0; h < 2; ++h) l_run[h] += l_x[(1 - wg) * 64 + warp * 16 + g + 8 * h];
+  write_latent_rows<Tile>(p, o_acc, m_run, l_run, rows, row0, q_rows, b, split, wg, warp, g, t4);
 }
 
 template <class Tile>
@@ -508,7 +902,8 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
-  latent_wgmma_body<Tile>(a.p, &a.cache_rows);
+  if constexpr (kIsSeesaw<Tile>) latent_seesaw_body<Tile>(a.p, &a.cache_rows);
+  else latent_wgmma_body<Tile>(a.p, &a.cache_rows);
 }
 
 template <class Tile>
@@ -533,18 +928,21 @@ DecodeKernelEntry make_wgmma_entry(const char* name, int alternative) {
 // LatentWgmmaTile<d_qk, d_v, tile_n, stages, warpgroups, CTAs per SM, threads per row in loads,
 //                 split S>
 const DecodeKernelEntry kLatentWgmmaKernels[] = {
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma", 0),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma", 0),
+    make_wgmma_entry<LatentSeesawTile<576, 512>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_tma", 0),
+    make_wgmma_entry<LatentSeesawTile<320, 256>>("latent_wgmma_d320_v256_m64_n64_s2_seesaw_tma", 0),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma", 0),
     // Alternative 1 (KernelChoice; for measurements, and the fallback of a launch the bulk
-    // copies cannot serve, launch_decode.cpp): the same plans loading through every thread's
+    // copies cannot serve, launch_decode.cpp): the lockstep plans loading through every thread's
     // cp.async (the round-5 defaults).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_t8", 1),
     make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_t8", 1),
     make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 3, 1, 2, 8>>("latent_wgmma_d192_v128_m64_n64_s3_wg1x2_t8", 1),
-    // Alternative 2, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
+    // Alternative 2: the lockstep plans on bulk copies (the defaults before the seesaw).
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 64, 2, 2, 1, 8, true, true>>("latent_wgmma_d576_v512_m64_n64_s2_splits_tma", 2),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 64, 4, 2, 1, 8, true, true>>("latent_wgmma_d320_v256_m64_n64_s4_splits_tma", 2),
+    // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
-    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 2),
+    make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
 };
 
 }  // namespace

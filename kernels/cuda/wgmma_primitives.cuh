@@ -1,5 +1,5 @@
 // defines: wgmma_fence, wgmma_commit, wgmma_wait, fence_proxy_async_smem, wgmma_fence_operand,
-//          smem_desc_sw128,
+//          wgmma_fence_fragment, named_barrier_sync, smem_desc_sw128,
 //          wgmma_ss_m64n{32,64,128}k16, wgmma_rs_m64n{64,128,256}k16_tnspb
 //
 // Thin wrappers over the sm_90a warpgroup MMA (PTX ISA "Asynchronous Warpgroup Level Matrix
@@ -45,6 +45,17 @@ __device__ __forceinline__ void fence_proxy_async_smem() {
 // it while the asynchronous MMA owns it.
 __device__ __forceinline__ void wgmma_fence_operand(float& r) {
   asm volatile("" : "+f"(r)::"memory");
+}
+
+// The same for the bf16 A fragment of a register-operand (RS) wgmma.
+__device__ __forceinline__ void wgmma_fence_fragment(uint32_t (&a)[4]) {
+  asm volatile("" : "+r"(a[0]), "+r"(a[1]), "+r"(a[2]), "+r"(a[3])::"memory");
+}
+
+// Named CTA barrier 1..15 (0 is __syncthreads'): waits until `threads` threads (whole warps) in
+// all have reached it.
+__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 __device__ __forceinline__ uint64_t smem_desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
