@@ -15,9 +15,9 @@ set logscale x 2
 set logscale y
 set style data linespoints
 plot "kfold_parity.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc 8 dt 2 title "predicted = measured", \
-     "kfold_parity.dat" index 1 using 1:2 with points lw 2 pt 7 ps 0.8 lc 1 dt 1 title "latent_wgmma_d320_v256_m64_n64_s4_splits_tma", \
+     "kfold_parity.dat" index 1 using 1:2 with points lw 2 pt 7 ps 0.8 lc 1 dt 1 title "latent_wgmma_d320_v256_m64_n64_s2_seesaw_tma", \
      "kfold_parity.dat" index 2 using 1:2 with points lw 2 pt 7 ps 0.8 lc 2 dt 1 title "separate_d128_m16_n64_s3_tma", \
-     "kfold_parity.dat" index 3 using 1:2 with points lw 2 pt 7 ps 0.8 lc 3 dt 1 title "latent_wgmma_d576_v512_m64_n64_s2_splits_tma", \
+     "kfold_parity.dat" index 3 using 1:2 with points lw 2 pt 7 ps 0.8 lc 3 dt 1 title "latent_wgmma_d576_v512_m64_n64_s2_seesaw_tma", \
      "kfold_parity.dat" index 4 using 1:2 with points lw 2 pt 7 ps 0.8 lc 4 dt 1 title "separate_d128_m32_n32_s4_tma", \
      "kfold_parity.dat" index 5 using 1:2 with points lw 2 pt 7 ps 0.8 lc 5 dt 1 title "latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma", \
      "kfold_parity.dat" index 6 using 1:2 with points lw 2 pt 7 ps 0.8 lc 6 dt 1 title "torch_sdpa", \
@@ -38,9 +38,9 @@ set logscale x 2
 set logscale y
 set style data linespoints
 plot "kfold_parity.dat" index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc 8 dt 2 title "predicted = measured", \
-     "kfold_parity.dat" index 1 using 1:2 with points lw 2 pt 7 ps 0.8 lc 1 dt 1 title "latent_wgmma_d320_v256_m64_n64_s4_splits_tma", \
+     "kfold_parity.dat" index 1 using 1:2 with points lw 2 pt 7 ps 0.8 lc 1 dt 1 title "latent_wgmma_d320_v256_m64_n64_s2_seesaw_tma", \
      "kfold_parity.dat" index 2 using 1:2 with points lw 2 pt 7 ps 0.8 lc 2 dt 1 title "separate_d128_m16_n64_s3_tma", \
-     "kfold_parity.dat" index 3 using 1:2 with points lw 2 pt 7 ps 0.8 lc 3 dt 1 title "latent_wgmma_d576_v512_m64_n64_s2_splits_tma", \
+     "kfold_parity.dat" index 3 using 1:2 with points lw 2 pt 7 ps 0.8 lc 3 dt 1 title "latent_wgmma_d576_v512_m64_n64_s2_seesaw_tma", \
      "kfold_parity.dat" index 4 using 1:2 with points lw 2 pt 7 ps 0.8 lc 4 dt 1 title "separate_d128_m32_n32_s4_tma", \
      "kfold_parity.dat" index 5 using 1:2 with points lw 2 pt 7 ps 0.8 lc 5 dt 1 title "latent_wgmma_d192_v128_m64_n64_s3_wg1x2_tma", \
      "kfold_parity.dat" index 6 using 1:2 with points lw 2 pt 7 ps 0.8 lc 6 dt 1 title "torch_sdpa", \
