@@ -1,6 +1,6 @@
 // Separate-K/V decode: MHA, MQA and GQA with any group size, head dim 64, 128, 256 (issue 4).
 //
-// Math (variants.md §3.1-3.3): query head i of sequence b attends with KV head j = i / g
+// Math (docs/variants.md "MHA, MQA, GQA"): query head i of sequence b uses KV head j = i / g
 // (g = q_heads / kv_heads); s_n = scale q_i . k_{n,j},  o_i = softmax(s) V_j,  lse natural log.
 // Layout (kernels/decode_params.h, family separate_kv): K and V rows [kv_heads, d] bf16,
 // contiguous or paged (pages of 64 or 128 rows).
