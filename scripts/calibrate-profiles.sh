@@ -4,7 +4,7 @@
 #   reports/calibration/data/h100_measurements.json -> model/data/calibration/h100_sxm.json,
 #                                                      reports/calibration/h100/
 #   reports/calibration/data/h200_run6_measurements.json and h200_run6_q_tokens_measurements.json
-#     (the bulk-copy kernels of issue 11: q_tokens 1, then 2, 4 and 8, each with the tile the
+#     (the bulk-copy kernels: q_tokens 1, then 2, 4 and 8, each with the tile the
 #     launcher picks for it) and h200_torch_sdpa.csv (PyTorch SDPA, scripts/measure-sdpa.py: an
 #     external kernel)
 #                                                   -> model/data/calibration/h200_sxm.json,

@@ -58,10 +58,10 @@
 //       them too (same run, two repeats: MLA 1M 433 -> 416 us, 2M 844 -> 810 us; GLA-2 1M 252 ->
 //       243 us). A float4 epilogue (lane pairs swapping columns: half the store instructions)
 //       measured no change and was dropped.
-// H200, q_tokens 1..8 (issue 12; reports/kernels/h200/q_tokens/README.md): validated 163/163; from
+// H200, q_tokens 1..8 (reports/kernels/h200/q_tokens/README.md): validated 163/163; from
 //   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
 //   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
-// H200, round 6 (issue 11): bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
+// H200, round 6: bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
 //   seesaw schedules (the warpgroups handing max and P over on named barriers, over the key
 //   halves of a tile or over pairs of tiles) were measured and not adopted: 0.99x and 1.08x the
 //   default's time in the median (reports/kernels/h200/seesaw/). What limits MLA now is Q K^T at

@@ -1,7 +1,7 @@
 // defines: TpVariant, TpCase, TpCall, TpRank, TpProblem, VariantSetup, make_variant_setup,
 //          make_tp_problem, describe_tp_case, TpCheck, check_tp_output
 //
-// The host side of the TP decode step (issue 5; kernels/tp/README.md): from the float64
+// The host side of the TP decode step (kernels/tp/README.md): from the float64
 // reference's seeded weights and cache (kernels/reference, the same weights as its single-device
 // decode), every rank's shard by the model's sharding rules (docs/variants.md "TP rules", "MLA",
 // "Latent family", "GLA", "MLRA"):

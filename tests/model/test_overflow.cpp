@@ -1,4 +1,4 @@
-// Integer overflow and loops bounded by input values (issue 10, classes 4 and 8): products and
+// Integer overflow and loops bounded by input values: products and
 // sums of input sizes either compute exactly or are an InputError naming every operand; TP
 // degree lists and the worst device's units come from closed forms and factoring, not from
 // counting to an input value; the calibrated time model never lays out more than its cap.
