@@ -86,7 +86,8 @@ using bf16 = __nv_bfloat16;
 constexpr float kLog2eW = 1.4426950408889634f;
 constexpr float kLn2W = 0.6931471805599453f;
 
-// kWarpgroups 2: both warpgroups compute the whole S and split d_v in halves (lockstep).
+// kWarpgroups 2: the warpgroups split d_v in halves (lockstep); without kSplitS both compute the
+// whole S.
 // kWarpgroups 1: one warpgroup per CTA holds the full d_v (S computed once, no cross-warpgroup
 // barrier); kMinBlocks CTAs share an SM, their S / softmax / P V phases interleave.
 // kTpr: threads per cache row in the loads (0: kThreads / kTileN, one row per thread and tile);
@@ -163,7 +164,8 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)
   else wgmma_rs_m64n256k16_tnspb(o, a, db);
 }
 
-// grid: (head_blocks, n_splits, batch)   block: Tile::kThreads   shared: Tile::kSmemBytes
+// grid: (head_blocks, n_splits, batch)   block: Tile::kThreads (128 per warpgroup)   shared:
+// Tile::kSmemBytes
 // cache_rows: the cache's tensor map (kBulk plans; kernel parameter space), else nullptr.
 template <class Tile>
 __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const void* cache_rows) {
