@@ -1,6 +1,6 @@
 // defines: Ceilings, measure_ceilings, fill_random_bf16
 //
-// The device's measured ceilings (METHOD.md "two numbers first"): streaming read and copy
+// The device's measured ceilings (docs/time-model.md "Ceilings"): streaming read and copy
 // bandwidth, and bf16 tensor-core throughput, each the median of timed runs on random data.
 #pragma once
 #include <cstddef>

@@ -2,7 +2,7 @@
 //          leave_one_shape_out, cross_gpu_transfer, between_files, external_half_split,
 //          section_json, section_csv
 //
-// How well a calibration predicts points it did not see (issue 9, "Fidelity report"): k-fold
+// How well a calibration predicts points it did not see (docs/time-model.md "Fidelity"): k-fold
 // held-out error, extrapolation from short to long contexts, leave one shape out, and transfer
 // from one GPU to another (the other GPU's measured read ceiling is the only thing changed).
 // Every section refits with calibrate_profile on its training points only.

@@ -1,11 +1,12 @@
 // defines: FitPoint, fit_split_kv, fit_plan_free, calibrate_profile, predict_record, fidelity_rows,
 //          FidelityRow, noise_floor
 //
-// The calibration fit (issue 9): deterministic least squares on the log of predicted / measured
-// time (a relative error that weighs a 10 us and a 10 ms point alike), Levenberg-Marquardt over
-// the logs of the parameters (so each stays positive), from fixed starting points. Our kernels
-// (records with a known plan) fit the split-KV form per (GPU, family); other kernels fit the
-// plan-free form per (GPU, kernel). Pure CPU code, tested in CI on committed measurements.
+// The calibration fit (docs/time-model.md "The fit"): deterministic least squares on the log of
+// predicted / measured time (a relative error that weighs a 10 us and a 10 ms point alike),
+// Levenberg-Marquardt over the logs of the parameters (so each stays positive), from fixed starting
+// points. Our kernels (records with a known plan) fit the split-KV form per (GPU, family); other
+// kernels fit the plan-free form per (GPU, kernel). Pure CPU code, tested in CI on committed
+// measurements.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -1,9 +1,9 @@
 // defines: kProbeGemmMs, kProbeGemmKn, measure_projection_gemms
 //
-// The decode projections as GEMMs (issue 9): C[M,N] = A[M,K] x W[K,N] in bf16 with fp32
-// accumulation through cublasGemmEx, for small M (tokens of a decode step) against the (K,N) of
-// real projection weights, so the model's projection stages can be calibrated like attention.
-// Host-clean: no CUDA types.
+// The decode projections as GEMMs (docs/time-model.md "Ceilings"): C[M,N] = A[M,K] x W[K,N] in bf16
+// with fp32 accumulation through cublasGemmEx, for small M (tokens of a decode step) against the
+// (K,N) of real projection weights, so the model's projection stages can be calibrated like
+// attention. Host-clean: no CUDA types.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -86,7 +86,8 @@ GpuTimer::GpuTimer(std::size_t flush_bytes, L2Flush flush) : impl_(std::make_uni
 }
 
 GpuTimer::~GpuTimer() {
-  // Destructors log nothing and never throw (style.md §3.8): errors here are ignored.
+  // Destructors log nothing and never throw (docs/architecture.md "Rules everything keeps"):
+  // errors here are ignored.
   if (impl_->start) (void)cudaEventDestroy(impl_->start);
   if (impl_->stop) (void)cudaEventDestroy(impl_->stop);
   if (impl_->stream) (void)cudaStreamDestroy(impl_->stream);

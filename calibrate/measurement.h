@@ -2,12 +2,12 @@
 //          read_measurements, parse_measurement_csv, measurements_csv, kCsvRequired, kCsvOptional,
 //          GemmMeasurement
 //
-// One measured decode point as a typed record (issue 9): what ran (kernel, family, shape, batch,
-// ragged contexts, query tokens, dtype), how long it took (median, min, max, runs), what the
-// launcher chose (splits, and for our own kernels the whole plan), and where (GPU, the read
-// ceiling measured in the same run, SM clock, commit). `bench-kernels` writes them into its JSON
-// under "records"; any other kernel's benchmark can bring them as CSV (reports/SCHEMA.md,
-// "Measurement CSV"). Pure C++: no CUDA.
+// One measured decode point as a typed record (docs/time-model.md "Measurements"): what ran
+// (kernel, family, shape, batch, ragged contexts, query tokens, dtype), how long it took (median,
+// min, max, runs), what the launcher chose (splits, and for our own kernels the whole plan), and
+// where (GPU, the read ceiling measured in the same run, SM clock, commit). `bench-kernels` writes
+// them into its JSON under "records"; any other kernel's benchmark can bring them as CSV
+// (reports/SCHEMA.md, "Measurement CSV"). Pure C++: no CUDA.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -73,8 +73,8 @@ nlohmann::json measurement_to_json(const DecodeMeasurement& m);
 DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::string& source,
                                         const std::string& pointer = "");
 
-// CSV header names (issue 9): required, then optional. Rows in any order; an unknown or missing
-// column is an InputError naming it.
+// CSV header names (reports/SCHEMA.md, "Measurement CSV"): required, then optional. Rows in any
+// order; an unknown or missing column is an InputError naming it.
 inline constexpr std::array<std::string_view, 12> kCsvRequired = {
     "kernel",   "family",     "q_heads", "kv_heads", "d_qk",     "d_v",
     "page_size", "batch",     "ctx_len", "q_tokens", "kv_dtype", "time_s"};

@@ -35,9 +35,9 @@ class AttentionVariant {
   // and the valid degrees.
   virtual std::vector<std::string> check_tp(int64_t tp) const = 0;
 
-  // Cached elements per token per layer on the worst device (variants.md §2.1). Largest at tp 1,
-  // where make_variant evaluates it: a config whose sizes pass the int64 range is an InputError
-  // naming its dimensions (model/checked_math.h).
+  // Cached elements per token per layer on the worst device (docs/variants.md "KV formulas").
+  // Largest at tp 1, where make_variant evaluates it: a config whose sizes pass the int64 range is
+  // an InputError naming its dimensions (model/checked_math.h).
   virtual int64_t kv_elems_per_token(int64_t tp) const = 0;
 
   // Attention weight parameters per layer on the worst device.

@@ -1,7 +1,7 @@
 // defines: MlpKind, MlpShape, MoeShape, FfnShape, FfnLayout, FfnLayerStep, mlp_matrices,
 //          expected_distinct_experts, ffn_params, ffn_active_params, ffn_layer_step
 //
-// The rest of a decoder layer beside attention (issue 14, item 1; priced per step by
+// The rest of a decoder layer beside attention (priced per step by
 // model/step.h): a dense MLP, or a mixture of experts with shared experts and leading
 // dense layers, with its parameters, and per device and decode step the FLOPs and the weight
 // bytes it reads under tensor parallelism (TP) of the dense parts and expert parallelism (EP) of

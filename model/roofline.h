@@ -1,12 +1,12 @@
 // defines: Bound, StageEstimate, CommEstimate, Estimate, estimate, Capacity, capacity,
 //          capacity_holding
 //
-// The time model (design.md): the attention stage of a variant our decode kernels implement is
-// priced by the hardware's calibration profile when it has one (model/calibration.h: the fitted
-// split-KV model of the kernel that would run, planned by the same plan_splits as the kernels;
-// work past the sizes and CTA count that model schedules, kMaxKernelSize and kMaxScheduledCtas
-// in model/time_model.h, is not calibrated); every other stage, and attention without a
-// profile, costs
+// The estimator (docs/time-model.md "The estimator"): the attention stage of a variant our decode
+// kernels implement is priced by the hardware's calibration profile when it has one
+// (model/calibration.h: the fitted split-KV model of the kernel that would run, planned by the same
+// plan_splits as the kernels; work past the sizes and CTA count that model schedules,
+// kMaxKernelSize and kMaxScheduledCtas in model/time_model.h, is not calibrated); every other
+// stage, and attention without a profile, costs
 //   overhead + max(bytes / (bandwidth x eff_hbm), flops / (peak x eff_tensor))
 // with the hardware profile's uncalibrated defaults, and reports which term bound it; collectives
 // use an alpha-beta model per algorithm (ring for bandwidth, one-shot for latency-bound small

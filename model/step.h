@@ -1,7 +1,7 @@
 // defines: ModelBody, parse_model_body, ffn_layer_cost, lm_head_cost, StepPart, StepEstimate,
 //          step_estimate, step_capacity, step_problems
 //
-// The whole decode step of a model on one device (issue 14): the attention blocks of every layer
+// The whole decode step of a model on one device: the attention blocks of every layer
 // (priced as the rest of model/ does), the FFN of every layer (model/ffn.h: dense MLP, or MoE
 // with shared and routed experts), the LM head, each with its own roofline or calibrated time and
 // its collectives, summed into t_step_s (the time per output token, TPOT, of every sequence of

@@ -2,7 +2,8 @@
 //          work_features, predict_split_kv, predict_plan_free, kSplitKvParamNames,
 //          kPlanFreeParamNames
 //
-// The fitted time model of a split-KV decode attention kernel (design.md, "Time model"). A
+// The fitted time model of a split-KV decode attention kernel (docs/time-model.md, "The
+// split-KV kernel model" and "The fitted parameters"). A
 // decode step on one device is one launch of the split kernel, waves of CTAs, and, when the keys
 // are split, one launch of the merge:
 //

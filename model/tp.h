@@ -1,4 +1,5 @@
-// defines: the TP sharding helpers of variants.md §1 (integer heads, replication, worst device)
+// defines: the TP sharding helpers of docs/variants.md "TP rules" (integer heads, replication,
+// worst device)
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -14,9 +15,9 @@ std::vector<std::string> check_head_split(int64_t q_heads, int64_t tp);
 
 // Units (KV heads, latent blocks, tied heads) each serve `heads_per_unit` consecutive query
 // heads. With query heads split as above, the most units any one device needs. This is the
-// variants.md §2.2 ‡ rule: 24 q / 6 kv (4 per unit) at tp 4 gives 2, not 1.5; past the number of
-// units each unit is replicated and the answer is 1. Precondition: tp and heads_per_unit divide
-// q_heads (a closed form, so a huge tp costs nothing).
+// rule of docs/variants.md "TP rules": 24 q / 6 kv (4 per unit) at tp 4 gives 2, not 1.5; past the
+// number of units each unit is replicated and the answer is 1. Precondition: tp and heads_per_unit
+// divide q_heads (a closed form, so a huge tp costs nothing).
 int64_t max_units_per_device(int64_t q_heads, int64_t heads_per_unit, int64_t tp);
 
 // An error message lists at most this many valid TP degrees, then says how many there are.

@@ -4,9 +4,9 @@
 #   reports/calibration/data/h100_measurements.json -> model/data/calibration/h100_sxm.json,
 #                                                      reports/calibration/h100/
 #   reports/calibration/data/h200_run7_measurements.json and h200_run7_q_tokens_measurements.json
-#     (the bulk-copy kernels of issue 11, MLA and GLA-2 on the seesaw: q_tokens 1, then 2, 4 and 8,
-#     each with the tile the launcher picks for it) and h200_torch_sdpa.csv (PyTorch SDPA, scripts/measure-sdpa.py: an
-#     external kernel)
+#     (the bulk-copy kernels, MLA and GLA-2 on the seesaw: q_tokens 1, then 2, 4 and 8, each with
+#     the tile the launcher picks for it) and h200_torch_sdpa.csv (PyTorch SDPA,
+#     scripts/measure-sdpa.py: an external kernel)
 #                                                   -> model/data/calibration/h200_sxm.json,
 #                                                      reports/calibration/h200/
 # each report with the transfer to and from the other GPU. New measurements come from

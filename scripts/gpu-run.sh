@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine (issue 4).
+# gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine.
 #   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
-#         stress-sanitize | tp (issue 5: the TP decode step and the collective sweep,
-#         kernels/tp/README.md) | calibrate (issue 9, below) | q-tokens (issue 12, below) |
+#         stress-sanitize | tp (the TP decode step and the collective sweep,
+#         kernels/tp/README.md) | calibrate (below) | q-tokens (below) |
 #         ncu (Nsight Compute sections at a few bench points, see the mode) |
-#         bulk (issue 11: the bulk-copy latent kernels checked, then timed against their cp.async
+#         bulk (the bulk-copy latent kernels checked, then timed against their cp.async
 #         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck and
-#         racecheck at once) | targets (checks, then issue 11's targets with the shipped
+#         racecheck at once) | targets (checks, then the kernels' targets with the shipped
 #         defaults, PyTorch SDPA beside GQA TP8, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
@@ -37,18 +37,18 @@
 # Environment: BENCH_ARGS (extra bench_kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
 #   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
-# q-tokens (issue 12): the full validation grid (its q_tokens cases included), memcheck and
+# q-tokens: the full validation grid (its q_tokens cases included), memcheck and
 #   racecheck on the reduced grid's q_tokens cases, the [gpu] tests and STRESS_SECONDS (default
 #   90) of stress rounds (about half of them q_tokens > 1), all at once; then bench-kernels --q-tokens
 #   1,2,4,8 on MLA, MLA-128 and GQA TP8 at batch 1/16/64 x 4K/64K (QT_BENCH_ARGS adds flags) and
 #   MLRA-4 vs MLA at q_tokens 1 and 2.
 # Every mode ends by packing its results into one archive: with OUT set (the device machine),
 # $OUT then holds results.tgz alone (the device tool returns 8 files).
-# stress (issue 16): `attnroof validate-kernels --stress` for STRESS_SECONDS (default 300) into
+# stress: `attnroof validate-kernels --stress` for STRESS_SECONDS (default 300) into
 #   $OUT/stress.json, with clocks.csv beside it, then a few small rounds under compute-sanitizer
 #   memcheck and initcheck (SANITIZE_STRESS_ROUNDS, default 4; 0.5 GB caches). STRESS_ARGS adds
 #   flags (--seed N replays a run).
-# stress-sanitize (issue 16): memcheck, initcheck, racecheck and synccheck on single stress rounds
+# stress-sanitize: memcheck, initcheck, racecheck and synccheck on single stress rounds
 #   with caches past 2^31 elements (STRESS_SANITIZE_ROUNDS="GB:SEED ...", see the mode below).
 set -uo pipefail
 mode=${1:-all}
@@ -176,7 +176,7 @@ if [[ $mode == calibrate ]]; then
   run_stage calibrate "$bin/bench_kernels" --out "$out/calibrate" --batches 1,2,4,8,16,32,64,128 \
     --ctx-min 1024 --ctx-max 2097152 --layouts paged,contiguous --ragged --passes 2 --graph-only \
     --gemm-probe --runs 15 --max-cache-gb 40 ${CAL_ARGS:-}
-  # The q_tokens axis (issue 12): 2, 4 and 8 new tokens per sequence on a coarser grid.
+  # The q_tokens axis: 2, 4 and 8 new tokens per sequence on a coarser grid.
   run_stage calibrate_q "$bin/bench_kernels" --out "$out/calibrate_q" --batches 1,4,16,64 \
     --ctx-min 1024 --ctx-max 262144 --layouts paged,contiguous --ragged --q-tokens 2,4,8 \
     --graph-only --runs 15 --max-cache-gb 40 ${CAL_Q_ARGS:-}
@@ -204,11 +204,11 @@ if [[ $mode == q-tokens ]]; then
     --batches 1,16 --contexts 65536,1048576 --q-tokens 1,2 --graph-only --runs 15
 fi
 if [[ $mode == bulk ]]; then
-  # Issue 11 (the bulk-copy latent kernels): the checks at once, each in its own process and log
+  # The bulk-copy latent kernels: the checks at once, each in its own process and log
   # (the full grid with the defaults and again with ATTNROOF_WGMMA_ALT=1, the cp.async twins; the
   # [gpu] tests; memcheck and racecheck on the reduced grid), then the same benchmarks with the
   # bulk-copy defaults and with the cp.async twins, one after the other in one call: batch 1 at
-  # 128K-2M, the FlashMLA points (issue 11), and q_tokens = 2 (issue 12).
+  # 128K-2M, the FlashMLA points, and q_tokens = 2.
   run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
   run_checks validate_alt1 env ATTNROOF_WGMMA_ALT=1 "$bin/validate_kernels" --out "$out/validate_alt1.json"
   run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
@@ -256,7 +256,7 @@ if [[ $mode == checks || $mode == targets ]]; then
   wait_checks validate gpu_tests memcheck racecheck
 fi
 if [[ $mode == targets ]]; then
-  # Issue 11's targets with the shipped defaults, after the checks above: batch 1 and 8 at
+  # The kernels' targets with the shipped defaults, after the checks above: batch 1 and 8 at
   # 128K-2M on the four paper shapes (paged and contiguous), the FlashMLA points, and PyTorch SDPA
   # on the GQA TP8 shape (scripts/measure-sdpa.py, contiguous cache, batch 1, 16K-2M) right after
   # ours in the same call.

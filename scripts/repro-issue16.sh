@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# repro-issue16.sh: issue 16 A/B on the device machine: the issue's bench sequence, old binary (89bb3fb) and the fixed one alternating,
+# repro-issue16.sh: the A/B of the stream-ordering race (reports/kernels/h200/issue16/) on the
+# device machine: its bench sequence, old binary (89bb3fb) and the fixed one alternating,
 # the same seed for both in each round, until the budget runs out (BUDGET s). Summary in
 # $OUT/ab16.txt. Needs build-gpu-bin/bench_kernels_old (a bench_kernels built at 89bb3fb, copied
 # there by hand) beside the prebuilt binaries, and .deps, both carried.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The held-out check of the whole-step model (issue 14, item 3): published decode measurements
+# The held-out check of the whole-step model (reports/step/): published decode measurements
 # whose setup is stated, each against `attnroof sweep`'s t_step_s at that setup. Writes
 # reports/step/heldout.csv. The measured numbers and their sources are in reports/step/README.md;
 # nothing here is fitted to them.

@@ -1,6 +1,6 @@
 // bench_kernels: a thin wrapper over run_kernel_benchmark (benchmark.h): the device's ceilings,
-// then every benchmark decode shape over layout, batch and context, the issue-4 targets scored,
-// and every timed point as a measurement record (issue 9).
+// then every benchmark decode shape over layout, batch and context, the kernels' targets scored
+// (benchmark.cpp), and every timed point as a measurement record (calibrate/measurement.h).
 //   bench_kernels --out DIR [--reduced] [--shapes a,b] [--batches 1,8,64] [--contexts a,b]
 //                 [--ctx-min 1024] [--ctx-max 2097152] [--runs 20] [--warmup 3]
 //                 [--layouts paged,contiguous] [--ragged] [--passes N] [--seed N] [--graph-only]

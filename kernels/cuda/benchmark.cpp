@@ -37,7 +37,8 @@ struct BenchShape {
   int64_t tp;
 };
 
-// The per-device shapes (variants.md §4) plus MLA with 128 heads (batch-64 target).
+// The per-device shapes of docs/variants.md "Benchmark shapes" plus MLA with 128 heads (the
+// batch-64 target).
 const BenchShape kShapes[] = {
     {"gqa_tp8", KvFamily::separate_kv, 128, 128, 8, 1, 128, "bench64_gqa", 8},
     {"mla", KvFamily::shared_latent, 576, 512, 64, 1, 64, "bench64_mla", 1},

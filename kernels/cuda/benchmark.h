@@ -2,11 +2,12 @@
 //          bench_measurements_csv, bench_shape_names
 //
 // The library entry point behind `bench_kernels` (and the CLI's `bench-kernels`): the device's
-// measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over layout, batch
-// and context (and ragged batches), timed through CUDA-graph replay (and per call with CUDA
-// events unless graph_only; L2 flushed before every run, warm-up, median), the issue-4 targets
-// scored against the measured read ceiling, and every timed point as a typed measurement record
-// (calibrate/measurement.h, issue 9) for the time model's fit. Host-clean header: no CUDA types.
+// measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over layout, batch and
+// context (and ragged batches), timed through CUDA-graph replay (and per call with CUDA events
+// unless graph_only; L2 flushed before every run, warm-up, median), the kernels' targets
+// (benchmark.cpp score_targets) scored against the measured read ceiling, and every timed point as
+// a typed measurement record (calibrate/measurement.h) for the time model's fit. Host-clean header:
+// no CUDA types.
 #pragma once
 #include <cstdint>
 #include <functional>

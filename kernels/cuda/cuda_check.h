@@ -1,8 +1,8 @@
 // defines: CudaError, throw_cuda_error, ATTNROOF_CUDA_CHECK, ATTNROOF_CUDA_CHECK_LAUNCH,
 //          DeviceBuffer<T> (RAII cudaMalloc), upload, download, cuda_device_available
 //
-// Included only by .cu/.cpp files that already need the CUDA runtime (style.md §3.8). Host
-// headers that describe the API (launch_decode.h) stay free of it.
+// Included only by .cu/.cpp files that already need the CUDA runtime (docs/architecture.md "Rules
+// everything keeps"). Host headers that describe the API (launch_decode.h) stay free of it.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -48,7 +48,7 @@ inline constexpr bool kSyncAfterLaunch = false;
 
 namespace attnroof {
 
-// Deleters log and carry on: they never throw (style.md §3.8).
+// Deleters log and carry on: they never throw (docs/architecture.md "Rules everything keeps").
 struct CudaFreeDeleter {
   void operator()(void* p) const noexcept {
     if (p == nullptr) return;
@@ -81,7 +81,8 @@ class DeviceBuffer {
 // A plain cudaMemcpy from pageable memory is not enough: it returns once the bytes are staged,
 // before the DMA lands, and only work on the legacy default stream is ordered after it. A
 // kernel on a non-blocking stream (the benchmark's timer stream) could read the old contents of
-// a page table or length buffer: the sporadic illegal address of issue 16. The synchronize also
+// a page table or length buffer: a sporadic illegal address (reports/kernels/h200/issue16/). The
+// synchronize also
 // keeps `host` alive for the whole copy.
 template <class T>
 DeviceBuffer<T> upload(const std::vector<T>& host, cudaStream_t stream = nullptr) {

@@ -135,7 +135,7 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
   p.q_tokens = c.q_tokens;
   p.d_qk = c.d_qk;
   p.d_v = c.d_v;
-  // 1/sqrt(192) for the latent shapes (MLA's tau, variants.md §3.4), 1/sqrt(d) otherwise.
+  // 1/sqrt(192) for the latent shapes (MLA's tau, docs/variants.md "MLA"), 1/sqrt(d) otherwise.
   p.softmax_scale = static_cast<float>(
       1.0 / std::sqrt(c.family == KvFamily::shared_latent ? 192.0 : double(c.d_qk)));
 

@@ -1,13 +1,13 @@
 // defines: CheckCase, CheckResult, validation_grid, run_check, check_result_json, describe
 //
-// GPU-vs-CPU validation of launch_decode (issue 4), shared by run_kernel_validation
+// GPU-vs-CPU validation of launch_decode, shared by run_kernel_validation
 // (validation.h: validate_kernels, the CLI) and the [gpu] Catch2 tests. Host-clean header.
 //
 // Each case draws fresh random inputs (the seed is reported), fills every cache row at or past a
 // sequence's length, every unused page, the outputs and the split scratch with NaN, points
 // page-table entries past the length at an all-NaN page, runs the kernel, and compares with the
 // float64 reference ref::decode_reference (kernels/reference/decode_reference.h) over the same
-// bf16 inputs; where cheap (check_support.h), the split partials too, against
+// bf16 inputs; where cheap (decode_check.cpp kMaxSplitCheckMacs), the split partials too, against
 // ref::decode_reference_split with the kernel's plan.
 //
 // Tolerance rule (tied to bf16, no "fraction of elements close"), for o and for the partials:
@@ -39,7 +39,7 @@ struct CheckCase {
   std::string shape;  // "gqa_d128", "mla_576_512", ...
   KvFamily family = KvFamily::separate_kv;
   int32_t d_qk = 0, d_v = 0, q_heads = 0, kv_heads = 0, batch = 1;
-  int64_t ctx = 0;         // longest context; others are drawn in [0, ctx] (ragged)
+  int64_t ctx = 0;         // sequence 0's (the longest); the others 0 or in [q_tokens, ctx]
   int32_t q_tokens = 1;    // new tokens per sequence (causal among them); ctx 0 or >= q_tokens
   bool paged = false;
   int32_t page_size = 0;   // 64 or 128 when paged

@@ -2,7 +2,8 @@
 //          shared_latent_kernels, shared_latent_wgmma_kernels
 //
 // The compiled decode kernels as a table the launcher picks from (no nested dispatch macros,
-// style.md §3.4 item 5). Host-clean: the kernel is a plain function pointer.
+// docs/architecture.md "Rules everything keeps"). Host-clean: the kernel is a plain function
+// pointer.
 #pragma once
 #include <cuda.h>  // CUtensorMap (a plain C type)
 

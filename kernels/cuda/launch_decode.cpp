@@ -1,6 +1,7 @@
-// The decode launcher (style.md §3.4 item 6): validate everything, pick the compiled kernel,
-// plan the splits with model::plan_splits (priced by this GPU's calibration profile), launch the split kernel and, for n_splits > 1, the
-// merge. No host synchronization: a decode step can be captured in a CUDA graph.
+// The decode launcher (docs/architecture.md "Rules everything keeps"): validate everything, pick
+// the compiled kernel, plan the splits with model::plan_splits (priced by this GPU's calibration
+// profile), launch the split kernel and, for n_splits > 1, the merge. No host synchronization: a
+// decode step can be captured in a CUDA graph.
 #include "kernels/cuda/launch_decode.h"
 
 #include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled

@@ -1,8 +1,8 @@
 // defines: KernelChoice, DecodePlan, supported_decode_shapes, to_model_family, check_decode,
 //          plan_decode, launch_decode, kernel_alternatives
 //
-// The host API of the CUDA decode kernels (issue 4). Host-clean: no CUDA headers; streams come
-// through the same typedef the CUDA runtime uses (style.md §3.9).
+// The host API of the CUDA decode kernels. Host-clean: no CUDA headers; streams come through the
+// same typedef the CUDA runtime uses (docs/architecture.md "Rules everything keeps").
 //
 // Use:
 //   DecodeParams p = ...;                       // kernels/decode_params.h, device pointers

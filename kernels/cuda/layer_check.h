@@ -2,7 +2,7 @@
 //          layer_check_json, describe_layer
 //
 // A whole MLRA-4 layer's attention on one GPU, checked against the float64 reference's absorbed
-// decode of the same layer (issue 4; variants.md §3.11 item 5; kernels/reference/latent.cpp).
+// decode of the same layer (docs/variants.md "MLRA"; kernels/reference/latent.cpp).
 //
 // Host side (float64, from the reference's seeded weights ref::init_weights and its cache, built
 // by RefModel::append over random tokens at positions 0..ctx-1; the query is the last token):

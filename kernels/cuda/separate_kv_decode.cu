@@ -1,6 +1,6 @@
-// Separate-K/V decode: MHA, MQA and GQA with any group size, head dim 64, 128, 256 (issue 4).
+// Separate-K/V decode: MHA, MQA and GQA with any group size, head dim 64, 128, 256.
 //
-// Math (variants.md §3.1-3.3): query head i of sequence b attends with KV head j = i / g
+// Math (docs/variants.md "MHA, MQA, GQA"): query head i of sequence b uses KV head j = i / g
 // (g = q_heads / kv_heads); s_n = scale q_i . k_{n,j},  o_i = softmax(s) V_j,  lse natural log.
 // Layout (kernels/decode_params.h, family separate_kv): K and V rows [kv_heads, d] bf16,
 // contiguous or paged (pages of 64 or 128 rows).
@@ -23,7 +23,7 @@
 // rather than left dirty before each timed run): GQA TP8 batch 1 21% / 57% / 78% / 85% / 89% of
 // the measured 3112 GB/s at 16K / 128K / 512K / 1M / 2M; the kernel alone streams at 88% at 1M
 // (ncu), the merge step adds ~5-9 us (reports/kernels/h100/README.md, "Where the time goes").
-// Speculative decoding (issue 12): q_tokens 1..8 new tokens per sequence fold into the rows
+// Speculative decoding: q_tokens 1..8 new tokens per sequence fold into the rows
 // (split_kv_decode.cuh), so q_tokens x g rows choose the tile as g does. H200, GQA TP8 (g = 8),
 // against q_tokens = 1: q_tokens 2 (16 rows) costs the same; 4 (32 rows, the 32-row tile)
 // 1.14-1.31x (the 64-row tile, one CTA per SM, gave 1.74-1.85x at batch >= 16 x 64K); 8 (64

@@ -1,7 +1,7 @@
 // Shared-latent decode: MLA (512 + 64, V 512), a GLA-2 shard (256 + 64, V 256) and the MLRA-4,
-// MLRA-2 and TPLA shards (128 + 64, V 128); q_heads 1 to 128 (issue 4).
+// MLRA-2 and TPLA shards (128 + 64, V 128); q_heads 1 to 128.
 //
-// Math (variants.md §3.4, §3.5, §3.11 item 5): absorbed decode is MQA on one cache row
+// Math (docs/variants.md "MLA", "Latent family", "MLRA"): absorbed decode is MQA on one cache row
 // c_n = [latent (d_v) | rope (d_qk - d_v)]: s_n = scale q_i . c_n over all d_qk dims,
 // o_i = sum_n softmax(s)_n c_n[0 : d_v]. The row is read once and used as K and as V: the P V
 // step reads the latent columns from the same shared-memory tile the scores used.

@@ -60,10 +60,10 @@
 //       them too (same run, two repeats: MLA 1M 433 -> 416 us, 2M 844 -> 810 us; GLA-2 1M 252 ->
 //       243 us). A float4 epilogue (lane pairs swapping columns: half the store instructions)
 //       measured no change and was dropped.
-// H200, q_tokens 1..8 (issue 12; reports/kernels/h200/q_tokens/README.md): validated 163/163; from
+// H200, q_tokens 1..8 (reports/kernels/h200/q_tokens/README.md): validated 163/163; from
 //   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
 //   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
-// H200, round 6 (issue 11): bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
+// H200, round 6: bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
 //   seesaw schedules that released a stage only when both warpgroups had left it measured 0.99x
 //   and 1.08x the lockstep default's time (reports/kernels/h200/seesaw/). The seesaw over pairs
 //   with each stage's halves refilled by their last readers, Q K^T at 64 keys per instruction,
@@ -89,7 +89,8 @@ using bf16 = __nv_bfloat16;
 constexpr float kLog2eW = 1.4426950408889634f;
 constexpr float kLn2W = 0.6931471805599453f;
 
-// kWarpgroups 2: both warpgroups compute the whole S and split d_v in halves (lockstep).
+// kWarpgroups 2: the warpgroups split d_v in halves (lockstep); without kSplitS both compute the
+// whole S.
 // kWarpgroups 1: one warpgroup per CTA holds the full d_v (S computed once, no cross-warpgroup
 // barrier); kMinBlocks CTAs share an SM, their S / softmax / P V phases interleave.
 // kTpr: threads per cache row in the loads (0: kThreads / kTileN, one row per thread and tile);
@@ -202,7 +203,8 @@ __device__ __forceinline__ void write_latent_rows(const DecodeParams& p,
   }
 }
 
-// grid: (head_blocks, n_splits, batch)   block: Tile::kThreads   shared: Tile::kSmemBytes
+// grid: (head_blocks, n_splits, batch)   block: Tile::kThreads (128 per warpgroup)   shared:
+// Tile::kSmemBytes
 // cache_rows: the cache's tensor map (kBulk plans; kernel parameter space), else nullptr.
 template <class Tile>
 __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const void* cache_rows) {

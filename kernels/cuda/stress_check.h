@@ -1,8 +1,8 @@
-// defines: StressOptions, run_kernel_stress (`validate-kernels --stress N`, issue 16)
+// defines: StressOptions, run_kernel_stress (`validate-kernels --stress N`)
 //
 // N rounds, round i drawn from seed + i alone (kernels/stress/stress_case.h), so one round
 // replays with `--stress 1 --seed <its seed>`. Each round, on a non-blocking stream (the
-// benchmark's situation, where the issue-16 race lived):
+// benchmark's situation, where a stream-ordering race once lived: reports/kernels/h200/issue16/):
 //   1. allocates the round's K/V pool (up to tens of GB), fills it on the GPU with the round's
 //      counter-based values and NaN over every row no valid position maps to; uploads q,
 //      lengths and page table through the stream;

@@ -22,7 +22,8 @@
 namespace attnroof::ref {
 
 inline constexpr double kEquivalenceTol = 1e-10;  // issue 3: forms agree to 1e-10 relative
-// variants.md §6: rounding of p*theta at p ~ 2^20 leaves ~1e-11 on O(1) values in float64.
+// docs/variants.md "Equivariance": rounding of p*theta at p ~ 2^20 leaves ~1e-11 on O(1) values
+// in float64.
 inline constexpr double kEquivarianceTol = 1e-9;
 inline constexpr double kViolationThreshold = 1e-3;
 

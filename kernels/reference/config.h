@@ -26,10 +26,10 @@ namespace attnroof::ref {
 
 using model::VariantId;
 
-// MLRA's output projection under TP (variants.md §3.11 item 4): replicated W^O and one
+// MLRA's output projection under TP (docs/variants.md "MLRA"): replicated W^O and one
 // all-reduce (option A), or reduce-scatter of y then row-parallel W^O (option B).
 enum class OutProj { replicated, sharded };
-// LRKV's two RoPE readings (variants.md §3.10): (a) RoPE on the materialized d_head key,
+// LRKV's two RoPE readings (docs/variants.md "LRKV"): (a) RoPE on the materialized d_head key,
 // (b) RoPE inside the rank-r latent space.
 enum class LrkvRope { materialized, latent };
 

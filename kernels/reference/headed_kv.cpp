@@ -1,4 +1,5 @@
-// MHA, MQA, GQA, MFA and GTA (variants.md §3.1-3.3, §3.7, §3.9): query heads over K/V heads.
+// MHA, MQA, GQA, MFA and GTA (docs/variants.md "MHA, MQA, GQA", "GTA", "MFA"): query heads over
+// K/V heads.
 //   q_i = RoPE(x W^Q_i, m)            (MFA: q = RMSNorm(x W_Qdown) W_Qup, no alpha scale)
 //   k_j = RoPE(x W^K_j, n), v_j = x W^V_j; query head i uses KV head j = i / (h / h_kv)
 //   GTA: kv_j = x W^KV_j is both V and (its first d_nope dims) the NoPE key; the RoPE key
@@ -7,7 +8,7 @@
 //   o_i = softmax(q_i k^T / sqrt(d_head)) V,  out = [o_1 .. o_h] W^O
 // Cache: k and v rows [kv_heads * d_head] each (GTA: kv [kv_heads * d_head] and k_rope [d_rope]).
 // TP: query heads split contiguously; a device holds every KV head its heads use (the worst
-// device of an unaligned split holds more, variants.md §2.2 ‡); W^O is row-parallel.
+// device of an unaligned split holds more, docs/variants.md "TP rules"); W^O is row-parallel.
 #include <fmt/format.h>
 
 #include <array>

@@ -1,5 +1,6 @@
-// MLA, GLA-n, MLRA-2, MLRA-4, TPLA-g (variants.md §3.4-3.6, §3.11, §3.12), as the MLRA repo
-// computes them (model/mla.py, gla_2.py, mlra_2.py, mlra_4.py, mlra_{2,4}_gen.py):
+// MLA, GLA-n, MLRA-2, MLRA-4, TPLA-g (docs/variants.md "MLA", "Latent family", "GLA", "MLRA",
+// "TPLA"), as the MLRA repo computes them (model/mla.py, gla_2.py, mlra_2.py, mlra_4.py,
+// mlra_{2,4}_gen.py):
 //   c^Q   = alpha_q RMSNorm(x W^DQ);  [q^N_i ; q^R_i] = c^Q W^UQ_i;  q^R_i <- RoPE(q^R_i, m)
 //   [c ; k^R] = x W^DKV;  c = [c_0 .. c_{n-1}];  ĉ_b = alpha_kv RMSNorm_b(c_b)   (per-block norm)
 //   k^R <- RoPE(k^R, n): ONE d_rope-wide key shared by every head and every block
@@ -13,8 +14,8 @@
 // and k^R: nothing else.
 // Absorbed decode (mlra_4_gen.py): q̃_{b,i} = q^N_i W^UK_{b,i}^T; scores = tau(mu q̃ ĉ^T +
 // q^R k^R^T); z = p ĉ; y_i += out_scale z W^UV_{b,i}.
-// TP (variants.md §3.5 table): blocks are dealt to devices in device_order; at tp <= n each
-// device gets n/tp whole blocks with all the heads they serve; at tp > n each block is
+// TP (docs/variants.md "Latent family"): blocks are dealt to devices in device_order; at
+// tp <= n each device gets n/tp whole blocks with all the heads they serve; at tp > n each block is
 // replicated on tp/n devices that split its heads. k^R and W^DQ are replicated.
 #include <fmt/format.h>
 

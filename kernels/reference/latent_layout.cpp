@@ -20,7 +20,7 @@ LatentLayout latent_layout(const RefConfig& c) {
   if (c.id == VariantId::mlra4) l.out_scale = 1.0 / std::sqrt(double(n));
   if (c.id == VariantId::mlra2) l.out_scale = 1.0 / std::sqrt(2.0);
   if (c.id != VariantId::tpla) {
-    // MLRA repo semantics, also applied to its MLA and GLA baselines (variants.md §3.11).
+    // MLRA repo semantics, also applied to its MLA and GLA baselines (docs/variants.md "MLRA").
     l.alpha_q = std::sqrt(double(c.d_model) / double(c.d_q_latent));
     l.alpha_kv = std::sqrt(double(c.d_model) / double(c.d_block()));
   }

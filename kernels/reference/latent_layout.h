@@ -1,8 +1,8 @@
 // defines: HeadRange, LatentLayout, latent_layout (which query heads each latent block serves,
 // the branch output scale, the alpha scales, and the order blocks are dealt to TP devices)
 //
-// variants.md §3.5: every latent-family variant is a set of (block b, head i) attention
-// instances, each an MLA-style attention over block b's latent plus the shared RoPE key;
+// docs/variants.md "Latent family": every latent-family variant is a set of (block b, head i)
+// attention instances, each an MLA-style attention over block b's latent plus the shared RoPE key;
 // head i's output is out_scale * sum over the blocks serving it.
 //   MLA       1 block, all heads, scale 1
 //   GLA-n     block b serves heads [b h/n, (b+1) h/n), scale 1            (gla_2.py, gla_4.py)

@@ -1,4 +1,5 @@
-// LRKV (variants.md §3.10; LRKV §3 eqs. 6-8): W^K_h = W^K_shared + U^K_h B^K_h^T (same for V).
+// LRKV (docs/variants.md "LRKV"; LRKV §3 eqs. 6-8):
+//   W^K_h = W^K_shared + U^K_h B^K_h^T (same for V).
 //   cache: K_sh = x W^K_shared, V_sh [d_head] once; R^K_h = x U^K_h, R^V_h [r] per head.
 //   v_h = V_sh + R^V_h B^V_h^T;  q_h = RoPE_d(x W^Q_h, m);  scale 1/sqrt(d_head).
 // The two RoPE readings (the paper does not resolve them; both are modelled):

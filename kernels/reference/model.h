@@ -1,7 +1,7 @@
 // defines: Form, Cache, ScoreRecord, RefModel (one variant's attention block, or one TP device's
 // part of it), Device, make_ref_model, shard_model, tp_append, tp_decode
 //
-// Four ways to compute one attention block (issue 3):
+// Four ways to compute one attention block (docs/architecture.md "kernels/reference/"):
 //   forward()            full causal forward over a sequence, K and V materialized (as trained);
 //   append() + decode(Form::materialized)
 //                        incremental decode: the cache holds exactly what the variant caches,

@@ -1,4 +1,5 @@
-// TPA (variants.md §3.8; MLRA repo model/tpa.py, tensorgi/TPA decode/flashtpa_decode_torch.py):
+// TPA (docs/variants.md "TPA"; MLRA repo model/tpa.py,
+// tensorgi/TPA decode/flashtpa_decode_torch.py):
 //   q_i = (1/R_q) sum_r A^q_{i,r}(x) RoPE(B^q_r(x), m),  k_i = (1/R) sum_r A^k_{i,r} RoPE(B^k_r, n),
 //   v_i = (1/R_V) sum_r A^v_{i,r} B^v_r;   A(x) = x W_A [h, R],  B(x) = x W_B [R, d_head]
 //   o_i = softmax(q_i.k_i / sqrt(d_head)) V_i,  out = [o] W^O.   (k_i: 1/R_K, R = R_K)

@@ -1,7 +1,7 @@
 // defines: StressLimits, StressCase, draw_stress_case, stress_query, CheckedSlice,
 //          build_checked_slice, describe
 //
-// One round of `validate-kernels --stress` (issue 16), drawn from its seed alone, so that
+// One round of `validate-kernels --stress`, drawn from its seed alone, so that
 // `--stress 1 --seed S` replays round S exactly. Pure host code (CPU-tested in tests/reference).
 //
 // A round is a random decode problem of a compiled kernel shape: h_q, GQA group, batch, the

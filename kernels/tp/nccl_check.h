@@ -1,7 +1,7 @@
 // defines: ATTNROOF_NCCL_CHECK, throw_nccl_error, NcclComm (RAII ncclComm_t)
 //
-// NCCL's counterpart of ATTNROOF_CUDA_CHECK (style.md §3.8): throws attnroof::CudaError with
-// "{file}:{line}: {expr} failed: {ncclGetErrorString} ({ncclGetLastError})".
+// NCCL's counterpart of ATTNROOF_CUDA_CHECK (kernels/cuda/cuda_check.h): throws attnroof::CudaError
+// with "{file}:{line}: {expr} failed: {ncclGetErrorString} ({ncclGetLastError})".
 #pragma once
 #include <nccl.h>
 

@@ -1,4 +1,5 @@
-// tp_collectives: the collective sweep the model's collective terms are calibrated from (issue 5).
+// tp_collectives: the collective sweep the model's collective terms are calibrated from
+// (docs/time-model.md "Collectives").
 //
 //   tp_collectives [--ranks R] [--ops all_reduce,reduce_scatter,all_gather]
 //                  [--min-bytes 1024] [--max-bytes 67108864] [--runs 20] [--warmup 5]

@@ -1,4 +1,4 @@
-// tp_decode_step: one decode step of an attention layer under tensor parallelism (issue 5).
+// tp_decode_step: one decode step of an attention layer under tensor parallelism (README.md).
 //
 //   tp_decode_step [--ranks R] [--variants gqa,mla,gla2,mlra4] [--tp 1,2,4,8] [--ctx 4096]
 //                  [--d-model 1024] [--runs 30] [--out DIR] [--machine NAME] [--no-simulate]

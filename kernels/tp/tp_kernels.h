@@ -1,8 +1,9 @@
 // defines: launch_uv_project, launch_out_project, launch_sum_ranks (the TP step's small device
 //          kernels around the decode kernels; tp_kernels.cu)
 //
-// Host-clean (streams through the CUDA runtime's own typedef, style.md §3.9). All asynchronous,
-// capturable in a CUDA graph; each launch is checked (ATTNROOF_CUDA_CHECK_LAUNCH).
+// Host-clean (streams through the CUDA runtime's own typedef: docs/architecture.md "Rules
+// everything keeps"). All asynchronous, capturable in a CUDA graph; each launch is checked
+// (ATTNROOF_CUDA_CHECK_LAUNCH).
 #pragma once
 #include <cstdint>
 

@@ -1,9 +1,10 @@
 // defines: TpVariant, TpCase, TpCall, TpRank, TpProblem, VariantSetup, make_variant_setup,
 //          make_tp_problem, describe_tp_case, TpCheck, check_tp_output
 //
-// The host side of the TP decode step (issue 5; kernels/tp/README.md): from the float64
+// The host side of the TP decode step (kernels/tp/README.md): from the float64
 // reference's seeded weights and cache (kernels/reference, the same weights as its single-device
-// decode), every rank's shard by the model's sharding rules (variants.md §1, §3.4-3.6, §3.11):
+// decode), every rank's shard by the model's sharding rules (docs/variants.md "TP rules", "MLA",
+// "Latent family", "GLA", "MLRA"):
 //
 //   GQA      rank r: query heads [r h/t, (r+1) h/t), the KV heads they use (replicated when
 //            t > h_kv), W^O rows of its heads. One separate_kv call; y_i = o_i.

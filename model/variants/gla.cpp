@@ -1,13 +1,13 @@
-// GLA, grouped latent attention (variants.md §3.6; Zadouri, Strauss, Dao 2025, §3.3.2;
+// GLA, grouped latent attention (docs/variants.md "GLA"; Zadouri, Strauss, Dao 2025, §3.3.2;
 // Dao-AILab/grouped-latent-attention modeling_llama_GLA.py). The latent is n_c blocks of d_b;
 // block b has its own W^UK/W^UV and serves only its group of g_q = h/n_c consecutive query heads
 // [b g_q, (b+1) g_q). One RoPE key of width d_R is shared by all heads and replicated.
 //
 // The two published "GLA-4" are both expressible, which is why n_blocks and d_block are separate
-// keys (variants.md §3.6.2, §8.2): the GLA paper's 4 x 256 (total 8 d_h + d_R) and the MLRA
-// repo's 4 x 128 (total 4 d_h + d_R).
+// keys (docs/variants.md "GLA", "Open choices"): the GLA paper's 4 x 256 (total 8 d_h + d_R)
+// and the MLRA repo's 4 x 128 (total 4 d_h + d_R).
 //
-// The latent family's §3.5 formulas with, at TP t (t | h, and t | n_c or n_c | t):
+// The latent family's formulas (latent_family.cpp) with, at TP t (t | h, and t | n_c or n_c | t):
 //   n_t = max(n_c/t, 1) (blocks whose head groups meet the device's heads), P = H_q = H_o = h/t
 //   KV/device      n_t d_b + d_R                       GLA-2 (2x256): 4.5, 2.5, 2.5, 2.5 d_h
 //   weights        d d_q' + d (n_t d_b + d_R) + d_q' h_t (d_n + d_R) + h_t d_b (d_n + d_v) + h_t

@@ -1,6 +1,6 @@
-// MHA, MQA and GQA (variants.md §3.1-3.3): separate K and V heads of width d_head; KV head j
-// serves query heads [j*g, (j+1)*g). MHA is h_kv = h, MQA is h_kv = 1. Absorbed and materialized
-// forms coincide.
+// MHA, MQA and GQA (docs/variants.md "MHA, MQA, GQA"): separate K and V heads of width d_head; KV
+// head j serves query heads [j*g, (j+1)*g). MHA is h_kv = h, MQA is h_kv = 1. Absorbed and
+// materialized forms coincide.
 //
 //   KV/device      2 k_t d_h                       k_t = KV heads on the worst device (tp.h)
 //   FLOPs/device   2 T d d_h (h_t + 2 k_t)          Q, K, V projections (T = B * q_tokens)

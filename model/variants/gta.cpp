@@ -1,4 +1,4 @@
-// GTA, grouped-tied attention (variants.md §3.7; Zadouri, Strauss, Dao 2025, §3.3.1;
+// GTA, grouped-tied attention (docs/variants.md "GTA"; Zadouri, Strauss, Dao 2025, §3.3.1;
 // modeling_llama_GTA.py, MLRA repo gta.py). One projection gives h_kv tied heads of width d_h
 // used as V in full and, in their first d_h - d_R dims, as the unrotated key half; one RoPE key
 // head of width d_R (d_h/2 in the papers) is shared by every head and replicated on every device.
@@ -6,7 +6,7 @@
 // forms coincide.
 //
 //   KV/device      k_t d_h + d_R                 k_t = tied heads on the worst device (tp.h; 24 q /
-//                                                6 tied at t = 4 and 8 gives 2, variants.md §2.2)
+//                                                6 tied at t = 4 and 8 gives 2: "TP rules")
 //   FLOPs/device   2 T d (h_t d_h + k_t d_h + d_R)  Q, tied KV and RoPE-key projections
 //                + 2 A h_t d_h                      scores: (d_h - d_R) NoPE + d_R RoPE dims
 //                + 2 A h_t d_h                      value product (V = the tied row)
@@ -14,7 +14,7 @@
 //   weights        d h_t d_h + d k_t d_h + d d_R + h_t d_h d
 //   comm           1 all-reduce of T*d
 // KV bytes are ideal: the tied row is read once for scores and value (the paper's kernel). On FA3
-// the RoPE key must be replicated per KV head (variants.md §3.7.5); that is not modelled here.
+// the RoPE key must be replicated per KV head (docs/variants.md "GTA"); that is not modelled here.
 #include <fmt/format.h>
 
 #include "model/checked_math.h"

@@ -1,5 +1,6 @@
-// The latent-block family's per-device cost (variants.md §3.5), shared by MLA (§3.4), GLA (§3.6),
-// MLRA-2/MLRA-4 (§3.11) and TPLA (§3.12). Each variant supplies its placement at TP t:
+// The latent-block family's per-device cost (docs/variants.md "Latent family"), shared by
+// MLA, GLA, MLRA-2/MLRA-4 and TPLA (each its own section there). Each variant supplies its
+// placement at TP t:
 // n_t blocks, P (block, head) instances, H_q query heads, and H_o output heads.
 //
 //   KV/device      n_t d_b + d_R
@@ -22,7 +23,7 @@
 // H_o = H_q, except with OutProj::sharded when outputs are partial sums across devices: then h/t.
 // KV bytes are the ideal ones: each resident row is read once per step by a fused kernel (V
 // aliases the latent row). Implementations that make one kernel call per block re-read k^R
-// (variants.md §3.11.3, §8.6); that is a kernel property, not modelled here.
+// (docs/variants.md "MLRA", "Open choices"); that is a kernel property, not modelled here.
 #include "model/variants/latent_family.h"
 
 #include "model/variants/dense_projections.h"

@@ -1,5 +1,5 @@
 // defines: LatentDims, LatentPlacement, OutProj, LatentFamily (the shared cost model of the
-// latent-block family: MLA, GLA, MLRA-2, MLRA-4, TPLA; variants.md §3.5)
+// latent-block family: MLA, GLA, MLRA-2, MLRA-4, TPLA; docs/variants.md "Latent family")
 //
 // Every member caches latent blocks of width d_b plus one RoPE key of width d_R shared by all heads
 // and replicated on every device. A variant is a set of (block, head) attention instances, each an
@@ -31,7 +31,7 @@ struct LatentDims {
   int64_t d_v = 0;         // per-head value width
 };
 
-// What one device holds at a TP degree (variants.md §3.5 table), worst device.
+// What one device holds at a TP degree (docs/variants.md "Latent family"), worst device.
 struct LatentPlacement {
   int64_t blocks = 0;       // n_t: distinct latent blocks resident on the device
   int64_t instances = 0;    // P: (block, head) attention instances computed on the device
@@ -42,7 +42,7 @@ struct LatentPlacement {
   bool partial_outputs = false;
 };
 
-// MLRA's output projection under TP (variants.md §3.11.4, §8.1).
+// MLRA's output projection under TP (docs/variants.md "MLRA", "Open choices").
 enum class OutProj {
   replicated,  // option A: W^O rows of every local head on the device, one all-reduce of T*d
   sharded,     // option B: reduce-scatter of T*h*d_v, row-parallel W^O (h/t rows), all-reduce

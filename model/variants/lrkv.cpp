@@ -1,16 +1,19 @@
-// LRKV, low-rank key-value attention (variants.md §3.10; O'Neill et al., arXiv 2601.11471v3, §3).
+// LRKV, low-rank key-value attention (docs/variants.md "LRKV"; O'Neill et al., arXiv
+// 2601.11471v3, §3).
 // Per-head keys and values are a shared head plus a per-head rank-r residual:
 // W^K_h = W^K_sh + U^K_h B^K_h^T (likewise V), W_sh in R^{d x d_h}, U_h in R^{d x r},
 // B_h in R^{d_h x r}. The cache holds the shared K_sh, V_sh (d_h each, replicated under TP) and the
 // per-head latents R^K_h = X U^K_h, R^V_h (r each, sharded with the heads): 2 (d_h + h_t r).
 // Queries are full rank per head.
 //
-// The paper leaves open where RoPE acts (variants.md §3.10, §8.3), so `rope` is a required key:
+// The paper leaves open where RoPE acts (docs/variants.md "LRKV", "Open choices"), so `rope` is
+// a required key:
 //   "materialized"  reading (a): RoPE rotates the reconstructed d_h-dim key. The rotation sits
 //                   between q and B^K, so keys cannot stay factorized at decode: the absorbed form
 //                   factorizes only the value path and reconstructs K for every cached token.
 //   "latent"        reading (b): RoPE acts on the r-dim latents, and eqs. 6-7 decode exactly from
-//                   the factorized cache (the residual score is then not relative, §6).
+//                   the factorized cache (the residual score is then not relative: docs/variants.md
+//                   "Equivariance").
 //
 //   all forms      2 T d (h_t d_h + 2 d_h + 2 h_t r)   qkv_proj (T = B * q_tokens)
 //                + 2 T h_t d_h d                       out_proj
@@ -29,7 +32,7 @@
 //   weights        d h_t d_h + 2 d d_h + 2 d h_t r + 2 h_t d_h r + h_t d_h d
 //   comm           1 all-reduce of T*d
 // Not modelled: a per-head post-projection RMSNorm on K would also cache h scalars per token
-// (variants.md §3.10, §8.3).
+// (docs/variants.md "LRKV", "Open choices").
 #include <fmt/format.h>
 
 #include "model/checked_math.h"

@@ -1,4 +1,4 @@
-// MFA, multi-matrix factorization attention (variants.md §3.9; Hu et al., arXiv 2412.19255;
+// MFA, multi-matrix factorization attention (docs/variants.md "MFA"; Hu et al., arXiv 2412.19255;
 // Step-3 report arXiv 2507.19427 §2; MLRA repo mfa.py). Low-rank queries
 // q = RMSNorm(x W_{Q,down}) W_{Q,up} with rank s and h heads of width d_f; ONE key head and ONE
 // value head of width d_f shared by every query head (full RoPE), so the cache is replicated on

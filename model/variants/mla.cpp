@@ -1,9 +1,10 @@
-// MLA, multi-head latent attention (variants.md §3.4; DeepSeek-V2 §2.1, DeepSeek-V3
+// MLA, multi-head latent attention (docs/variants.md "MLA"; DeepSeek-V2 §2.1, DeepSeek-V3
 // inference/model.py). One latent c^KV of width d_c plus one decoupled RoPE key k^R, both
 // replicated on every device under head-parallel TP; each head up-projects the latent with its own
 // W^UK (d_c x d_n) and W^UV (d_c x d_v).
 //
-// The latent family's §3.5 formulas with n_c = 1 block of d_b = d_c, at every TP degree t | h:
+// The latent family's formulas (latent_family.cpp) with n_c = 1 block of d_b = d_c, at every TP
+// degree t | h:
 //   n_t = 1, P = H_q = H_o = h/t
 //   KV/device      d_c + d_R                                (576 = 4.5 d_h for DeepSeek-V3)
 //   weights        d d_q' + d (d_c + d_R) + d_q' h_t (d_n + d_R) + d_c h_t (d_n + d_v) + h_t d_v d

@@ -1,4 +1,4 @@
-// MLRA-4 and MLRA-2, multi-head low-rank attention (variants.md §3.11; SongtaoLiu0823/MLRA
+// MLRA-4 and MLRA-2, multi-head low-rank attention (docs/variants.md "MLRA"; SongtaoLiu0823/MLRA
 // model/mlra_{4,2}.py and mlra_{4,2}_gen.py; MLRA blog §2-3). The latent d_c is 4 blocks of
 // d_b = d_c/4, each with its own RMSNorm (which is what makes block sharding exact), plus one RoPE
 // key of width d_R shared by all heads and branches and replicated on every device.
@@ -6,7 +6,7 @@
 //   MLRA-2: branch A = blocks 0, 1 and branch B = blocks 2, 3; blocks 0 and 2 serve heads
 //           [0, h/2), blocks 1 and 3 serve [h/2, h); o_i = (o^A_i + o^B_i)/sqrt(2).
 //
-// The latent family's §3.5 formulas with these placements (the §3.5 table; worst device):
+// The latent family's formulas (latent_family.cpp) with these placements (worst device):
 //   MLRA-4  t | 4            n_t = 4/t, P = 4h/t, H_q = h
 //           t = 4k, k | h    n_t = 1,   P = H_q = 4h/t   (each block on k devices, h/k heads each)
 //   MLRA-2  t = 1            n_t = 4,   P = 2h,   H_q = h
@@ -16,8 +16,9 @@
 //   weights     d d_q' + d (n_t d_b + d_R) + d_q' H_q (d_n + d_R) + P d_b (d_n + d_v) + H_o d_v d
 //   FLOPs       as latent_family.cpp, absorbed and materialized
 //
-// The output projection is an explicit option, out_proj (variants.md §3.11.4, §8.1). When a head's
-// output is a sum over branches on different devices (MLRA-4 at t > 1, MLRA-2 at t >= 4):
+// The output projection is an explicit option, out_proj (docs/variants.md "MLRA", "Open choices").
+// When a head's output is a sum over branches on different devices (MLRA-4 at t > 1, MLRA-2 at t >=
+// 4):
 //   "replicated" (option A)  W^O rows of every head computed locally, H_o = H_q; the single
 //                            all-reduce of T*d sums branches and devices.
 //   "sharded" (option B)     reduce-scatter of T*h*d_v sums the branches and lands head slice

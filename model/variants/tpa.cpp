@@ -1,4 +1,4 @@
-// TPA, tensor product attention (variants.md §3.8; Zhang et al., arXiv 2501.06425; MLRA repo
+// TPA, tensor product attention (docs/variants.md "TPA"; Zhang et al., arXiv 2501.06425; MLRA repo
 // tpa.py CPLinear; tensorgi/TPA decode/flashtpa_decode_torch.py). Each of q, k, v is a rank-R sum
 // of outer products of a per-head factor A(x) in R^{h x R} and a head-shared factor
 // B(x) in R^{R x d_h}: k_i = sum_r A^K_{i,r} B^K_r. The cache holds the K and V factors, per token
@@ -17,9 +17,9 @@
 //                + 2 A (h_t R_V + h_t R_V d_h)          value: P A_V, then B_V
 //   weights        d (h_t + d_h)(R_q + R_K + R_V) + h_t d_h d
 //   comm           1 all-reduce of T*d
-// variants.md §3.8.3 lists the q formation 2 T h_t R_q d_h before splitting the forms; the
-// FlashTPA code consumes A_q and B_q directly (score1 = B_q B_K^T), so only the materialized form
-// pays it here. The 1/R_q scale is elementwise and not counted.
+// The q formation 2 T h_t R_q d_h is paid by the materialized form only: the FlashTPA code
+// consumes A_q and B_q directly (score1 = B_q B_K^T) (docs/variants.md "TPA"). The 1/R_q scale
+// is elementwise and not counted.
 #include <fmt/format.h>
 
 #include "model/checked_math.h"

@@ -1,11 +1,12 @@
-// TPLA, tensor-parallel latent attention (variants.md §3.12; Tang et al., ASPLOS'26, arXiv
+// TPLA, tensor-parallel latent attention (docs/variants.md "TPLA"; Tang et al., ASPLOS'26, arXiv
 // 2508.15881, §4 eq. 7). A pretrained MLA latent d_c (after an orthogonal reparameterization) is
 // cut into g slices of d_c/g; every slice is used by all h query heads, device j attends its slice
 // and the slice outputs are summed by the all-reduce: O = AllReduce(sum_j O_j W^VO_j). The RoPE
 // key is replicated. W^O is therefore replicated across slices (no sharded option: the paper's
 // decode ends in the single all-reduce).
 //
-// The latent family's §3.5 formulas with g blocks of d_b = d_c/g, each serving every head:
+// The latent family's formulas (latent_family.cpp) with g blocks of d_b = d_c/g, each serving
+// every head:
 //   t | g            n_t = g/t, P = g h/t, H_q = H_o = h
 //   t = k g, k | h   n_t = 1,   P = H_q = H_o = g h/t     (each slice on k devices, h/k heads each)
 //   KV/device        n_t d_c/g + d_R                       g = 2: 576, 320, 320, 320
@@ -13,7 +14,8 @@
 //   d_v d FLOPs            as latent_family.cpp, absorbed and materialized comm             1
 //   all-reduce of T*d
 // The per-shard logit and RMSNorm rescales (Conditions 1-2) are elementwise and cost nothing here.
-// The authors validate g = 2 only (§6); larger g is accepted as configured (variants.md §8.4).
+// The authors validate g = 2 only (their §6); larger g is accepted as configured
+// (docs/variants.md "Open choices").
 #include <fmt/format.h>
 
 #include "model/registry.h"

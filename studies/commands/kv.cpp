@@ -1,4 +1,5 @@
-// attnroof kv: per-device KV cache per token per layer over variants x TP (variants.md §2).
+// attnroof kv: per-device KV cache per token per layer over variants x TP (docs/variants.md
+// "KV formulas").
 #include <fmt/format.h>
 
 #include <memory>

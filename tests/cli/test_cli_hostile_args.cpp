@@ -1,4 +1,4 @@
-// Hostile command lines (issue 10, classes 5, 6, 9 and 11): numbers in one syntax and finite,
+// Hostile command lines: numbers in one syntax and finite,
 // options that would be ignored or are empty, unknown commands, sizes past the limits, and the
 // kernel commands' checks that come before any GPU is touched. Each case drives the real binary:
 // exit 2, one message naming the option and the text given, nothing on stdout, nothing written.

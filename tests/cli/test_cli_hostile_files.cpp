@@ -1,4 +1,4 @@
-// Hostile input files through the real binary (issue 10, classes 5-8, 10 and 11): every file
+// Hostile input files through the real binary: every file
 // the commands read (--config, --hardware FILE, --calibration FILE, measurement files, a study's
 // bench file) either loads or exits 2 with a short message naming the file, the position and the
 // rule, and nothing is written. Nothing here crashes, hangs or grows without bound.

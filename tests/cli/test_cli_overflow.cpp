@@ -1,6 +1,6 @@
-// Integer overflow and input-bounded loops through the real binary (issue 10, classes 4 and 8):
-// the issue's command lines exit 2 with a message naming the fields and write nothing on stdout;
-// q_heads = 2^62 answers at once.
+// Integer overflow and input-bounded loops through the real binary: command lines whose sizes
+// overflow int64 or bound a loop exit 2 with a message naming the fields and write nothing on
+// stdout; q_heads = 2^62 answers at once.
 #include <catch2/catch.hpp>
 
 #include <chrono>

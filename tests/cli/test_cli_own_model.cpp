@@ -1,5 +1,6 @@
-// Bring your own model and GPU (issue 13): preset and hardware files in kv, explain, sweep and
-// studies; Hugging Face configs (import-hf, --preset hf:); config keys and did-you-mean.
+// Bring your own model and GPU (README, "My own model and GPU"): preset and hardware files in kv,
+// explain, sweep and studies; Hugging Face configs (import-hf, --preset hf:); config keys and
+// did-you-mean.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 

@@ -71,7 +71,7 @@ TEST_CASE("study paper: the blog's KV table, reference checks and measured kerne
     CHECK(row["measured_fraction_of_read_ceiling"].get<double>() <= 1.0);
   }
 
-  // Issue 13's plots: time and KV per device against TP for both model families, capacity
+  // The paper study's plots: time and KV per device against TP for both model families, capacity
   // against context (MLA (DSV3) at TP 8 fits on neither GPU: its 9 contexts x 2 GPUs of
   // max_batch 0 are named, not drawn) and our H100 kernels on the H100 roof.
   for (const char* id : {"tp_scaling_2p9b", "tp_scaling_dsv3"}) {

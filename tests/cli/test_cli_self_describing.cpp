@@ -1,4 +1,4 @@
-// Outputs that say what they show (issue 13, item 3): the sweep table shows every axis that
+// Outputs that say what they show: the sweep table shows every axis that
 // varies and whether the model fits, tables take a time unit, kv states its dtype and bytes, and
 // explain places the point on the roofline with the q_tokens and context that would move it.
 #include <catch2/catch.hpp>

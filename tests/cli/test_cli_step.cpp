@@ -1,4 +1,4 @@
-// The whole decode step on the command line (issue 14): explain's step and capacity at the
+// The whole decode step on the command line: explain's step and capacity at the
 // layouts the README names, and the --ep / --dp-attention sweep axes with their skipped points.
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-// Decode cost against the documented tables: the variants.md §3.5 worked example (DeepSeek-V3
-// dimensions), the §7 per-device cost of the 2.9B configs, the §2.4 arithmetic intensities, the
+// Decode cost against the documented tables: docs/variants.md "DeepSeek-V3 at 128K" (DeepSeek-V3
+// dimensions), "2.9B configs at 8K", the "Arithmetic intensity" values, the
 // MLRA output-projection options' collectives, and the presets' total parameter counts.
 #include <array>
 #include <catch2/catch.hpp>
@@ -23,7 +23,7 @@ const VariantPtr& preset_variant(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("variants.md §3.5 worked example: DeepSeek-V3 dims, B = 1, L = 131072, per device",
+TEST_CASE("docs/variants.md worked example: DeepSeek-V3 dims, B = 1, L = 131072, per device",
           "[model][cost][golden]") {
   struct Row {
     const char* preset;
@@ -56,13 +56,14 @@ TEST_CASE("variants.md §3.5 worked example: DeepSeek-V3 dims, B = 1, L = 131072
   }
 }
 
-TEST_CASE("variants.md §3.5: MLRA-4 option B shards W^O (DSV3 TP 4)", "[model][cost][golden]") {
+TEST_CASE("docs/variants.md MLRA: option B (out_proj sharded) shards W^O (DSV3 TP 4)",
+          "[model][cost][golden]") {
   const VariantPtr sharded = variant_from_json(
       "mlra4", R"({"d_model": 7168, "q_heads": 128, "d_q_latent": 1536, "d_latent": 512,
                    "d_rope": 64, "d_nope": 128, "d_v": 128, "out_proj": "sharded"})");
-  // The doc prints "≈83.8 M". Its own formula gives 11,010,048 + 1,376,256 + 37,748,736 +
-  // 4,194,304 + 32 * 128 * 7168 = 83,689,472, which prints as 83.7: the doc's value is off by one
-  // in the last digit; the formula is kept.
+  // The formula gives 11,010,048 + 1,376,256 + 37,748,736 + 4,194,304 + 32 * 128 * 7168 =
+  // 83,689,472, which prints as 83.7 (the table this was first checked against printed 83.8,
+  // one off in the last digit); the formula is kept.
   CHECK(rounds_to(sharded->weight_params(4) / 1e6, 83.7, 1));
   CHECK(sharded->weight_params(4) == 83689472.0);
   // Option A at the same point for comparison: 171.8 M (the worked-example row).
@@ -70,7 +71,7 @@ TEST_CASE("variants.md §3.5: MLRA-4 option B shards W^O (DSV3 TP 4)", "[model][
 }
 
 TEST_CASE(
-    "variants.md §7: per-device decode cost of the 2.9B configs (M params / MFLOP, B = 1, "
+    "docs/variants.md: per-device decode cost of the 2.9B configs (M params / MFLOP, B = 1, "
     "L = 8192)",
     "[model][cost][golden]") {
   struct Cell {
@@ -80,11 +81,11 @@ TEST_CASE(
     const char* preset;
     Form form;
     std::array<Cell, 4> tp_1_2_4_8;
-    int n_tp;  // leading columns present in the doc
+    int n_tp;  // leading columns present in the table
   };
   const std::array<Row, 8> rows = {{
       {"paper29b_mha", Form::absorbed, {{{37.75, 176}, {18.87, 88}, {9.44, 44}, {4.72, 22}}}, 4},
-      // TP 8 is "— (unaligned)" in the doc; TP 4 has 2 KV heads per device (§2.2 ‡).
+      // TP 8 is not in the table; TP 4 has 2 KV heads per device (docs/variants.md "TP rules").
       {"paper29b_gqa", Form::absorbed, {{{23.59, 148}, {11.80, 74}, {6.29, 38}, {0, 0}}}, 3},
       {"paper29b_mla", Form::absorbed, {{{26.15, 480}, {16.32, 247}, {11.40, 130}, {8.95, 71}}}, 4},
       {"paper29b_gla2", Form::absorbed, {{{20.64, 268}, {11.99, 137}, {8.06, 73}, {6.09, 41}}}, 4},
@@ -97,9 +98,9 @@ TEST_CASE(
        {{{22.22, 548}, {19.86, 291}, {18.68, 163}, {11.21, 85}}},
        4},
       {"paper29b_mfa", Form::absorbed, {{{39.32, 280}, {23.59, 148}, {15.73, 82}, {11.80, 49}}}, 4},
-      // The doc prints 89 MFLOP at TP 4. Its own §3.8 formula gives 8,232,960 (factor
-      // projections) + 9,216 (q formation) + 50,331,648 (reconstruction) + 25,165,824 (QK^T, PV)
-      // + 4,718,592 (W^O) = 88,458,240, which prints as 88; the formula is kept.
+      // TP 4: 8,232,960 (factor projections) + 9,216 (q formation) + 50,331,648
+      // (reconstruction) + 25,165,824 (QK^T, PV) + 4,718,592 (W^O) = 88,458,240, which prints as
+      // 88 (the table this was first checked against printed 89); the formula is kept.
       {"paper29b_tpa",
        Form::materialized,
        {{{14.11, 330}, {9.02, 169}, {6.48, 88}, {5.20, 48}}},
@@ -121,7 +122,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("variants.md §2.4: attention-core arithmetic intensity (FLOP per KV byte)",
+TEST_CASE("docs/variants.md: attention-core arithmetic intensity (FLOP per KV byte)",
           "[model][cost][golden]") {
   const auto ai = [](const std::string& preset, int64_t tp) {
     const Cost c = preset_variant(preset)->decode_cost(DecodePoint::uniform(tp, 1, 131072));
@@ -250,7 +251,7 @@ TEST_CASE("Preset totals: attention x layers + other_params = the reported param
     const Preset& p = find_preset(name, "test");
     return p.other_params + double(p.n_layers) * p.variant->weight_params(1);
   };
-  // variants.md §7 table, "total params [D]" in billions, 3 decimals.
+  // The 2.9B totals of docs/variants.md "Presets", in billions, 3 decimals.
   const std::array<std::pair<const char*, double>, 11> paper = {{{"paper29b_mha", 2.873},
                                                                  {"paper29b_mqa", 2.872},
                                                                  {"paper29b_gqa", 2.873},
@@ -280,7 +281,8 @@ TEST_CASE("Preset totals: attention x layers + other_params = the reported param
   CHECK(rounds_to(total("glaxl_gqa4") / 1e6, 1470.83, 2));
   CHECK(rounds_to(total("glaxl_gta4") / 1e6, 1471.22, 2));
   // MLA 1470.58 and GLA-2 1470.78 in Table 10 sit 245,760 (= 24 x 10,240) above the formula's
-  // totals with the inferred d_q 1024: a per-layer term that variants.md §3.5 does not have
+  // totals with the inferred d_q 1024: a per-layer term that the weight formula of
+  // docs/variants.md "Latent family" does not have
   // (attention-internal RMSNorm gains are only 1,536). Recorded, not absorbed into other_params.
   CHECK(1470.58e6 - total("glaxl_mla") == Approx(245760).margin(5000));
   CHECK(1470.78e6 - total("glaxl_gla2") == Approx(245760).margin(5000));

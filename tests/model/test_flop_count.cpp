@@ -1,8 +1,9 @@
 // An independent FLOP count: for every variant, one decode step written out as the list of matmul
-// shapes (M, N, K) that variants.md §3 describes, summed as 2*M*N*K, against decode_cost().flops()
-// on random configs (seeded), several TP degrees, both forms, ragged batches and multi-token steps.
-// The per-device placement (heads, KV heads, latent blocks, instances) is re-derived here from the
-// §1 and §3.5 rules rather than taken from the model, and so is which TP degrees are valid.
+// shapes (M, N, K) that docs/variants.md describes, summed as 2*M*N*K, against
+// decode_cost().flops() on random configs (seeded), several TP degrees, both forms, ragged batches
+// and multi-token steps. The per-device placement (heads, KV heads, latent blocks, instances) is
+// re-derived here from the rules of docs/variants.md "TP rules" and "Latent family" rather than
+// taken from the model, and so is which TP degrees are valid.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -124,7 +125,7 @@ constexpr int kConfigsPerVariant = 12;
 
 }  // namespace
 
-TEST_CASE("Independent FLOP count: MHA, MQA, GQA (§3.1-3.3)", "[model][flops]") {
+TEST_CASE("Independent FLOP count: MHA, MQA, GQA", "[model][flops]") {
   Rng rng(20261124);
   for (const char* kind : {"mha", "mqa", "gqa"}) {
     for (int i = 0; i < kConfigsPerVariant; ++i) {
@@ -156,7 +157,7 @@ TEST_CASE("Independent FLOP count: MHA, MQA, GQA (§3.1-3.3)", "[model][flops]")
   }
 }
 
-TEST_CASE("Independent FLOP count: GTA (§3.7)", "[model][flops]") {
+TEST_CASE("Independent FLOP count: GTA", "[model][flops]") {
   Rng rng(7);
   for (int i = 0; i < kConfigsPerVariant; ++i) {
     const int64_t h = pick(rng, {8, 12, 16, 24, 32}), kv = pick(rng, {1, 2, 4});
@@ -184,7 +185,8 @@ TEST_CASE("Independent FLOP count: GTA (§3.7)", "[model][flops]") {
 
 namespace {
 
-// The latent family's per-device placement, re-derived from the variants.md §3.5 table.
+// The latent family's per-device placement, re-derived from the placement table of
+// docs/variants.md "Latent family".
 struct Placement {
   double n_t, P, H_q, H_o;
 };
@@ -274,7 +276,7 @@ struct LatentCase {
 
 }  // namespace
 
-TEST_CASE("Independent FLOP count: MLA, GLA, MLRA-2, MLRA-4, TPLA (§3.4-3.6, §3.11, §3.12)",
+TEST_CASE("Independent FLOP count: MLA, GLA, MLRA-2, MLRA-4, TPLA",
           "[model][flops]") {
   Rng rng(42);
   for (const char* variant : {"mla", "gla", "mlra2", "mlra4", "tpla"}) {
@@ -300,7 +302,7 @@ TEST_CASE("Independent FLOP count: MLA, GLA, MLRA-2, MLRA-4, TPLA (§3.4-3.6, §
   }
 }
 
-TEST_CASE("Independent FLOP count: TPA materialized and factorized (FlashTPA) (§3.8)",
+TEST_CASE("Independent FLOP count: TPA materialized and factorized (FlashTPA)",
           "[model][flops]") {
   Rng rng(3);
   for (int i = 0; i < kConfigsPerVariant; ++i) {
@@ -336,7 +338,7 @@ TEST_CASE("Independent FLOP count: TPA materialized and factorized (FlashTPA) (�
   }
 }
 
-TEST_CASE("Independent FLOP count: MFA and MFA-KR (§3.9)", "[model][flops]") {
+TEST_CASE("Independent FLOP count: MFA and MFA-KR", "[model][flops]") {
   Rng rng(11);
   for (int i = 0; i < kConfigsPerVariant; ++i) {
     const int64_t h = pick(rng, {8, 24, 64}), df = pick(rng, {128, 256}),
@@ -362,7 +364,7 @@ TEST_CASE("Independent FLOP count: MFA and MFA-KR (§3.9)", "[model][flops]") {
   }
 }
 
-TEST_CASE("Independent FLOP count: LRKV, both RoPE readings (§3.10)", "[model][flops]") {
+TEST_CASE("Independent FLOP count: LRKV, both RoPE readings", "[model][flops]") {
   Rng rng(5);
   for (int i = 0; i < kConfigsPerVariant; ++i) {
     const int64_t h = pick(rng, {8, 18, 24}), dh = pick(rng, {64, 128}), d = pick(rng, {512, 2304});

@@ -1,4 +1,4 @@
-// Per-device KV elements per token per layer against every table of variants.md §2.2 and §2.3:
+// Per-device KV elements per token per layer against every table of docs/variants.md "KV numbers":
 // the MLRA blog table, the 2.9B configs, DeepSeek-V3 dimensions, the GQA/GTA presets, GLA paper
 // Tables 15 and 26, DeepSeek-V2 Table 1, and the TPLA §5.4.1 value.
 #include <array>
@@ -48,10 +48,11 @@ TEST_CASE("MLRA blog §2.3: GQA 16/8/4/2 d_h, MLA 4.5 d_h at every TP, MLRA 4.5/
   require_kv_half_dh(*find_preset("paper29b_mlra2", "test").variant, {9, 5, 3, 3});
 }
 
-TEST_CASE("variants.md §2.2(a): MLRA paper 2.9B configs", "[model][kv][golden]") {
+TEST_CASE("docs/variants.md KV per device: MLRA paper 2.9B configs", "[model][kv][golden]") {
   require_kv_preset("paper29b_mha", {6144, 3072, 1536, 768});
   require_kv_preset("paper29b_mqa", {256, 256, 256, 256});
-  // 24 q / 6 KV: at TP 4 and 8 some device needs 2 KV heads (§2.2 ‡), so 512, not 384 or 192.
+  // 24 q / 6 KV: at TP 4 and 8 some device needs 2 KV heads (docs/variants.md "TP rules"), so
+  // 512, not 384 or 192.
   require_kv_preset("paper29b_gqa", {1536, 768, 512, 512});
   require_kv_preset("paper29b_gta", {832, 448, 320, 320});
   require_kv_preset("paper29b_mla", {576, 576, 576, 576});
@@ -63,7 +64,7 @@ TEST_CASE("variants.md §2.2(a): MLRA paper 2.9B configs", "[model][kv][golden]"
   require_kv_preset("paper29b_mlra4", {576, 320, 192, 192});
 }
 
-TEST_CASE("variants.md §2.2(b): DeepSeek-V3 dimensions", "[model][kv][golden]") {
+TEST_CASE("docs/variants.md KV per device: DeepSeek-V3 dimensions", "[model][kv][golden]") {
   require_kv_preset("dsv3_mla", {576, 576, 576, 576});
   require_kv_preset("dsv3_gla2", {576, 320, 320, 320});
   require_kv_preset("dsv3_gla8", {2112, 1088, 576, 320});
@@ -75,7 +76,7 @@ TEST_CASE("variants.md §2.2(b): DeepSeek-V3 dimensions", "[model][kv][golden]")
   require_kv(*tpla4, {576, 320, 192, 192});
 }
 
-TEST_CASE("variants.md §2.2(c): GQA and GTA presets", "[model][kv][golden]") {
+TEST_CASE("docs/variants.md KV per device: GQA and GTA presets", "[model][kv][golden]") {
   require_kv_preset("llama3_70b", {2048, 1024, 512, 256});
   require_kv_preset("llama3_8b", {2048, 1024, 512, 256});
   require_kv_preset("llama3_8b_gta8", {1088, 576, 320, 192});
@@ -170,7 +171,7 @@ TEST_CASE("MFA-KR halves the cache; LRKV caches 2 (d_h + (h/t) r)", "[model][kv]
   REQUIRE(double(lrkv->kv_elems_per_token(1)) / (2.0 * 18 * 128) == Approx(1.0 / 18 + 64.0 / 128));
 }
 
-TEST_CASE("variants.md §7 per-model KV: DeepSeek-V3 35,136 elements per token over 61 layers, "
+TEST_CASE("docs/variants.md presets: DeepSeek-V3 35,136 elements per token over 61 layers, "
           "Step-3 MFA 512 per layer",
           "[model][kv][golden]") {
   const Preset& dsv3 = find_preset("dsv3_mla", "test");

@@ -1,4 +1,4 @@
-// Integer overflow and loops bounded by input values (issue 10, classes 4 and 8): products and
+// Integer overflow and loops bounded by input values: products and
 // sums of input sizes either compute exactly or are an InputError naming every operand; TP
 // degree lists and the worst device's units come from closed forms and factoring, not from
 // counting to an input value; the calibrated time model never lays out more than its cap.
@@ -194,7 +194,7 @@ TEST_CASE("max_units_per_device's closed form matches walking every device",
   }
   // tp = 2^62 devices, one head each: answered without visiting them.
   CHECK(max_units_per_device(int64_t(1) << 62, int64_t(1) << 59, int64_t(1) << 62) == 1);
-  CHECK(max_units_per_device(24, 4, 8) == 2);  // variants.md §2.2: 3 heads straddle 2 units
+  CHECK(max_units_per_device(24, 4, 8) == 2);  // "TP rules": 3 heads straddle 2 units
 }
 
 TEST_CASE("Valid TP degrees come from the divisors, at most kMaxListedDegrees of them",

@@ -1,7 +1,7 @@
 // The split planner (model/split_plan.h): the even split's layout, the one-wave and split-length
 // limits, agreement with the H200 planner probe (reports/kernels/h200/planner_probe/), and the
-// monotonicity issue 11 asks for: over the benchmark grid, the planned time never falls when the
-// batch grows, and never exceeds the unsplit time.
+// monotonicity a planner needs (a larger batch must not look cheaper): over the benchmark grid, the
+// planned time never falls when the batch grows, and never exceeds the unsplit time.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

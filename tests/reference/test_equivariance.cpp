@@ -1,5 +1,5 @@
-// Translation equivariance (variants.md §6): E1 scores, E2 outputs, E3 left padding, the
-// negative controls that must fail, and which LRKV reading keeps scores relative.
+// Translation equivariance (docs/variants.md "Equivariance"): E1 scores, E2 outputs, E3 left
+// padding, the negative controls that must fail, and which LRKV reading keeps scores relative.
 #include <catch2/catch.hpp>
 
 #include "helpers.h"

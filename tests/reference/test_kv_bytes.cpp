@@ -50,7 +50,7 @@ TEST_CASE("one truth: reference cache bytes == cost model kv_elems_per_token, ev
   }
 }
 
-TEST_CASE("reference caches the published per-device KV tables (variants.md §2.2)",
+TEST_CASE("reference caches the published per-device KV tables (docs/variants.md KV per device)",
           "[reference][one_truth]") {
   // Real cache dimensions with a tiny d_model (the cache width does not depend on it).
   const nlohmann::json latent = {{"d_model", 16}, {"q_heads", 8},  {"d_q_latent", 8},
@@ -86,7 +86,7 @@ TEST_CASE("reference caches the published per-device KV tables (variants.md §2.
     const int64_t want[] = {2048, 1024, 512, 256};
     for (int i = 0; i < 4; ++i) CHECK(cached_per_device(parse(VariantId::gqa, j), tps[i]) == want[i]);
   }
-  SECTION("GQA 24 q / 6 kv: 12 / 6 / 4 / 4 d_h (unaligned split, §2.2 ‡)") {
+  SECTION("GQA 24 q / 6 kv: 12 / 6 / 4 / 4 d_h (unaligned split, worst device)") {
     const nlohmann::json j = {{"d_model", 16}, {"q_heads", 24}, {"kv_heads", 6}, {"d_head", 128}};
     const int64_t want[] = {1536, 768, 512, 512};
     for (int i = 0; i < 4; ++i) CHECK(cached_per_device(parse(VariantId::gqa, j), tps[i]) == want[i]);

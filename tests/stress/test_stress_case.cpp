@@ -136,7 +136,8 @@ TEST_CASE("stress rounds are valid problems within the limits and cover the hard
     }
 
     // The last valid element's offset, in int64 as the kernels compute it: past 2^32 elements
-    // (the 32-bit offsets issue 16 ruled out) in the large rounds.
+    // (the 32-bit offset overflow the race investigation ruled out: reports/kernels/h200/issue16/)
+    // in the large rounds.
     int64_t last = -1;
     for (int32_t b = 0; b < c.batch; ++b)
       if (c.lens[std::size_t(b)] > 0)
