@@ -167,32 +167,133 @@ __device__ __forceinline__ void wgmma_pv(float (&o)[kN / 2], const uint32_t (&a)
   else wgmma_rs_m64n256k16_tnspb(o, a, db);
 }
 
+// What one CTA covers: query rows [row0, row0 + rows) of sequence b (q_tokens x q_heads rows,
+// token-major) and keys [begin, end) of its split, n_tiles tiles of tile_n keys. Token t sees
+// keys below ctx - q_tokens + 1 + t: this thread's rows (warp * 16 + g, + 8) stop at key_end, and
+// every row of the CTA scores all keys below mask_from (warp-uniform).
+struct LatentSplit {
+  int split, b, row0, rows, n_tiles, page_shift;
+  int64_t q_rows, begin, end, mask_from;
+  int64_t key_end[2];
+  bool paged;
+  const int* page_row;  // the sequence's page-table row (paged)
+
+  __device__ LatentSplit(const DecodeParams& p, int tile_m, int tile_n, int warp, int g) {
+    split = static_cast<int>(blockIdx.y);
+    b = static_cast<int>(blockIdx.z);  // kv_heads == 1
+    q_rows = int64_t(p.q_tokens) * p.q_heads;
+    row0 = static_cast<int>(blockIdx.x) * tile_m;
+    rows = min(tile_m, static_cast<int>(q_rows) - row0);
+    paged = p.page_table != nullptr;
+    const int64_t capacity = paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
+    const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
+    begin = int64_t(split) * p.split_len;
+    end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
+    n_tiles = end > begin ? static_cast<int>((end - begin + tile_n - 1) / tile_n) : 0;
+    page_shift = paged ? __ffs(p.page_size) - 1 : 0;
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+      key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + warp * 16 + g + 8 * h) / p.q_heads);
+    mask_from = min(end, ctx - p.q_tokens + 1 + row0 / p.q_heads);
+    page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
+  }
+  // The page entry of a tile (0: contiguous, or past the split); a tile never crosses a page.
+  __device__ int64_t tile_page(int tile, int tile_n) const {
+    const int64_t pos = begin + int64_t(tile) * tile_n;
+    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
+  }
+};
+
+// This thread's row maxima over the quad, on the raw scores s of kKeys keys from key s_key0 of
+// tile `tile` (scale > 0 keeps the order); keys past a row's end masked to -inf, only in the
+// tiles that hold an end (warp-uniform branch: the last tile, and with q_tokens > 1 the tile or
+// two before it the new tokens reach).
+template <int kKeys>
+__device__ __forceinline__ void masked_row_max(const LatentSplit& cta, int tile, int tile_n,
+                                               int s_key0, int t4, float (&s)[kKeys / 2],
+                                               float (&mx)[2]) {
+  const int64_t key_base = cta.begin + int64_t(tile) * tile_n;
+  if (key_base + tile_n > cta.mask_from) {
+    int valid_keys[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+      valid_keys[h] =
+          static_cast<int>(min(max(cta.key_end[h] - key_base, int64_t(-1)), int64_t(tile_n)));
+#pragma unroll
+    for (int j = 0; j < kKeys / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
+  }
+  mx[0] = mx[1] = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < kKeys / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
+    mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
+  }
+}
+
+// Zeroes rows [valid, kTileN) of a swizzled tile of kTileN rows x kChunks 16-byte chunks at st
+// (the rows a bulk copy of the sequence's last tile read past its end), then orders these
+// writes before the tensor cores' reads; a thread barrier after it publishes them.
+template <int kTileN, int kChunks, int kThreads>
+__device__ __forceinline__ void zero_rows_past(uint32_t st, int valid, int tid) {
+  for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
+    const int r = valid + c / kChunks;
+    asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
+                     st + swizzle128_offset<kTileN>(r, c % kChunks)),
+                 "r"(0u)
+                 : "memory");
+  }
+  fence_proxy_async_smem();
+}
+
+// This CTA's Q rows into the swizzled [kTileM x d_qk] tile at q_s through cp.async (zero past
+// the sequence's rows); the caller commits the group.
+template <int kTileM, int kChunks, int kThreads>
+__device__ __forceinline__ void load_q_rows(const DecodeParams& p, const LatentSplit& cta,
+                                            uint32_t q_s, int tid) {
+  const bf16* q_base =
+      static_cast<const bf16*>(p.q) + (int64_t(cta.b) * cta.q_rows + cta.row0) * p.d_qk;
+  for (int c = tid; c < kTileM * kChunks; c += kThreads) {
+    const int r = c / kChunks, col = c % kChunks;
+    const bool valid = r < cta.rows;
+    const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
+    cp_async_16(q_s + swizzle128_offset<kTileM>(r, col), src, valid);
+  }
+}
+
 // The epilogue: this thread's rows (16 warp + g, + 8) of O / l (its warpgroup's d_v / kWarpgroups
 // columns) and their LSE, into o and lse (one split) or this split's partial slots.
 template <class Tile>
-__device__ __forceinline__ void write_latent_rows(const DecodeParams& p,
+__device__ __forceinline__ void write_latent_rows(const DecodeParams& p, const LatentSplit& cta,
                                                   const float (&o_acc)[Tile::kORegs],
                                                   const float (&m_run)[2], const float (&l_run)[2],
-                                                  int rows, int row0, int64_t q_rows, int b,
-                                                  int split, int wg, int warp, int g, int t4) {
+                                                  int wg, int warp, int g, int t4) {
+  const int64_t q_rows = cta.q_rows;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int r = warp * 16 + g + 8 * h;
-    if (r >= rows) continue;
+    if (r >= cta.rows) continue;
     const float l = l_run[h];
     const float inv = l > 0.f ? 1.f / l : 0.f;
     const float lse = l > 0.f ? (m_run[h] + log2f(l)) * kLn2W : -INFINITY;
-    const int64_t row = row0 + r;
+    const int64_t row = cta.row0 + r;
+    const int64_t b = cta.b;
     const int col0 = wg * Tile::kDvWg + 2 * t4;
     if (p.n_splits == 1) {
-      bf16* o_row = static_cast<bf16*>(p.o) + (int64_t(b) * q_rows + row) * p.d_v;
+      bf16* o_row = static_cast<bf16*>(p.o) + (b * q_rows + row) * p.d_v;
 #pragma unroll
       for (int j = 0; j < Tile::kORegs / 4; ++j)
         *reinterpret_cast<uint32_t*>(o_row + col0 + 8 * j) =
             pack_bf16x2(o_acc[4 * j + 2 * h] * inv, o_acc[4 * j + 2 * h + 1] * inv);
-      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[int64_t(b) * q_rows + row] = lse;
+      if (p.lse != nullptr && wg == 0 && t4 == 0) p.lse[b * q_rows + row] = lse;
     } else {
-      const int64_t slot = (int64_t(b) * p.n_splits + split) * q_rows + row;
+      const int64_t slot = (b * p.n_splits + cta.split) * q_rows + row;
       float* o_row = p.o_partial + slot * p.d_v;
 #pragma unroll
       for (int j = 0; j < Tile::kORegs / 4; ++j)
@@ -229,32 +330,12 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
   const int wg = tid / 128, warp = (tid % 128) / 32, lane = tid % 32;
   const int g = lane / 4, t4 = lane % 4;
 
-  const int head_block = static_cast<int>(blockIdx.x);
-  const int split = static_cast<int>(blockIdx.y);
-  const int b = static_cast<int>(blockIdx.z);  // kv_heads == 1
-  // Rows: the sequence's q_tokens x q_heads (token, head) pairs, token-major, in 64-row blocks.
-  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
-  const int row0 = head_block * kTileM;
-  const int rows = min(kTileM, static_cast<int>(q_rows) - row0);
-
-  const bool paged = p.page_table != nullptr;
-  const int64_t capacity =
-      paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
-  const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
-  const int64_t begin = int64_t(split) * p.split_len;
-  const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
-  const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
-  const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;
-  // Token t sees keys below ctx - q_tokens + 1 + t: this thread's rows (warp * 16 + g, + 8) stop
-  // at key_end, and every row of the CTA scores all keys below mask_from (warp-uniform).
-  int64_t key_end[2];
-#pragma unroll
-  for (int h = 0; h < 2; ++h)
-    key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + warp * 16 + g + 8 * h) / p.q_heads);
-  const int64_t mask_from = min(end, ctx - p.q_tokens + 1 + row0 / p.q_heads);
+  const LatentSplit cta(p, kTileM, kTileN, warp, g);
+  const int b = cta.b, n_tiles = cta.n_tiles;
+  const int64_t begin = cta.begin, end = cta.end;
+  const bool paged = cta.paged;
 
   const bf16* k_base = static_cast<const bf16*>(p.k_cache);
-  const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
   // Loads: thread tid copies rows lrow0 + r * kRowsPass (r < kRpt) of every tile, chunks lsub,
   // lsub + kTpr, ... (a warp covers 32 / kTpr rows, kTpr * 16 contiguous bytes each). One
   // page-table entry per thread, row and tile, read one iteration ahead of its use, so no
@@ -267,7 +348,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     for (int r = 0; r < kRpt; ++r) {
       const int64_t pos = begin + int64_t(tile) * kTileN + lrow0 + r * kRowsPass;
       e[r] = tile >= n_tiles || pos >= end ? -1
-             : paged                       ? int64_t(__ldg(page_row + (pos >> page_shift)))
+             : paged                       ? int64_t(__ldg(cta.page_row + (pos >> cta.page_shift)))
                                            : 0;
     }
   };
@@ -287,10 +368,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
       tma_load_2d(st + static_cast<uint32_t>(c * kTileN * 128), cache_rows, c * 64,
                   static_cast<int32_t>(row), bar);
   };
-  auto tile_page = [&](int tile) -> int64_t {  // kBulk: the page entry of a tile (0: contiguous)
-    const int64_t pos = begin + int64_t(tile) * kTileN;
-    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
-  };
+  auto tile_page = [&](int tile) { return cta.tile_page(tile, kTileN); };  // kBulk
   auto load_tile = [&](int tile, int stage, const Entries& e) {
     const uint32_t st = kv_s + static_cast<uint32_t>(stage * Tile::kStageBytes);
 #pragma unroll
@@ -310,15 +388,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     }
   };
 
-  {  // Q rows of this block (zero past the sequence's rows), in the first commit group
-    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * q_rows + row0) * p.d_qk;
-    for (int c = tid; c < kTileM * kChunks; c += kThreads) {
-      const int r = c / kChunks, col = c % kChunks;
-      const bool valid = r < rows;
-      const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
-      cp_async_16(q_s + swizzle128_offset<kTileM>(r, col), src, valid);
-    }
-  }
+  load_q_rows<kTileM, kChunks, kThreads>(p, cta, q_s, tid);  // in the first commit group
   [[maybe_unused]] Entries next_entry;
   if constexpr (Tile::kBulk) {
     cp_async_commit();
@@ -356,15 +426,8 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
       bulk.wait(it);
       const int64_t tile_end = begin + int64_t(it + 1) * kTileN;
       if (tile_end > end) {  // the sequence's last tile: zero the rows past its end
-        const int valid = static_cast<int>(end - (begin + int64_t(it) * kTileN));
-        for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
-          const int r = valid + c / kChunks;
-          asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
-                           st + swizzle128_offset<kTileN>(r, c % kChunks)),
-                       "r"(0u)
-                       : "memory");
-        }
-        fence_proxy_async_smem();
+        zero_rows_past<kTileN, kChunks, kThreads>(
+            st, static_cast<int>(end - (begin + int64_t(it) * kTileN)), tid);
       }
       __syncthreads();
       if (tid == 0) bulk.refill(it, n_tiles, bulk_load_tile, tile_page);
@@ -398,32 +461,9 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     wgmma_wait<0>();
     fence_all(s);
 
-    // (2) row max over the quad on the raw scores (scale > 0 keeps the order); keys past a
-    // row's end masked to -inf, only in the tiles that hold an end (warp-uniform branch: the
-    // last tile, and with q_tokens > 1 the tile or two before it the new tokens reach).
-    const int64_t key_base = begin + int64_t(it) * kTileN;
-    if (key_base + kTileN > mask_from) {
-      int valid_keys[2];
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-        valid_keys[h] =
-            static_cast<int>(min(max(key_end[h] - key_base, int64_t(-1)), int64_t(kTileN)));
-#pragma unroll
-      for (int j = 0; j < kSKeys / 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          if (s_key0 + j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
-    }
-    float mx[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-    for (int j = 0; j < kSKeys / 8; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
-      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
-    }
+    // (2) row max, masked past each row's end.
+    float mx[2];
+    masked_row_max<kSKeys>(cta, it, kTileN, s_key0, t4, s, mx);
     if constexpr (Tile::kSplitS) {  // the row max over both key halves
 #pragma unroll
       for (int h = 0; h < 2; ++h)
@@ -513,7 +553,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 #pragma unroll
     for (int h = 0; h < 2; ++h) l_run[h] += l_x[(1 - wg) * 64 + warp * 16 + g + 8 * h];
   }
-  write_latent_rows<Tile>(p, o_acc, m_run, l_run, rows, row0, q_rows, b, split, wg, warp, g, t4);
+  write_latent_rows<Tile>(p, cta, o_acc, m_run, l_run, wg, warp, g, t4);
 }
 
 // The seesaw over pairs of tiles, each stage released in two halves by their last readers (the
@@ -586,30 +626,11 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   const int wg = __shfl_sync(0xffffffffu, tid / 128, 0);
   const int warp = (tid % 128) / 32, lane = tid % 32, lt = tid % 128;
   const int g = lane / 4, t4 = lane % 4;
-  const int head_block = static_cast<int>(blockIdx.x);
-  const int split = static_cast<int>(blockIdx.y);
-  const int b = static_cast<int>(blockIdx.z);
-  const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
-  const int row0 = head_block * kTileM;
-  const int rows = min(kTileM, static_cast<int>(q_rows) - row0);
-  const bool paged = p.page_table != nullptr;
-  const int64_t capacity = paged ? int64_t(p.max_pages_per_seq) * p.page_size : p.max_ctx_len;
-  const int64_t ctx = min(int64_t(max(p.ctx_lens[b], 0)), capacity);
-  const int64_t begin = int64_t(split) * p.split_len;
-  const int64_t end = split == p.n_splits - 1 ? ctx : min(ctx, begin + p.split_len);
-  const int n_tiles = end > begin ? static_cast<int>((end - begin + kTileN - 1) / kTileN) : 0;
-  const int page_shift = paged ? __ffs(p.page_size) - 1 : 0;
-  int64_t key_end[2];
-#pragma unroll
-  for (int h = 0; h < 2; ++h)
-    key_end[h] = min(end, ctx - p.q_tokens + 1 + (row0 + warp * 16 + g + 8 * h) / p.q_heads);
-  const int64_t mask_from = min(end, ctx - p.q_tokens + 1 + row0 / p.q_heads);
-  const int* page_row = paged ? p.page_table + int64_t(b) * p.max_pages_per_seq : nullptr;
-
-  auto tile_page = [&](int tile) -> int64_t {
-    const int64_t pos = begin + int64_t(tile) * kTileN;
-    return tile < n_tiles && paged ? int64_t(__ldg(page_row + (pos >> page_shift))) : 0;
-  };
+  const LatentSplit cta(p, kTileM, kTileN, warp, g);
+  const int b = cta.b, n_tiles = cta.n_tiles;
+  const int64_t begin = cta.begin, end = cta.end;
+  const bool paged = cta.paged;
+  auto tile_page = [&](int tile) { return cta.tile_page(tile, kTileN); };
   // Parts [c0, c1) of tile `tile` into stage tile % 2, each on its part's barrier (the calling
   // thread is that barrier's one arrival). Rows past the sequence's end are read (same page, or
   // zero-filled past the map) and zeroed before use.
@@ -630,16 +651,8 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     mbarrier_wait_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
   };
 
-  {  // Q rows of this block (zero past the sequence's rows)
-    const bf16* q_base = static_cast<const bf16*>(p.q) + (int64_t(b) * q_rows + row0) * p.d_qk;
-    for (int c = tid; c < kTileM * kChunks; c += kThreads) {
-      const int r = c / kChunks, col = c % kChunks;
-      const bool valid = r < rows;
-      const bf16* src = valid ? q_base + int64_t(r) * p.d_qk + col * 8 : q_base;
-      cp_async_16(q_s + swizzle128_offset<kTileM>(r, col), src, valid);
-    }
-    cp_async_commit();
-  }
+  load_q_rows<kTileM, kChunks, kThreads>(p, cta, q_s, tid);
+  cp_async_commit();
   if (tid == 0) {
     for (int i = 0; i < 2 * kParts; ++i) mbarrier_init(bar0 + static_cast<uint32_t>(8 * i), 1);
     mbarrier_init_fence();
@@ -675,31 +688,6 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     wgmma_commit();
     wgmma_wait<0>();
     fence_all(s);
-  };
-  auto mask_row_max = [&](int tile, float (&s)[Tile::kSRegs], float (&mx)[2]) {
-    const int64_t key_base = begin + int64_t(tile) * kTileN;
-    if (key_base + kTileN > mask_from) {
-      int valid_keys[2];
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-        valid_keys[h] =
-            static_cast<int>(min(max(key_end[h] - key_base, int64_t(-1)), int64_t(kTileN)));
-#pragma unroll
-      for (int j = 0; j < kTileN / 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          if (j * 8 + 2 * t4 + (e & 1) >= valid_keys[e >> 1]) s[4 * j + e] = -INFINITY;
-    }
-    mx[0] = mx[1] = -INFINITY;
-#pragma unroll
-    for (int j = 0; j < kTileN / 8; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) mx[e >> 1] = fmaxf(mx[e >> 1], s[4 * j + e]);
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 1));
-      mx[h] = fmaxf(mx[h], __shfl_xor_sync(0xffffffffu, mx[h], 2));
-    }
   };
   auto exponentiate = [&](float (&s)[Tile::kSRegs], const float (&m_use)[2], float (&row_sum)[2]) {
     row_sum[0] = row_sum[1] = 0.f;
@@ -761,15 +749,8 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
 #pragma unroll 1
       for (int c = 0; c < kParts; ++c) wait_part(last, c);
       const uint32_t st = kv_s + static_cast<uint32_t>((last & 1) * Tile::kStageBytes);
-      const int valid = static_cast<int>(end - (begin + int64_t(last) * kTileN));
-      for (int c = tid; c < (kTileN - valid) * kChunks; c += kThreads) {
-        const int r = valid + c / kChunks;
-        asm volatile("st.shared.v4.u32 [%0], {%1, %1, %1, %1};\n" ::"r"(
-                         st + swizzle128_offset<kTileN>(r, c % kChunks)),
-                     "r"(0u)
-                     : "memory");
-      }
-      fence_proxy_async_smem();
+      zero_rows_past<kTileN, kChunks, kThreads>(
+          st, static_cast<int>(end - (begin + int64_t(last) * kTileN)), tid);
       __syncthreads();
     }
     float s[Tile::kSRegs], mx[2], row_sum[2];
@@ -777,7 +758,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     const float one[2] = {1.f, 1.f};
     if (wg == 0) {
       score(tile0, s);
-      mask_row_max(tile0, s, mx);
+      masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
       float m0[2], m0_use[2], a0[2], a1[2];
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
@@ -831,7 +812,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     } else {
       if (has1) {
         score(tile1, s);
-        mask_row_max(tile1, s, mx);
+        masked_row_max<kTileN>(cta, tile1, kTileN, 0, t4, s, mx);
       } else {
 #pragma unroll
         for (int i = 0; i < Tile::kSRegs; ++i) s[i] = -INFINITY;
@@ -893,7 +874,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   __syncthreads();
 #pragma unroll
   for (int h = 0; h < 2; ++h) l_run[h] += l_x[(1 - wg) * 64 + warp * 16 + g + 8 * h];
-  write_latent_rows<Tile>(p, o_acc, m_run, l_run, rows, row0, q_rows, b, split, wg, warp, g, t4);
+  write_latent_rows<Tile>(p, cta, o_acc, m_run, l_run, wg, warp, g, t4);
 }
 
 template <class Tile>
