@@ -29,14 +29,14 @@ std::string RefConfig::label() const {
     case VariantId::mlra2:
     case VariantId::mlra4:
       return fmt::format("{} (out_proj {})", model::info(id).label,
-                         out_proj == OutProj::sharded ? "sharded" : "replicated");
+                         model::to_string(out_proj));
     default: return std::string(model::info(id).label);
   }
 }
 
 std::string ref_variant_name(const RefConfig& c) {
   std::string name(model::to_string(c.id));
-  if (c.id == VariantId::lrkv) name += c.lrkv_rope == LrkvRope::latent ? ":latent" : ":materialized";
+  if (c.id == VariantId::lrkv) name += fmt::format(":{}", model::to_string(c.lrkv_rope));
   if ((c.id == VariantId::mlra2 || c.id == VariantId::mlra4) && c.out_proj == OutProj::sharded) {
     name += ":sharded";
   }

@@ -1,4 +1,4 @@
-// defines: Form, Cache, ScoreRecord, RefModel (one variant's attention block, or one TP device's
+// defines: Cache, ScoreRecord, RefModel (one variant's attention block, or one TP device's
 // part of it), Device, make_ref_model, shard_model, tp_append, tp_decode
 //
 // Four ways to compute one attention block (issue 3):
@@ -26,8 +26,6 @@
 #include "kernels/reference/weights.h"
 
 namespace attnroof::ref {
-
-enum class Form { materialized, absorbed };
 
 // The KV cache of one device for one sequence. parts[k] holds one cached row per token; the
 // bytes the reference caches per token are sum_k parts[k].cols() elements (cached_elems_per_token).
