@@ -7,8 +7,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 #include "kernels/reference/checks.h"
 #include "kernels/reference/config.h"
@@ -66,29 +64,12 @@ HostDecode make_branch(const LayerCheckCase& c, const BranchInputs& in, const La
   p.softmax_scale = static_cast<float>(tau);
   const int64_t width = s.db + s.dr, slack = 3;
   h.lens = {static_cast<int32_t>(c.ctx)};
-  std::vector<int64_t> phys(std::size_t(c.ctx));
-  int64_t n_rows = 0;
-  if (!c.paged) {
-    p.max_ctx_len = c.ctx + slack;
-    n_rows = p.max_ctx_len;
-    std::iota(phys.begin(), phys.end(), int64_t(0));
-  } else {
-    p.page_size = c.page_size;
-    p.max_pages_per_seq = static_cast<int32_t>((c.ctx + slack + c.page_size - 1) / c.page_size);
-    std::vector<int32_t> perm(std::size_t(p.max_pages_per_seq));
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), std::mt19937_64(page_seed));
-    const int32_t poison = p.max_pages_per_seq;  // an all-NaN page, never to be read
-    h.page_table.assign(perm.size(), poison);
-    for (int64_t j = 0; j * c.page_size < c.ctx; ++j) h.page_table[std::size_t(j)] = perm[std::size_t(j)];
-    n_rows = int64_t(p.max_pages_per_seq + 1) * c.page_size;
-    for (int64_t t = 0; t < c.ctx; ++t)
-      phys[std::size_t(t)] = int64_t(h.page_table[std::size_t(t / c.page_size)]) * c.page_size + t % c.page_size;
-  }
+  const int64_t n_rows = c.paged ? h.lay_out_shuffled_pages(c.page_size, c.ctx + slack, page_seed)
+                                 : h.lay_out_contiguous(c.ctx + slack);
   h.k.assign(std::size_t(n_rows * width), kBf16NaN);
   for (int64_t t = 0; t < c.ctx; ++t)
     for (int64_t d = 0; d < width; ++d)
-      h.k[std::size_t(phys[std::size_t(t)] * width + d)] =
+      h.k[std::size_t(h.cache_row(0, t) * width + d)] =
           ref::float_to_bf16_bits(static_cast<float>(in.rows(t, d)));
   h.q.resize(std::size_t(s.h * width));
   for (int64_t i = 0; i < s.h; ++i)
