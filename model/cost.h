@@ -25,7 +25,7 @@ inline double intensity(double flops, double bytes) { return bytes > 0 ? flops /
 
 struct Op {
   std::string_view name;     // "q_down_proj", "scores", "value", ... (glossary in SCHEMA.md)
-  std::string_view formula;  // the formula's name as in variants.md, e.g. "2*B*h_t*L*(d_c+d_R)"
+  std::string_view formula;  // the formula's name as in docs/variants.md, e.g. "2*B*h_t*L*(d_c+d_R)"
   Stage stage = Stage::projection;
   double flops = 0;
   double weight_bytes = 0;    // weights read once per step

@@ -10,8 +10,6 @@
 
 namespace attnroof::model {
 
-std::string_view to_string(Form f) { return f == Form::absorbed ? "absorbed" : "materialized"; }
-
 Form parse_form(std::string_view name, std::string_view field) {
   if (name == "absorbed") return Form::absorbed;
   if (name == "materialized") return Form::materialized;

@@ -1,19 +1,15 @@
-// defines: Form, DecodePoint (one decode step: TP degree, batch, contexts, query tokens, dtypes)
+// defines: parse_form, DecodePoint (one decode step: TP degree, batch, contexts, query tokens, dtypes)
 #pragma once
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "model/attention_options.h"
 #include "model/dtype.h"
 
 namespace attnroof::model {
 
-// Absorbed: attention runs on the cached latents without materializing K/V (MLA-style weight
-// absorption). Materialized: K and V are up-projected from the cache for every cached token.
-// Variants whose two forms coincide (MHA, GQA, ...) report the same cost for both.
-enum class Form { absorbed, materialized };
-std::string_view to_string(Form f);
 Form parse_form(std::string_view name, std::string_view field);
 
 // One decode step on one device, one layer. Contexts are held as their sum and maximum so that a

@@ -8,9 +8,12 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include "kernels/cuda/cuda_check.h"
+#include "model/checked_math.h"
 #include "model/error.h"
 #include "kernels/reference/numerics.h"
 
@@ -121,6 +124,38 @@ void HostDecode::bind() {
   p.v_cache = p.family == KvFamily::separate_kv ? v.data() : nullptr;
   p.ctx_lens = lens.data();
   p.page_table = page_table.empty() ? nullptr : page_table.data();
+}
+
+int64_t HostDecode::lay_out_contiguous(int64_t rows_per_seq) {
+  p.max_ctx_len = rows_per_seq;
+  page_table.clear();
+  return int64_t(p.batch) * rows_per_seq;
+}
+
+int64_t HostDecode::lay_out_shuffled_pages(int32_t page_size, int64_t rows_per_seq,
+                                           uint64_t seed) {
+  p.page_size = page_size;
+  p.max_pages_per_seq = static_cast<int32_t>(model::ceil_div(rows_per_seq, page_size));
+  const int64_t pages = int64_t(p.batch) * p.max_pages_per_seq;
+  std::vector<int32_t> perm(static_cast<std::size_t>(pages));
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), std::mt19937_64(seed));
+  const int32_t poison_page = static_cast<int32_t>(pages);
+  page_table.assign(std::size_t(pages), poison_page);
+  for (int32_t b = 0; b < p.batch; ++b) {
+    const int64_t used = model::ceil_div(lens[std::size_t(b)], page_size);
+    for (int64_t j = 0; j < used; ++j) {
+      const std::size_t at = std::size_t(b * p.max_pages_per_seq + j);
+      page_table[at] = perm[at];
+    }
+  }
+  return (pages + 1) * page_size;
+}
+
+int64_t HostDecode::cache_row(int64_t b, int64_t t) const {
+  DecodeParams at = p;
+  at.page_table = page_table.empty() ? nullptr : page_table.data();
+  return at.physical_row(b, t);
 }
 
 EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {

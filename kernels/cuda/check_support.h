@@ -52,6 +52,16 @@ struct HostDecode {
   std::vector<int32_t> lens, page_table;
   int64_t ctx_max = 0;
   void bind();
+
+  // The cache layouts for lens and p.batch, with room for rows_per_seq rows per sequence; each
+  // returns the physical rows the cache needs. Contiguous: max_ctx_len = rows_per_seq. Paged:
+  // the batch's table entries are a shuffle (std::mt19937_64(seed)) of the pages
+  // [0, batch * max_pages_per_seq), and every entry past a length points at one more page, to
+  // be filled with NaN: it must never be read.
+  int64_t lay_out_contiguous(int64_t rows_per_seq);
+  int64_t lay_out_shuffled_pages(int32_t page_size, int64_t rows_per_seq, uint64_t seed);
+  // The cache row of sequence b's position t (decode_params.h), before bind() as after.
+  int64_t cache_row(int64_t b, int64_t t) const;
 };
 
 struct EmuOutput {

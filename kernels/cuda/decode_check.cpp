@@ -7,16 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 #include "kernels/reference/numerics.h"
 
 namespace attnroof::kernels {
 
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The partial check runs ref::decode_reference_split a second time over the case: skipped
 // above this many multiply-adds (the 131072-key cases).
@@ -150,41 +146,15 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
   const int64_t k_row = int64_t(c.kv_heads) * c.d_qk;
   const int64_t v_row = c.family == KvFamily::separate_kv ? int64_t(c.kv_heads) * c.d_v : 0;
   const int64_t slack = 3;  // NaN rows past the longest sequence too
-  int64_t rows = 0;         // physical rows in the cache
-  if (!c.paged) {
-    p.max_ctx_len = c.ctx + slack;
-    rows = c.batch * p.max_ctx_len;
-  } else {
-    p.page_size = c.page_size;
-    p.max_pages_per_seq = static_cast<int32_t>(ceil_div(c.ctx + slack, c.page_size));
-    const int64_t pages = int64_t(c.batch) * p.max_pages_per_seq;
-    std::vector<int32_t> perm(static_cast<std::size_t>(pages));
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), std::mt19937_64(rng.next()));
-    const int32_t poison_page = static_cast<int32_t>(pages);  // all NaN, never to be read
-    h.page_table.assign(std::size_t(pages), poison_page);
-    rows = (pages + 1) * c.page_size;
-    for (int b = 0; b < c.batch; ++b) {
-      const int64_t used = ceil_div(h.lens[std::size_t(b)], c.page_size);
-      for (int64_t j = 0; j < used; ++j) {
-        const std::size_t at = std::size_t(b * p.max_pages_per_seq + j);
-        h.page_table[at] = perm[at];
-      }
-    }
-  }
+  const int64_t rows = c.paged ? h.lay_out_shuffled_pages(c.page_size, c.ctx + slack, rng.next())
+                               : h.lay_out_contiguous(c.ctx + slack);
   h.q.resize(std::size_t(c.batch) * c.q_tokens * c.q_heads * c.d_qk);
   fill_normal(h.q, 0, h.q.size(), rng);
   h.k.assign(std::size_t(rows * k_row), kBf16NaN);
   h.v.assign(std::size_t(rows * v_row), kBf16NaN);
   for (int b = 0; b < c.batch; ++b) {
     for (int64_t pos = 0; pos < h.lens[std::size_t(b)]; ++pos) {
-      int64_t row;
-      if (!c.paged) {
-        row = b * p.max_ctx_len + pos;
-      } else {
-        row = int64_t(h.page_table[std::size_t(b * p.max_pages_per_seq + pos / c.page_size)]) *
-                  c.page_size + pos % c.page_size;
-      }
+      const int64_t row = h.cache_row(b, pos);
       fill_normal(h.k, std::size_t(row * k_row), std::size_t(k_row), rng);
       if (v_row > 0) fill_normal(h.v, std::size_t(row * v_row), std::size_t(v_row), rng);
     }

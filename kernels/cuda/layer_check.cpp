@@ -7,15 +7,11 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <numeric>
-#include <random>
 
-#include "kernels/reference/checks.h"
+#include "kernels/cuda/reference_layer.h"
 #include "kernels/reference/config.h"
 #include "kernels/reference/latent_layout.h"
-#include "kernels/reference/model.h"
 #include "kernels/reference/numerics.h"
-#include "kernels/reference/weights.h"
 #include "model/json_reader.h"
 
 namespace attnroof::kernels {
@@ -29,12 +25,6 @@ constexpr int64_t kBlocks = 4;  // MLRA-4: four latent blocks, each serving ever
 
 struct LayerShape {
   int64_t h, dn, dr, dv, db;  // heads, d_nope, d_rope, d_v, d_block
-};
-
-// Kernel inputs of one branch: q rows [q̃ | q^R] and cache rows [ĉ_b | k^R] (unrounded float64,
-// [h, db + dr] and [ctx, db + dr]).
-struct BranchInputs {
-  Mat q, rows;
 };
 
 // The float64 finish: y_i = out_scale sum_b z_{b,i} W^UV_{b,i};  out = y W^O.
@@ -52,7 +42,7 @@ Row finish(const std::array<Mat, kBlocks>& z, const ref::Weights& w, const Layer
 
 // Lays the bf16 rows out as a kernel cache (contiguous, or shuffled pages with an all-NaN page
 // behind every unused entry), NaN past the length.
-HostDecode make_branch(const LayerCheckCase& c, const BranchInputs& in, const LayerShape& s,
+HostDecode make_branch(const LayerCheckCase& c, const LatentCallInputs& in, const LayerShape& s,
                        double tau, uint64_t page_seed) {
   HostDecode h;
   h.ctx_max = c.ctx;
@@ -66,29 +56,12 @@ HostDecode make_branch(const LayerCheckCase& c, const BranchInputs& in, const La
   p.softmax_scale = static_cast<float>(tau);
   const int64_t width = s.db + s.dr, slack = 3;
   h.lens = {static_cast<int32_t>(c.ctx)};
-  std::vector<int64_t> phys(std::size_t(c.ctx));
-  int64_t n_rows = 0;
-  if (!c.paged) {
-    p.max_ctx_len = c.ctx + slack;
-    n_rows = p.max_ctx_len;
-    std::iota(phys.begin(), phys.end(), int64_t(0));
-  } else {
-    p.page_size = c.page_size;
-    p.max_pages_per_seq = static_cast<int32_t>((c.ctx + slack + c.page_size - 1) / c.page_size);
-    std::vector<int32_t> perm(std::size_t(p.max_pages_per_seq));
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), std::mt19937_64(page_seed));
-    const int32_t poison = p.max_pages_per_seq;  // an all-NaN page, never to be read
-    h.page_table.assign(perm.size(), poison);
-    for (int64_t j = 0; j * c.page_size < c.ctx; ++j) h.page_table[std::size_t(j)] = perm[std::size_t(j)];
-    n_rows = int64_t(p.max_pages_per_seq + 1) * c.page_size;
-    for (int64_t t = 0; t < c.ctx; ++t)
-      phys[std::size_t(t)] = int64_t(h.page_table[std::size_t(t / c.page_size)]) * c.page_size + t % c.page_size;
-  }
+  const int64_t n_rows = c.paged ? h.lay_out_shuffled_pages(c.page_size, c.ctx + slack, page_seed)
+                                 : h.lay_out_contiguous(c.ctx + slack);
   h.k.assign(std::size_t(n_rows * width), kBf16NaN);
   for (int64_t t = 0; t < c.ctx; ++t)
     for (int64_t d = 0; d < width; ++d)
-      h.k[std::size_t(phys[std::size_t(t)] * width + d)] =
+      h.k[std::size_t(h.cache_row(0, t) * width + d)] =
           ref::float_to_bf16_bits(static_cast<float>(in.rows(t, d)));
   h.q.resize(std::size_t(s.h * width));
   for (int64_t i = 0; i < s.h; ++i)
@@ -96,13 +69,6 @@ HostDecode make_branch(const LayerCheckCase& c, const BranchInputs& in, const La
       h.q[std::size_t(i * width + d)] = ref::float_to_bf16_bits(static_cast<float>(in.q(i, d)));
   h.bind();
   return h;
-}
-
-// float64 attention over unrounded inputs (the harness check): z [h, db].
-Mat attend_f64(const BranchInputs& in, const LayerShape& s, double tau) {
-  const std::vector<char> valid(std::size_t(in.rows.rows()), 1);
-  const Mat scores = tau * (in.q * in.rows.transpose());
-  return ref::softmax_keys<double>(scores, valid) * in.rows.leftCols(s.db);
 }
 
 Mat to_mat(const std::vector<float>& v, int64_t rows, int64_t cols) {
@@ -139,40 +105,19 @@ LayerCheckResult run_layer_check(const LayerCheckCase& c, uint64_t seed, int cpu
                                  {"out_proj", "replicated"}};
   const ref::RefConfig cfg =
       ref::parse_ref_config(ref::VariantId::mlra4, config, model::JsonSource{"mlra4 layer check"});
-  const ref::Weights w = ref::init_weights(cfg, seed);
-  const auto m = ref::make_ref_model<double>(w);
+  // The reference's layer over ctx random tokens and its absorbed decode of the last one.
+  const ReferenceLayer l = make_reference_layer(cfg, c.ctx, seed);
+  const ref::Weights& w = l.w;
+  const Row& out_ref = l.out_ref;
   const ref::LatentLayout layout = ref::latent_layout(cfg);
   const LayerShape s{cfg.q_heads, cfg.d_nope, cfg.d_rope, cfg.d_v, cfg.d_block()};
   const double tau = 1.0 / std::sqrt(double(s.dn + s.dr));
-
-  // The reference's cache over ctx random tokens, and its absorbed decode of the last one.
-  const Mat x = ref::random_tokens(c.ctx, c.d_model, seed + 1);
-  ref::Cache<double> cache = m->new_cache();
-  for (int64_t t = 0; t < c.ctx; ++t) m->append(cache, x.row(t), t, true);
-  const int64_t pos = c.ctx - 1;
-  const Row out_ref = m->decode(cache, x.row(pos), pos, ref::Form::absorbed);
-
-  // Queries (latent.cpp's formula from the public building blocks), then q̃ per branch.
-  Mat q = (layout.alpha_q * ref::rms_norm_rows<double>(Mat(x.row(pos)) * w.at("w_dq"),
-                                                       Row(w.at("q_norm")))) * w.at("w_uq");
-  const std::array<int64_t, 1> at = {pos};
-  ref::apply_rope<double>(q, at, s.dn, s.dr, s.h, s.dn + s.dr, ref::RopeMode::float64);
-  const auto k_rope = cache.part(kBlocks);
+  const Mat q = latent_queries(l, layout);
 
   std::array<Mat, kBlocks> z_gpu, z_emu, z_f64;
   for (int64_t b = 0; b < kBlocks; ++b) {
-    const Mat& w_ukv = w.at(fmt::format("w_ukv.{}", b));
-    BranchInputs in;
-    in.q.resize(s.h, s.db + s.dr);
-    for (int64_t i = 0; i < s.h; ++i) {
-      const Row q_nope = q.block(0, i * (s.dn + s.dr), 1, s.dn);
-      in.q.row(i).head(s.db) = q_nope * w_ukv.middleCols(i * (s.dn + s.dv), s.dn).transpose();
-      in.q.row(i).tail(s.dr) = q.block(0, i * (s.dn + s.dr) + s.dn, 1, s.dr);
-    }
-    in.rows.resize(c.ctx, s.db + s.dr);
-    in.rows.leftCols(s.db) = cache.part(std::size_t(b));
-    in.rows.rightCols(s.dr) = k_rope;
-    z_f64[std::size_t(b)] = attend_f64(in, s, tau);
+    const LatentCallInputs in = latent_call_inputs(l, layout, q, b, 0, s.h);
+    z_f64[std::size_t(b)] = attend_f64(in.q, in.rows, in.rows.leftCols(s.db), tau);
 
     HostDecode h = make_branch(c, in, s, tau, seed + 100 + uint64_t(b));
     const GpuDecodeResult g = run_decode_on_gpu(h);

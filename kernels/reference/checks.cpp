@@ -92,7 +92,6 @@ std::string join(const std::vector<std::string>& v, const char* sep = "; ") {
 }
 
 Form best_form(const Model& m) { return m.has_absorbed() ? Form::absorbed : Form::materialized; }
-const char* form_name(Form f) { return f == Form::absorbed ? "absorbed" : "materialized"; }
 
 bool lrkv_latent(const RefConfig& c) {
   return c.id == VariantId::lrkv && c.lrkv_rope == LrkvRope::latent;
@@ -203,7 +202,7 @@ std::vector<CheckResult> check_equivalence(const Weights& w, const CheckOptions&
     out.push_back(make_result(
         w, name, tp_err[tp], kEquivalenceTol, false,
         fmt::format("sum of {} device partials ({} decode, W^O {}) vs full forward; {}", tp,
-                    form_name(best_form(*m)), sharded ? "sharded after reduce-scatter" : "per device rows",
+                    model::to_string(best_form(*m)), sharded ? "sharded after reduce-scatter" : "per device rows",
                     where)));
   }
   return out;
@@ -400,7 +399,7 @@ std::vector<CheckResult> check_e2_outputs(const Weights& w, const CheckOptions& 
     out.push_back(make_result(w, fmt::format("e2.shift_{}", shift), all, kEquivarianceTol,
                               lrkv_latent(w.config),
                               fmt::format("max rel err: forward {:.3g}, {} decode {:.3g}", ef.max_rel_err,
-                                          form_name(best_form(*m)), ed.max_rel_err)));
+                                          model::to_string(best_form(*m)), ed.max_rel_err)));
   }
   return out;
 }
@@ -422,7 +421,7 @@ std::vector<CheckResult> check_e3_left_padding(const Weights& w, const CheckOpti
           kEquivarianceTol, expect,
           fmt::format("max rel err: forward {:.3g}, {} decode {:.3g}, {} further steps {:.3g}; pad "
                       "rows zero: {}; all finite: {}",
-                      r.forward.max_rel_err, form_name(best_form(*m)), r.decode.max_rel_err,
+                      r.forward.max_rel_err, model::to_string(best_form(*m)), r.decode.max_rel_err,
                       o.further_steps, r.further.max_rel_err, r.pad_rows_zero ? "yes" : "NO",
                       r.finite ? "yes" : "NO"));
       if (!r.pad_rows_zero || !r.finite) c.pass = false;

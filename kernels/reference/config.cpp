@@ -29,14 +29,14 @@ std::string RefConfig::label() const {
     case VariantId::mlra2:
     case VariantId::mlra4:
       return fmt::format("{} (out_proj {})", model::info(id).label,
-                         out_proj == OutProj::sharded ? "sharded" : "replicated");
+                         model::to_string(out_proj));
     default: return std::string(model::info(id).label);
   }
 }
 
 std::string ref_variant_name(const RefConfig& c) {
   std::string name(model::to_string(c.id));
-  if (c.id == VariantId::lrkv) name += c.lrkv_rope == LrkvRope::latent ? ":latent" : ":materialized";
+  if (c.id == VariantId::lrkv) name += fmt::format(":{}", model::to_string(c.lrkv_rope));
   if ((c.id == VariantId::mlra2 || c.id == VariantId::mlra4) && c.out_proj == OutProj::sharded) {
     name += ":sharded";
   }
@@ -132,7 +132,7 @@ RefConfig parse_ref_config(VariantId id, const nlohmann::json& config,
       if (!r.has("key_reuse")) r.fail("key_reuse", "required key is missing (false for MFA)");
       if (r.get_bool("key_reuse", false)) {
         r.fail("key_reuse", "MFA-KR is not modelled by the reference: no source read gives its "
-                            "value re-parameterization (variants.md §3.9)");
+                            "value re-parameterization (docs/variants.md \"LRKV\")");
       }
       break;
     case VariantId::tpa:

@@ -1,4 +1,4 @@
-// defines: OutProj, LrkvRope, RefConfig, parse_ref_config, small_config, precision_config,
+// defines: RefConfig, parse_ref_config, small_config, precision_config,
 // ref_variant_name
 //
 // The reference reads the same config object as the cost model (model/registry.h make_variant),
@@ -19,19 +19,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "model/attention_options.h"
 #include "model/json_reader.h"
 #include "model/variant_list.h"
 
 namespace attnroof::ref {
 
+// The cost model's enums (the reference reads their values from the config itself).
+using model::Form;
+using model::LrkvRope;
+using model::OutProj;
 using model::VariantId;
-
-// MLRA's output projection under TP (docs/variants.md "MLRA"): replicated W^O and one
-// all-reduce (option A), or reduce-scatter of y then row-parallel W^O (option B).
-enum class OutProj { replicated, sharded };
-// LRKV's two RoPE readings (docs/variants.md "LRKV"): (a) RoPE on the materialized d_head key,
-// (b) RoPE inside the rank-r latent space.
-enum class LrkvRope { materialized, latent };
 
 struct RefConfig {
   VariantId id = VariantId::mha;

@@ -34,18 +34,13 @@ class HeadedKvModel final : public RefModel<T> {
  public:
   HeadedKvModel(const RefConfig& c, const Numerics& n, std::vector<int64_t> heads, MatT<T> wo,
                 HeadedKvParams<T> p)
-      : p_(std::move(p)) {
-    this->config_ = c;
-    this->numerics_ = n;
-    this->head_ids_ = std::move(heads);
-    this->d_v_ = p_.d_head;
-    this->wo_ = std::move(wo);
-    tau_ = T(1.0 / std::sqrt(double(p_.d_head)));
-  }
+      : RefModel<T>(c, n, std::move(heads), p.d_head, std::move(wo)),
+        p_(std::move(p)),
+        tau_(T(1.0 / std::sqrt(double(p_.d_head)))) {}
 
   bool has_absorbed() const override { return p_.tied; }
   std::string absorbed_note() const override {
-    return p_.tied ? "FA3 qv trick: q^R.k^R + [q^N | 0].kv, no K materialized (variants.md §3.7)"
+    return p_.tied ? "FA3 qv trick: q^R.k^R + [q^N | 0].kv, no K materialized (docs/variants.md \"GTA\")"
                    : "absorbed and materialized decode coincide: K and V are cached as used";
   }
 
@@ -154,10 +149,9 @@ class HeadedKvModel final : public RefModel<T> {
   }
 
   std::vector<Device<T>> shard(int64_t tp) const override {
-    const int64_t h = this->config_.q_heads, dh = p_.d_head, per = h / tp;
-    std::vector<Device<T>> out;
-    for (int64_t r = 0; r < tp; ++r) {
-      const int64_t lo = r * per, hi = lo + per;
+    const int64_t dh = p_.d_head;
+    return shard_heads(*this, tp, [&](int64_t lo, int64_t hi, const std::vector<int64_t>& heads,
+                                      const MatT<T>& wo) {
       const int64_t kv_lo = p_.kv_of[std::size_t(lo)], kv_hi = p_.kv_of[std::size_t(hi - 1)] + 1;
       HeadedKvParams<T> s = p_;
       s.kv_local = kv_hi - kv_lo;
@@ -174,16 +168,8 @@ class HeadedKvModel final : public RefModel<T> {
       } else {
         s.w_kv = take_segments(p_.w_kv, kv_lo, kv_hi, dh);  // w_kr replicated
       }
-      std::vector<int64_t> heads;
-      for (int64_t i = lo; i < hi; ++i) heads.push_back(i);
-      MatT<T> wo = this->wo_.middleRows(lo * dh, per * dh);
-      Device<T> d;
-      d.owned_heads = heads;
-      d.wo_owned = wo;
-      d.model = std::make_unique<HeadedKvModel>(this->config_, this->numerics_, heads, wo, std::move(s));
-      out.push_back(std::move(d));
-    }
-    return out;
+      return std::make_unique<HeadedKvModel>(this->config_, this->numerics_, heads, wo, std::move(s));
+    });
   }
 
  private:
@@ -231,9 +217,8 @@ std::unique_ptr<RefModel<T>> make_headed_kv_model(const Weights& w, const Numeri
     p.wk = cast_weight<T>(w.at("wk"), n);
     p.wv = cast_weight<T>(w.at("wv"), n);
   }
-  std::vector<int64_t> heads;
-  for (int64_t i = 0; i < c.q_heads; ++i) heads.push_back(i);
-  return std::make_unique<HeadedKvModel<T>>(c, n, heads, cast_weight<T>(w.at("wo"), n), std::move(p));
+  return std::make_unique<HeadedKvModel<T>>(c, n, consecutive_heads(0, c.q_heads),
+                                            cast_weight<T>(w.at("wo"), n), std::move(p));
 }
 
 template std::unique_ptr<RefModel<double>> make_headed_kv_model<double>(const Weights&, const Numerics&);

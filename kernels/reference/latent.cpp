@@ -54,13 +54,7 @@ class LatentModel final : public RefModel<T> {
  public:
   LatentModel(const RefConfig& c, const Numerics& n, std::vector<int64_t> heads, MatT<T> wo,
               LatentParams<T> p)
-      : p_(std::move(p)) {
-    this->config_ = c;
-    this->numerics_ = n;
-    this->head_ids_ = std::move(heads);
-    this->d_v_ = p_.d_v;
-    this->wo_ = std::move(wo);
-  }
+      : RefModel<T>(c, n, std::move(heads), p.d_v, std::move(wo)), p_(std::move(p)) {}
 
   bool has_absorbed() const override { return true; }
   std::string absorbed_note() const override {
@@ -304,9 +298,8 @@ std::unique_ptr<RefModel<T>> make_latent_model(const Weights& w, const Numerics&
     }
     p.blocks.push_back(std::move(blk));
   }
-  std::vector<int64_t> heads;
-  for (int64_t i = 0; i < c.q_heads; ++i) heads.push_back(i);
-  return std::make_unique<LatentModel<T>>(c, n, heads, cast_weight<T>(w.at("wo"), n), std::move(p));
+  return std::make_unique<LatentModel<T>>(c, n, consecutive_heads(0, c.q_heads),
+                                          cast_weight<T>(w.at("wo"), n), std::move(p));
 }
 
 template std::unique_ptr<RefModel<double>> make_latent_model<double>(const Weights&, const Numerics&);

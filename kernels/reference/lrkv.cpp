@@ -31,14 +31,9 @@ class LrkvModel final : public RefModel<T> {
  public:
   LrkvModel(const RefConfig& c, const Numerics& n, std::vector<int64_t> heads, MatT<T> wo,
             LrkvParams<T> p)
-      : p_(std::move(p)) {
-    this->config_ = c;
-    this->numerics_ = n;
-    this->head_ids_ = std::move(heads);
-    this->d_v_ = p_.d_head;
-    this->wo_ = std::move(wo);
-    tau_ = T(1.0 / std::sqrt(double(p_.d_head)));
-  }
+      : RefModel<T>(c, n, std::move(heads), p.d_head, std::move(wo)),
+        p_(std::move(p)),
+        tau_(T(1.0 / std::sqrt(double(p_.d_head)))) {}
 
   bool has_absorbed() const override { return p_.latent_rope; }
   std::string absorbed_note() const override {
@@ -137,26 +132,17 @@ class LrkvModel final : public RefModel<T> {
   }
 
   std::vector<Device<T>> shard(int64_t tp) const override {
-    const int64_t per = this->config_.q_heads / tp, dh = p_.d_head, r = p_.rank;
-    std::vector<Device<T>> out;
-    for (int64_t d = 0; d < tp; ++d) {
-      const int64_t lo = d * per, hi = lo + per;
+    const int64_t dh = p_.d_head, r = p_.rank;
+    return shard_heads(*this, tp, [&](int64_t lo, int64_t hi, const std::vector<int64_t>& heads,
+                                      const MatT<T>& wo) {
       LrkvParams<T> s = p_;  // shared K/V projections replicated
       s.wq = take_segments(p_.wq, lo, hi, dh);
       s.u_k = take_segments(p_.u_k, lo, hi, r);
       s.u_v = take_segments(p_.u_v, lo, hi, r);
-      s.bt_k = p_.bt_k.middleRows(lo * r, per * r);
-      s.bt_v = p_.bt_v.middleRows(lo * r, per * r);
-      std::vector<int64_t> heads;
-      for (int64_t i = lo; i < hi; ++i) heads.push_back(i);
-      MatT<T> wo = this->wo_.middleRows(lo * dh, per * dh);
-      Device<T> dev;
-      dev.owned_heads = heads;
-      dev.wo_owned = wo;
-      dev.model = std::make_unique<LrkvModel>(this->config_, this->numerics_, heads, wo, std::move(s));
-      out.push_back(std::move(dev));
-    }
-    return out;
+      s.bt_k = p_.bt_k.middleRows(lo * r, (hi - lo) * r);
+      s.bt_v = p_.bt_v.middleRows(lo * r, (hi - lo) * r);
+      return std::make_unique<LrkvModel>(this->config_, this->numerics_, heads, wo, std::move(s));
+    });
   }
 
  private:
@@ -181,9 +167,8 @@ std::unique_ptr<RefModel<T>> make_lrkv_model(const Weights& w, const Numerics& n
   p.u_v = cast_weight<T>(w.at("u_v"), n);
   p.bt_k = cast_weight<T>(w.at("bt_k"), n);
   p.bt_v = cast_weight<T>(w.at("bt_v"), n);
-  std::vector<int64_t> heads;
-  for (int64_t i = 0; i < c.q_heads; ++i) heads.push_back(i);
-  return std::make_unique<LrkvModel<T>>(c, n, heads, cast_weight<T>(w.at("wo"), n), std::move(p));
+  return std::make_unique<LrkvModel<T>>(c, n, consecutive_heads(0, c.q_heads),
+                                        cast_weight<T>(w.at("wo"), n), std::move(p));
 }
 
 template std::unique_ptr<RefModel<double>> make_lrkv_model<double>(const Weights&, const Numerics&);

@@ -42,6 +42,12 @@ void ScoreRecord<T>::add(std::string name, const MatT<T>& s) {
   scores.push_back(s.template triangularView<Eigen::Lower>());
 }
 
+std::vector<int64_t> consecutive_heads(int64_t lo, int64_t hi) {
+  std::vector<int64_t> heads;
+  for (int64_t i = lo; i < hi; ++i) heads.push_back(i);
+  return heads;
+}
+
 std::vector<std::string> check_head_split_ref(int64_t q_heads, int64_t tp) {
   if (tp < 1) return {fmt::format("tp = {} must be >= 1", tp)};
   if (q_heads % tp != 0) {

@@ -1,4 +1,4 @@
-// defines: Form, Cache, ScoreRecord, RefModel (one variant's attention block, or one TP device's
+// defines: Cache, ScoreRecord, RefModel (one variant's attention block, or one TP device's
 // part of it), Device, make_ref_model, shard_model, tp_append, tp_decode
 //
 // Four ways to compute one attention block (docs/architecture.md "kernels/reference/"):
@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/reference/config.h"
@@ -26,8 +27,6 @@
 #include "kernels/reference/weights.h"
 
 namespace attnroof::ref {
-
-enum class Form { materialized, absorbed };
 
 // The KV cache of one device for one sequence. parts[k] holds one cached row per token; the
 // bytes the reference caches per token are sum_k parts[k].cols() elements (cached_elems_per_token).
@@ -64,7 +63,6 @@ struct Device;
 template <class T>
 class RefModel {
  public:
-  RefModel() = default;
   RefModel(const RefModel&) = delete;
   RefModel& operator=(const RefModel&) = delete;
   virtual ~RefModel() = default;
@@ -102,6 +100,15 @@ class RefModel {
   virtual std::vector<Device<T>> shard(int64_t tp) const = 0;
 
  protected:
+  // head_ids: the query heads the model computes, each d_v wide in y; wo: their W^O rows.
+  RefModel(const RefConfig& config, const Numerics& numerics, std::vector<int64_t> head_ids,
+           int64_t d_v, MatT<T> wo)
+      : config_(config),
+        numerics_(numerics),
+        head_ids_(std::move(head_ids)),
+        d_v_(d_v),
+        wo_(std::move(wo)) {}
+
   RefConfig config_;
   Numerics numerics_;
   std::vector<int64_t> head_ids_;
@@ -145,6 +152,27 @@ template <class T>
 MatT<T> take_segments(const MatT<T>& m, int64_t lo, int64_t hi, int64_t seg) {
   return m.middleCols(lo * seg, (hi - lo) * seg);
 }
+// Query heads lo, lo + 1, ..., hi - 1.
+std::vector<int64_t> consecutive_heads(int64_t lo, int64_t hi);
+// Every reason the query heads cannot split evenly over tp devices (empty = they can).
 std::vector<std::string> check_head_split_ref(int64_t q_heads, int64_t tp);
+// The even head split, for the variants whose every per-head weight goes with its query head:
+// device r computes query heads [r h/tp, (r+1) h/tp) and holds, and owns, their W^O rows.
+// make_model(lo, hi, heads, wo) builds the model of heads [lo, hi) (their ids and W^O rows)
+// from the full model's weights. Precondition: check_head_split_ref(q_heads, tp) is empty.
+template <class T, class MakeModel>
+std::vector<Device<T>> shard_heads(const RefModel<T>& full, int64_t tp, MakeModel make_model) {
+  const int64_t per = full.config().q_heads / tp, dv = full.d_v();
+  std::vector<Device<T>> out;
+  for (int64_t r = 0; r < tp; ++r) {
+    const int64_t lo = r * per, hi = lo + per;
+    Device<T> d;
+    d.owned_heads = consecutive_heads(lo, hi);
+    d.wo_owned = full.wo().middleRows(lo * dv, per * dv);
+    d.model = make_model(lo, hi, d.owned_heads, d.wo_owned);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 }  // namespace attnroof::ref

@@ -36,7 +36,7 @@ struct Numerics {
   bool bf16_inputs = false;  // round weights and inputs to bf16 before use (precision study)
 };
 
-inline constexpr double kRopeBase = 10000.0;  // every source here (variants.md §7)
+inline constexpr double kRopeBase = 10000.0;  // every source here (docs/variants.md "Presets")
 inline constexpr double kRmsEps = 1e-6;       // MLRA repo RMSNorm eps
 
 // --- bf16 -------------------------------------------------------------------------------------

@@ -37,14 +37,9 @@ class TpaModel final : public RefModel<T> {
  public:
   TpaModel(const RefConfig& c, const Numerics& n, std::vector<int64_t> heads, MatT<T> wo,
            TpaParams<T> p)
-      : p_(std::move(p)) {
-    this->config_ = c;
-    this->numerics_ = n;
-    this->head_ids_ = std::move(heads);
-    this->d_v_ = p_.d_head;
-    this->wo_ = std::move(wo);
-    tau_ = T(1.0 / std::sqrt(double(p_.d_head)));
-  }
+      : RefModel<T>(c, n, std::move(heads), p.d_head, std::move(wo)),
+        p_(std::move(p)),
+        tau_(T(1.0 / std::sqrt(double(p_.d_head)))) {}
 
   bool has_absorbed() const override { return true; }
   std::string absorbed_note() const override {
@@ -133,24 +128,14 @@ class TpaModel final : public RefModel<T> {
   }
 
   std::vector<Device<T>> shard(int64_t tp) const override {
-    const int64_t per = this->config_.q_heads / tp, dh = p_.d_head;
-    std::vector<Device<T>> out;
-    for (int64_t r = 0; r < tp; ++r) {
-      const int64_t lo = r * per, hi = lo + per;
+    return shard_heads(*this, tp, [&](int64_t lo, int64_t hi, const std::vector<int64_t>& heads,
+                                      const MatT<T>& wo) {
       TpaParams<T> s = p_;  // B-factor projections replicated
       s.w_aq = take_segments(p_.w_aq, lo, hi, p_.q_rank);
       s.w_ak = take_segments(p_.w_ak, lo, hi, p_.k_rank);
       s.w_av = take_segments(p_.w_av, lo, hi, p_.v_rank);
-      std::vector<int64_t> heads;
-      for (int64_t i = lo; i < hi; ++i) heads.push_back(i);
-      MatT<T> wo = this->wo_.middleRows(lo * dh, per * dh);
-      Device<T> d;
-      d.owned_heads = heads;
-      d.wo_owned = wo;
-      d.model = std::make_unique<TpaModel>(this->config_, this->numerics_, heads, wo, std::move(s));
-      out.push_back(std::move(d));
-    }
-    return out;
+      return std::make_unique<TpaModel>(this->config_, this->numerics_, heads, wo, std::move(s));
+    });
   }
 
  private:
@@ -175,9 +160,8 @@ std::unique_ptr<RefModel<T>> make_tpa_model(const Weights& w, const Numerics& n)
   p.w_bk = cast_weight<T>(w.at("w_bk"), n);
   p.w_av = cast_weight<T>(w.at("w_av"), n);
   p.w_bv = cast_weight<T>(w.at("w_bv"), n);
-  std::vector<int64_t> heads;
-  for (int64_t i = 0; i < c.q_heads; ++i) heads.push_back(i);
-  return std::make_unique<TpaModel<T>>(c, n, heads, cast_weight<T>(w.at("wo"), n), std::move(p));
+  return std::make_unique<TpaModel<T>>(c, n, consecutive_heads(0, c.q_heads),
+                                       cast_weight<T>(w.at("wo"), n), std::move(p));
 }
 
 template std::unique_ptr<RefModel<double>> make_tpa_model<double>(const Weights&, const Numerics&);

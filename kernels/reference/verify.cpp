@@ -102,7 +102,7 @@ nlohmann::json run_verify(const VerifyOptions& o) {
       // Real head and RoPE widths (precision_config), so that fp32 angle rounding is that of the
       // real models; with a preset, the preset itself.
       const std::string option = t.config.id == VariantId::lrkv
-                                     ? (t.config.lrkv_rope == LrkvRope::latent ? "latent" : "materialized")
+                                     ? std::string(model::to_string(t.config.lrkv_rope))
                                      : t.config.out_proj == OutProj::sharded ? "sharded" : "";
       const Weights pw = o.preset.empty()
                              ? init_weights(parse_ref_config(t.config.id, precision_config(t.config.id, option),

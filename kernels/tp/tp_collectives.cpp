@@ -116,7 +116,7 @@ std::vector<Point> sweep_rank(int rank, int ranks, ncclComm_t comm,
 int main(int argc, char** argv) {
   using namespace attnroof;
   using namespace attnroof::kernels::tp;
-  CLI::App app{"NCCL collective sweep for the model's collective terms (issue 5)"};
+  CLI::App app{"NCCL collective sweep for the model's collective terms"};
   int ranks = 1, runs = 20, warmup = 5;
   int64_t min_bytes = 1024, max_bytes = int64_t(64) << 20;
   std::vector<std::string> ops = {"all_reduce", "reduce_scatter", "all_gather"};

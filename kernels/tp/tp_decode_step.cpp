@@ -363,7 +363,7 @@ std::string csv_header() {
 int main(int argc, char** argv) {
   using namespace attnroof;
   using namespace attnroof::kernels::tp;
-  CLI::App app{"One TP decode step of an attention layer, validated and timed (issue 5)"};
+  CLI::App app{"One TP decode step of an attention layer, validated and timed"};
   int32_t ranks = 1;
   std::vector<std::string> variants = {"gqa", "mla", "gla2", "mlra4"};
   std::vector<int32_t> tps;

@@ -2,6 +2,7 @@
 #include "kernels/tp/tp_problem.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -9,10 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "kernels/reference/checks.h"
+#include "kernels/cuda/reference_layer.h"
 #include "kernels/reference/latent_layout.h"
 #include "kernels/reference/model.h"
-#include "kernels/reference/weights.h"
 #include "model/error.h"
 #include "model/json_reader.h"
 
@@ -22,13 +22,9 @@ using ref::Mat;
 using ref::Row;
 
 struct VariantSetup {
-  ref::RefConfig cfg;
-  ref::Weights w;
-  std::unique_ptr<ref::RefModel<double>> m;
-  ref::Cache<double> cache;
+  ReferenceLayer l;
   ref::LatentLayout layout;  // latent family only
   Mat q;  // [1, heads * width]: RoPE applied (GQA: width d_head; latent d_n + d_R)
-  Row out_ref;
 };
 
 std::string variant_name(TpVariant v) {
@@ -81,27 +77,17 @@ std::shared_ptr<VariantSetup> make_variant_setup(const TpCase& c) {
       config["out_proj"] = c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated";
       break;
   }
-  s->cfg = ref::parse_ref_config(id, config, model::JsonSource{"tp decode step"});
-  s->w = ref::init_weights(s->cfg, c.seed);
-  s->m = ref::make_ref_model<double>(s->w);
-  const Mat x = ref::random_tokens(c.ctx, c.d_model, c.seed + 1);
-  s->cache = s->m->new_cache();
-  for (int64_t t = 0; t < c.ctx; ++t) s->m->append(s->cache, x.row(t), t, true);
-  const int64_t pos = c.ctx - 1;
-  const std::array<int64_t, 1> at = {pos};
-  const ref::Form form = s->m->has_absorbed() ? ref::Form::absorbed : ref::Form::materialized;
-  s->out_ref = s->m->decode(s->cache, x.row(pos), pos, form);
-  const ref::RefConfig& g = s->cfg;
+  s->l = make_reference_layer(
+      ref::parse_ref_config(id, config, model::JsonSource{"tp decode step"}), c.ctx, c.seed);
+  const ReferenceLayer& l = s->l;
   if (c.variant == TpVariant::gqa) {  // headed_kv.cpp queries(): x W^Q, RoPE on every head
-    s->q = Mat(x.row(pos)) * s->w.at("wq");
-    ref::apply_rope<double>(s->q, at, 0, g.d_head, g.q_heads, g.d_head, ref::RopeMode::float64);
-  } else {  // latent.cpp: alpha_q RMSNorm(x W^DQ) W^UQ, RoPE on each head's q^R
-    s->layout = ref::latent_layout(g);
-    s->q = (s->layout.alpha_q *
-            ref::rms_norm_rows<double>(Mat(x.row(pos)) * s->w.at("w_dq"), Row(s->w.at("q_norm")))) *
-           s->w.at("w_uq");
-    ref::apply_rope<double>(s->q, at, g.d_nope, g.d_rope, g.q_heads, g.d_nope + g.d_rope,
+    const std::array<int64_t, 1> at = {l.pos};
+    s->q = Mat(l.x.row(l.pos)) * l.w.at("wq");
+    ref::apply_rope<double>(s->q, at, 0, l.cfg.d_head, l.cfg.q_heads, l.cfg.d_head,
                             ref::RopeMode::float64);
+  } else {
+    s->layout = ref::latent_layout(l.cfg);
+    s->q = latent_queries(l, s->layout);
   }
   return s;
 }
@@ -140,11 +126,6 @@ HostDecode make_decode(const Mat& q, const Mat& k_rows, const Mat* v_rows, KvFam
   if (v_rows != nullptr) h.v = to_bf16(*v_rows);
   h.bind();
   return h;
-}
-
-Mat softmax_attend(const Mat& q, const Mat& k, const Mat& v, double tau) {
-  const std::vector<char> valid(std::size_t(k.rows()), 1);
-  return ref::softmax_keys<double>(tau * (q * k.transpose()), valid) * v;
 }
 
 // y (all heads, [heads * d_v]) += out_scale z_i W^UV_i for every call of every rank.
@@ -200,15 +181,29 @@ std::vector<float> output_without_last_rank(const TpProblem& p) {
 }
 
 TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
-  const ref::RefConfig& g = s.cfg;
+  const ReferenceLayer& l = s.l;
+  const ref::RefConfig& g = l.cfg;
   TpProblem p;
   p.c = c;
   p.heads = g.q_heads;
   p.d_model = g.d_model;
   const int64_t t = c.tp, h = g.q_heads;
   require(t >= 1 && h % t == 0, "tp = {} must divide q_heads = {}", t, h);
-  const Mat& wo = s.w.at("wo");
+  // The shards are the reference's (RefModel::shard): each rank's query heads, latent blocks
+  // (the blocks its cache holds) and W^O rows.
+  const std::vector<std::string> problems = l.m->check_tp(t);
+  require(problems.empty(), "{} TP {}: {}", g.label(), t, fmt::join(problems, "; "));
+  const std::vector<ref::Device<double>> devices = l.m->shard(t);
   p.label = fmt::format("{} TP{}", g.label(), t);
+  for (const ref::Device<double>& d : devices) {
+    TpRank rk;
+    const std::vector<int64_t>& heads = d.model->head_ids();  // ascending
+    rk.y_lo = heads.front();
+    rk.y_hi = heads.back() + 1;
+    require(rk.y_hi - rk.y_lo == int64_t(heads.size()),
+            "{} TP {}: a rank's query heads are not consecutive", g.label(), t);
+    p.ranks.push_back(std::move(rk));
+  }
   if (c.variant == TpVariant::gqa) {
     const int64_t dh = g.d_head, g_size = h / g.kv_heads;
     require(t <= g.kv_heads ? g.kv_heads % t == 0 : t % g.kv_heads == 0,
@@ -216,97 +211,83 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
     p.d_v = dh;
     p.out_scale = 1;
     const double tau = 1.0 / std::sqrt(double(dh));
-    for (int64_t r = 0; r < t; ++r) {
-      TpRank rk;
-      const int64_t lo = r * h / t, hi = (r + 1) * h / t;
+    for (TpRank& rk : p.ranks) {
+      const int64_t lo = rk.y_lo, hi = rk.y_hi;
       const int64_t kv_lo = lo / g_size, kv_hi = (hi - 1) / g_size + 1;
       TpCall call;
       call.head_lo = lo;
       call.head_hi = hi;
       call.d_att = dh;
       const Mat q = s.q.middleCols(lo * dh, (hi - lo) * dh).reshaped<Eigen::RowMajor>(hi - lo, dh);
-      const Mat k = s.cache.part(0).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
-      const Mat v = s.cache.part(1).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
+      const Mat k = l.cache.part(0).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
+      const Mat v = l.cache.part(1).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
       call.h = make_decode(q, k, &v, KvFamily::separate_kv, kv_hi - kv_lo, dh, dh, tau, c.ctx);
       call.z_f64.resize(hi - lo, dh);
       for (int64_t i = lo; i < hi; ++i) {
         const int64_t j = i / g_size - kv_lo;
         call.z_f64.row(i - lo) =
-            softmax_attend(q.row(i - lo), k.middleCols(j * dh, dh), v.middleCols(j * dh, dh), tau);
+            attend_f64(q.row(i - lo), k.middleCols(j * dh, dh), v.middleCols(j * dh, dh), tau);
       }
       rk.calls.push_back(std::move(call));
-      rk.y_lo = rk.wo_lo = lo;
-      rk.y_hi = rk.wo_hi = hi;
-      p.ranks.push_back(std::move(rk));
     }
   } else {
     const int64_t dn = g.d_nope, dr = g.d_rope, dv = g.d_v, db = g.d_block(), nb = g.n_blocks;
-    require(t <= nb ? nb % t == 0 : t % nb == 0, "{} TP {}: needs n_c | t or t | n_c (n_c = {})",
-            g.label(), t, nb);
     p.d_v = dv;
     p.out_scale = s.layout.out_scale;
     const double tau = 1.0 / std::sqrt(double(dn + dr));
-    const auto k_rope = s.cache.part(static_cast<std::size_t>(nb));
-    for (int64_t r = 0; r < t; ++r) {
-      TpRank rk;
+    for (std::size_t r = 0; r < devices.size(); ++r) {
+      TpRank& rk = p.ranks[r];
+      // One call per block the rank caches (its cache part "latent.<b>"), for the rank's heads
+      // the block serves.
+      const std::vector<std::string> parts = devices[r].model->new_cache().names;
       std::vector<std::array<int64_t, 3>> shards;  // block, head lo, head hi
-      if (t <= nb) {
-        for (int64_t b = r * nb / t; b < (r + 1) * nb / t; ++b) {
-          const ref::HeadRange& hr = s.layout.block_heads[std::size_t(b)];
-          shards.push_back({b, hr.lo, hr.hi});
-        }
-      } else {
-        const int64_t reps = t / nb, b = r / reps, part = r % reps;
+      for (int64_t b = 0; b < nb; ++b) {
+        if (std::find(parts.begin(), parts.end(), fmt::format("latent.{}", b)) == parts.end())
+          continue;
         const ref::HeadRange& hr = s.layout.block_heads[std::size_t(b)];
-        require(hr.size() % reps == 0, "block {} serves {} heads: not divisible by {}", b,
-                hr.size(), reps);
-        shards.push_back(
-            {b, hr.lo + part * hr.size() / reps, hr.lo + (part + 1) * hr.size() / reps});
+        shards.push_back({b, std::max(hr.lo, rk.y_lo), std::min(hr.hi, rk.y_hi)});
       }
-      rk.y_lo = h;
       for (const auto& [b, lo, hi] : shards) {
-        const Mat& w_ukv = s.w.at(fmt::format("w_ukv.{}", b));
+        const Mat& w_ukv = l.w.at(fmt::format("w_ukv.{}", b));
         const int64_t first = s.layout.block_heads[std::size_t(b)].lo;
         TpCall call;
         call.block = static_cast<int32_t>(b);
         call.head_lo = lo;
         call.head_hi = hi;
         call.d_att = db;
-        Mat q(hi - lo, db + dr), rows(c.ctx, db + dr);
+        const LatentCallInputs in = latent_call_inputs(l, s.layout, s.q, b, lo, hi);
         Mat wuv((hi - lo) * db, dv);
         for (int64_t i = lo; i < hi; ++i) {
           const int64_t j = i - first;  // the head's columns within w_ukv.b
-          const Row q_nope = s.q.block(0, i * (dn + dr), 1, dn);
-          q.row(i - lo).head(db) = q_nope * w_ukv.middleCols(j * (dn + dv), dn).transpose();
-          q.row(i - lo).tail(dr) = s.q.block(0, i * (dn + dr) + dn, 1, dr);
           wuv.middleRows((i - lo) * db, db) = w_ukv.middleCols(j * (dn + dv) + dn, dv);
         }
-        rows.leftCols(db) = s.cache.part(static_cast<std::size_t>(b));
-        rows.rightCols(dr) = k_rope;
-        call.z_f64 = softmax_attend(q, rows, rows.leftCols(db), tau);
-        call.h = make_decode(q, rows, nullptr, KvFamily::shared_latent, 1, db + dr, db, tau, c.ctx);
+        call.z_f64 = attend_f64(in.q, in.rows, in.rows.leftCols(db), tau);
+        call.h = make_decode(in.q, in.rows, nullptr, KvFamily::shared_latent, 1, db + dr, db, tau,
+                             c.ctx);
         call.w_uv = to_bf16(wuv);
-        rk.y_lo = std::min(rk.y_lo, lo);
-        rk.y_hi = std::max(rk.y_hi, hi);
         rk.calls.push_back(std::move(call));
-      }
-      p.ranks.push_back(std::move(rk));
-    }
-    for (int64_t r = 0; r < t; ++r) {
-      TpRank& rk = p.ranks[std::size_t(r)];
-      if (c.out_proj == ref::OutProj::sharded) {
-        require(rk.y_lo == 0 && rk.y_hi == h,
-                "out_proj = sharded needs every rank's y over all heads (MLRA-4, t <= 4)");
-        rk.wo_lo = r * h / t;
-        rk.wo_hi = (r + 1) * h / t;
-      } else {
-        rk.wo_lo = rk.y_lo;
-        rk.wo_hi = rk.y_hi;
       }
     }
   }
+  // W^O: the rows of the heads of the rank's y, or with out_proj = sharded the rows of the heads
+  // the rank owns after the reduce-scatter.
+  const bool sharded = g.out_proj == ref::OutProj::sharded;
+  for (std::size_t r = 0; r < devices.size(); ++r) {
+    TpRank& rk = p.ranks[r];
+    const ref::Device<double>& d = devices[r];
+    if (sharded) {
+      require(rk.y_lo == 0 && rk.y_hi == h,
+              "out_proj = sharded needs every rank's y over all heads (MLRA-4, t <= 4)");
+      rk.wo_lo = d.owned_heads.front();
+      rk.wo_hi = d.owned_heads.back() + 1;
+      rk.wo = to_bf16(d.wo_owned);
+    } else {
+      rk.wo_lo = rk.y_lo;
+      rk.wo_hi = rk.y_hi;
+      rk.wo = to_bf16(d.model->wo());
+    }
+  }
   for (TpRank& rk : p.ranks) {
-    rk.wo = to_bf16(wo.middleRows(rk.wo_lo * p.d_v, (rk.wo_hi - rk.wo_lo) * p.d_v));
     int64_t elems = int64_t(rk.wo.size());
     for (const TpCall& call : rk.calls) elems += int64_t(call.w_uv.size());
     p.weight_elems.push_back(elems);
@@ -320,7 +301,7 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
         if (call.block < 0) {
           seg += p.out_scale * call.z_f64.row(i - call.head_lo);
         } else {
-          const Mat& w_ukv = s.w.at(fmt::format("w_ukv.{}", call.block));
+          const Mat& w_ukv = l.w.at(fmt::format("w_ukv.{}", call.block));
           const int64_t j = i - s.layout.block_heads[std::size_t(call.block)].lo;
           seg += p.out_scale * (call.z_f64.row(i - call.head_lo) *
                                 w_ukv.middleCols(j * (g.d_nope + p.d_v) + g.d_nope, p.d_v));
@@ -328,8 +309,8 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
       }
     }
   }
-  p.out_ref = s.out_ref;
-  p.out_f64 = y * wo;
+  p.out_ref = l.out_ref;
+  p.out_f64 = y * l.w.at("wo");
   p.harness_rel_err = (p.out_f64 - p.out_ref).cwiseAbs().maxCoeff() /
                       std::max(p.out_ref.cwiseAbs().maxCoeff(), 1e-300);
   return p;

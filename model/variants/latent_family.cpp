@@ -37,10 +37,6 @@
 
 namespace attnroof::model {
 
-std::string_view to_string(OutProj o) {
-  return o == OutProj::replicated ? "replicated" : "sharded";
-}
-
 OutProj read_out_proj(ObjectReader& r) {
   const std::string v = r.get_string("out_proj");
   if (v == "replicated") return OutProj::replicated;

@@ -1,4 +1,4 @@
-// defines: LatentDims, LatentPlacement, OutProj, LatentFamily (the shared cost model of the
+// defines: LatentDims, LatentPlacement, LatentFamily (the shared cost model of the
 // latent-block family: MLA, GLA, MLRA-2, MLRA-4, TPLA; docs/variants.md "Latent family")
 //
 // Every member caches latent blocks of width d_b plus one RoPE key of width d_R shared by all heads
@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/attention_options.h"
 #include "model/attention_variant.h"
 #include "model/config_keys.h"
 #include "model/json_reader.h"
@@ -42,13 +43,7 @@ struct LatentPlacement {
   bool partial_outputs = false;
 };
 
-// MLRA's output projection under TP (docs/variants.md "MLRA", "Open choices").
-enum class OutProj {
-  replicated,  // option A: W^O rows of every local head on the device, one all-reduce of T*d
-  sharded,     // option B: reduce-scatter of T*h*d_v, row-parallel W^O (h/t rows), all-reduce
-};
 OutProj read_out_proj(ObjectReader& r);
-std::string_view to_string(OutProj o);
 
 // Blocks each used by every query head (MLRA-4's 4 blocks, TPLA's g slices). A degree t that
 // divides n_blocks gives each device n/t blocks and all h heads on each; t = k n (k | h) replicates

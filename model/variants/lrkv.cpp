@@ -35,6 +35,7 @@
 // (docs/variants.md "LRKV", "Open choices").
 #include <fmt/format.h>
 
+#include "model/attention_options.h"
 #include "model/checked_math.h"
 #include "model/config_keys.h"
 #include "model/registry.h"
@@ -43,8 +44,6 @@
 
 namespace attnroof::model {
 namespace {
-
-enum class LrkvRope { materialized, latent };
 
 struct LrkvConfig {
   int64_t d_model = 0;
@@ -162,7 +161,7 @@ class Lrkv final : public AttentionVariant {
             {"q_heads", c_.q_heads},
             {"d_head", c_.d_head},
             {"rank", c_.rank},
-            {"rope", c_.rope == LrkvRope::latent ? "latent" : "materialized"}};
+            {"rope", std::string(to_string(c_.rope))}};
   }
 
  private:

@@ -134,7 +134,7 @@ VariantPtr make_mlra(VariantId id, ObjectReader& r) {
 namespace {
 const std::vector<ConfigKey>& mlra_keys() {
   static const std::vector<ConfigKey> keys = latent_keys(
-      {{"d_latent", "total cached latent width, cut into equal blocks (variants.md §3.11)", "elements", true}, out_proj_key()});
+      {{"d_latent", "total cached latent width, cut into equal blocks (docs/variants.md \"MLRA\")", "elements", true}, out_proj_key()});
   return keys;
 }
 }  // namespace

@@ -42,7 +42,7 @@ using LineColumn = report::ColumnOf<Line>;
 const std::array kLineColumns = {
     LineColumn{"kind", "op, stage, collective or total", 10, [](const Line& l) { return Cell::of(l.kind); }},
     LineColumn{"name", "op / stage / collective name", 20, [](const Line& l) { return Cell::of(l.name); }},
-    LineColumn{"formula", "the formula's name (variants.md)", 24, [](const Line& l) { return Cell::of(l.formula); }},
+    LineColumn{"formula", "the formula's name (docs/variants.md)", 24, [](const Line& l) { return Cell::of(l.formula); }},
     LineColumn{"stage", "stage the op runs in", 10, [](const Line& l) { return Cell::of(l.stage); }},
     LineColumn{"flops", "FLOPs", 10, [](const Line& l) { return Cell::of(l.flops); }},
     LineColumn{"weight_bytes", "weight bytes read", 10, [](const Line& l) { return Cell::of(l.weight_bytes); }},
