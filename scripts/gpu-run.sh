@@ -13,8 +13,8 @@
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
 #         measurements.csv, and clocks.csv: nvidia-smi's SM/memory clocks, power, temperature and
 #         throttle reasons every 500 ms while it runs). Stage timeout 560 s (CAL_TIMEOUT);
-#         CAL_ARGS adds bench_kernels flags; a repeated single-value flag takes its last value
-#         (CAL_ARGS="--passes 3 --ctx-max 524288"); list flags (--batches, --layouts) add up.
+#         CAL_ARGS adds `attnroof bench-kernels` flags; a repeated flag takes its last value, so
+#         they override the plan's (CAL_ARGS="--passes 3 --contexts 1k:512k:x2").
 #         Plan: 5 shapes x batch 1..128 (x2, 8 values) x ctx 1K..2M (x2, 12 values) x 2 layouts,
 #         plus a ragged batch for each batch > 1, x 2 passes. --max-cache-gb 40 skips the points
 #         whose cache exceeds 40 GB (batch x ctx >= 2^26 tokens for MLA/MLA-128 (1152 B/token) and
@@ -32,9 +32,10 @@
 #   mkdir -p .deps && cd .deps && apt-get download libeigen3-dev libfmt-dev libfmt9 libcli11-dev \
 #     catch2 nlohmann-json3-dev
 # and carry ".deps"). Binaries: build-gpu-bin/ when carried (built on the CPU machine by
-# `scripts/gpu-run.sh prebuild`, which also copies the attnroof CLI, $BUILD_DIR/studies/attnroof),
-# else built here from the checkout.
-# Environment: BENCH_ARGS (extra bench_kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
+# `scripts/gpu-run.sh prebuild`: the attnroof CLI, $BUILD_DIR/studies/attnroof, whose
+# validate-kernels, bench-kernels, tp-step and tp-collectives every mode runs, and the [gpu]
+# tests, attnroof_tests_kernels_gpu), else built here from the checkout.
+# Environment: BENCH_ARGS (extra bench-kernels flags), VALIDATE_ARGS, STAGE_TIMEOUT (s, per stage),
 #   TP_RANKS (tp: GPUs = NCCL ranks, default all visible), TP_ARGS, COLL_ARGS (extra flags),
 #   CAL_ARGS, CAL_TIMEOUT (calibrate).
 # q-tokens: the full validation grid (its q_tokens cases included), memcheck and
@@ -61,12 +62,9 @@ stage_timeout=${STAGE_TIMEOUT:-280}
 if [[ $mode == prebuild ]]; then  # CPU machine: build the GPU binaries to carry
   build=${BUILD_DIR:-$root/build-cuda}
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target validate_kernels bench_kernels attnroof_tests_kernels_gpu \
-    tp_decode_step tp_collectives attnroof
+  cmake --build "$build" -j "$(nproc)" --target attnroof attnroof_tests_kernels_gpu
   mkdir -p "$root/build-gpu-bin"
-  cp "$build"/kernels/cuda/{validate_kernels,bench_kernels,attnroof_tests_kernels_gpu} "$root/build-gpu-bin/"
-  cp "$build"/kernels/tp/{tp_decode_step,tp_collectives} "$root/build-gpu-bin/"
-  cp "$build"/studies/attnroof "$root/build-gpu-bin/"
+  cp "$build"/kernels/cuda/attnroof_tests_kernels_gpu "$build"/studies/attnroof "$root/build-gpu-bin/"
   exit 0
 fi
 
@@ -75,18 +73,16 @@ for f in "$root"/.deps/*.deb; do dpkg -x "$f" "$deps"; done
 export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/run.log"
 
-bin=$root/build-gpu-bin
-tp_bin=$bin
-cli=$bin/attnroof
-if [[ ! -x $bin/validate_kernels ]]; then
-  bin=/tmp/attnroof-build/kernels/cuda
-  tp_bin=/tmp/attnroof-build/kernels/tp
+# cli: the attnroof binary (every GPU tool is one of its commands); gpu_tests: the [gpu] tests.
+cli=$root/build-gpu-bin/attnroof
+gpu_tests=$root/build-gpu-bin/attnroof_tests_kernels_gpu
+if [[ ! -x $cli || ! -x $gpu_tests ]]; then
   cli=/tmp/attnroof-build/studies/attnroof
+  gpu_tests=/tmp/attnroof-build/kernels/cuda/attnroof_tests_kernels_gpu
   { cmake -S "$root" -B /tmp/attnroof-build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$deps/usr" &&
     cmake --build /tmp/attnroof-build -j "$(nproc)" \
-      --target validate_kernels bench_kernels attnroof_tests_kernels_gpu tp_decode_step \
-      tp_collectives attnroof; } >>"$out/run.log" 2>&1 ||
+      --target attnroof attnroof_tests_kernels_gpu; } >>"$out/run.log" 2>&1 ||
     { echo "build failed (see run.log)"; tail -40 "$out/run.log"; exit 1; }
 fi
 
@@ -118,19 +114,19 @@ wait_checks() {  # name...
 }
 
 if [[ $mode == validate || $mode == all || $mode == full ]]; then
-  run_stage validate "$bin/validate_kernels" --out "$out/validate.json" ${VALIDATE_ARGS:-}
+  run_stage validate "$cli" validate-kernels -o "$out/validate.json" ${VALIDATE_ARGS:-}
 fi
 if [[ $mode == test || $mode == all || $mode == full ]]; then
-  run_stage test "$bin/attnroof_tests_kernels_gpu"
+  run_stage test "$gpu_tests"
 fi
 if [[ $mode == bench || $mode == all || $mode == full ]]; then
-  run_stage bench "$bin/bench_kernels" --out "$out" ${BENCH_ARGS:-}
+  run_stage bench "$cli" bench-kernels --out-dir "$out" ${BENCH_ARGS:-}
 fi
 if [[ $mode == sanitize || $mode == full ]]; then
   run_stage memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
+    "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
   run_stage racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced ${SANITIZE_ARGS:-}
+    "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
 fi
 if [[ $mode == stress ]]; then
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,memory.used \
@@ -173,12 +169,12 @@ if [[ $mode == calibrate ]]; then
   smi_pid=$!
   saved_timeout=$stage_timeout
   stage_timeout=${CAL_TIMEOUT:-560}
-  run_stage calibrate "$bin/bench_kernels" --out "$out/calibrate" --batches 1,2,4,8,16,32,64,128 \
-    --ctx-min 1024 --ctx-max 2097152 --layouts paged,contiguous --ragged --passes 2 --graph-only \
+  run_stage calibrate "$cli" bench-kernels --out-dir "$out/calibrate" --batches 1:128:x2 \
+    --contexts 1k:2m:x2 --layouts paged,contiguous --ragged --passes 2 --graph-only \
     --gemm-probe --runs 15 --max-cache-gb 40 ${CAL_ARGS:-}
   # The q_tokens axis: 2, 4 and 8 new tokens per sequence on a coarser grid.
-  run_stage calibrate_q "$bin/bench_kernels" --out "$out/calibrate_q" --batches 1,4,16,64 \
-    --ctx-min 1024 --ctx-max 262144 --layouts paged,contiguous --ragged --q-tokens 2,4,8 \
+  run_stage calibrate_q "$cli" bench-kernels --out-dir "$out/calibrate_q" --batches 1,4,16,64 \
+    --contexts 1k:256k:x2 --layouts paged,contiguous --ragged --q-tokens 2,4,8 \
     --graph-only --runs 15 --max-cache-gb 40 ${CAL_Q_ARGS:-}
   stage_timeout=$saved_timeout
   kill "$smi_pid" 2>/dev/null
@@ -187,20 +183,20 @@ fi
 if [[ $mode == q-tokens ]]; then
   # The checks share the GPU, each in its own process and log (about 4 minutes together on an
   # H200 instead of 7 one after another); the benchmarks then run alone.
-  run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
-  run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
+  run_checks validate "$cli" validate-kernels -o "$out/validate.json"
+  run_checks gpu_tests "$gpu_tests"
   run_checks memcheck_q compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
   run_checks racecheck_q compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer ${QT_SANITIZE_ARGS:---filter q_tokens}
   run_checks stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-90}" \
     --stress-max-cache-gb 24 -o "$out/stress.json"
   wait_checks validate gpu_tests memcheck_q racecheck_q stress
-  run_stage bench_q "$bin/bench_kernels" --out "$out/bench_q" --shapes mla,mla_h128,gqa_tp8 \
+  run_stage bench_q "$cli" bench-kernels --out-dir "$out/bench_q" --shapes mla,mla_h128,gqa_tp8 \
     --batches 1,16,64 --contexts 4096,65536 --q-tokens 1,2,4,8 --graph-only --runs 15 \
     ${QT_BENCH_ARGS:-}
   # The MLRA-4 vs MLA comparison's q_tokens = 2 row (reports/kernels/h200/README.md).
-  run_stage bench_q_mlra4 "$bin/bench_kernels" --out "$out/bench_q_mlra4" --shapes mlra4_tp4,mla \
+  run_stage bench_q_mlra4 "$cli" bench-kernels --out-dir "$out/bench_q_mlra4" --shapes mlra4_tp4,mla \
     --batches 1,16 --contexts 65536,1048576 --q-tokens 1,2 --graph-only --runs 15
 fi
 if [[ $mode == bulk ]]; then
@@ -209,34 +205,34 @@ if [[ $mode == bulk ]]; then
   # [gpu] tests; memcheck and racecheck on the reduced grid), then the same benchmarks with the
   # bulk-copy defaults and with the cp.async twins, one after the other in one call: batch 1 at
   # 128K-2M, the FlashMLA points, and q_tokens = 2.
-  run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
-  run_checks validate_alt1 env ATTNROOF_WGMMA_ALT=1 "$bin/validate_kernels" --out "$out/validate_alt1.json"
-  run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
+  run_checks validate "$cli" validate-kernels -o "$out/validate.json"
+  run_checks validate_alt1 env ATTNROOF_WGMMA_ALT=1 "$cli" validate-kernels -o "$out/validate_alt1.json"
+  run_checks gpu_tests "$gpu_tests"
   run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer
   run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer
   wait_checks validate validate_alt1 gpu_tests memcheck racecheck
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
     --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
   smi_pid=$!
   for alt in 0 1; do
     export ATTNROOF_WGMMA_ALT=$alt
-    run_stage "bench_b1_alt$alt" "$bin/bench_kernels" --out "$out/b1_alt$alt" \
+    run_stage "bench_b1_alt$alt" "$cli" bench-kernels --out-dir "$out/b1_alt$alt" \
       --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 --batches 1,8 --contexts 131072,524288,1048576,2097152 \
       --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
-    run_stage "bench_flashmla_alt$alt" "$bin/bench_kernels" --out "$out/flashmla_alt$alt" \
+    run_stage "bench_flashmla_alt$alt" "$cli" bench-kernels --out-dir "$out/flashmla_alt$alt" \
       --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
       --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
-    run_stage "bench_q2_alt$alt" "$bin/bench_kernels" --out "$out/q2_alt$alt" \
+    run_stage "bench_q2_alt$alt" "$cli" bench-kernels --out-dir "$out/q2_alt$alt" \
       --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
       --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
   done
   # MLA's third plan (32-key bulk tiles, 4 stages).
   export ATTNROOF_WGMMA_ALT=2
-  run_stage bench_b1_alt2 "$bin/bench_kernels" --out "$out/b1_alt2" --shapes mla --batches 1 \
+  run_stage bench_b1_alt2 "$cli" bench-kernels --out-dir "$out/b1_alt2" --shapes mla --batches 1 \
     --contexts 131072,524288,1048576,2097152 --graph-only --runs 20 ${BULK_BENCH_ARGS:-}
-  run_stage bench_flashmla_alt2 "$bin/bench_kernels" --out "$out/flashmla_alt2" \
+  run_stage bench_flashmla_alt2 "$cli" bench-kernels --out-dir "$out/flashmla_alt2" \
     --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
     --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
   unset ATTNROOF_WGMMA_ALT
@@ -247,12 +243,12 @@ if [[ $mode == checks || $mode == targets ]]; then
   # The checks at once, each in its own process and log: the full grid (then the reduced grid
   # with every alternative plan), the [gpu] tests, memcheck and racecheck on the reduced grid
   # (alternatives included).
-  run_checks validate "$bin/validate_kernels" --out "$out/validate.json"
-  run_checks gpu_tests "$bin/attnroof_tests_kernels_gpu"
+  run_checks validate "$cli" validate-kernels -o "$out/validate.json"
+  run_checks gpu_tests "$gpu_tests"
   run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer
   run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$bin/validate_kernels" --reduced --no-layer
+    "$cli" validate-kernels -o /dev/null --reduced --no-layer
   wait_checks validate gpu_tests memcheck racecheck
 fi
 if [[ $mode == targets ]]; then
@@ -263,15 +259,15 @@ if [[ $mode == targets ]]; then
   nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
     --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
   smi_pid=$!
-  run_stage bench_b1 "$bin/bench_kernels" --out "$out/b1" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
+  run_stage bench_b1 "$cli" bench-kernels --out-dir "$out/b1" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
     --batches 1,8 --contexts 131072,524288,1048576,2097152 --layouts paged,contiguous \
     --graph-only --runs 20 --passes 2
-  run_stage bench_gqa "$bin/bench_kernels" --out "$out/gqa" --shapes gqa_tp8 --batches 1 \
+  run_stage bench_gqa "$cli" bench-kernels --out-dir "$out/gqa" --shapes gqa_tp8 --batches 1 \
     --contexts 16384,131072,524288,1048576,2097152 --layouts contiguous --graph-only --runs 20 \
     --passes 2
   run_stage sdpa python3 "$root/scripts/measure-sdpa.py" --out "$out/sdpa.csv" --shapes 8:1:128 \
     --batches 1 --contexts 16384,131072,524288,1048576,2097152 --read-ceiling-from "$out/gqa/bench_kernels.json"
-  run_stage bench_flashmla "$bin/bench_kernels" --out "$out/flashmla" --shapes mla,mla_h128 \
+  run_stage bench_flashmla "$cli" bench-kernels --out-dir "$out/flashmla" --shapes mla,mla_h128 \
     --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 --max-cache-gb 40 --graph-only \
     --runs 20 --skip-ceilings
   kill "$smi_pid" 2>/dev/null
@@ -288,16 +284,16 @@ if [[ $mode == ncu ]]; then
     run_stage "ncu_$shape" ncu --clock-control none --kernel-name regex:'latent_wgmma|split_kv_decode|merge' \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
       --section WarpStateStats --section SchedulerStats --section LaunchStats \
-      "$bin/bench_kernels" --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
-      --runs 1 --warmup 0 --graph-only --skip-ceilings --out /tmp/attnroof-ncu-bench
+      "$cli" bench-kernels --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
+      --runs 1 --warmup 0 --graph-only --skip-ceilings --out-dir /tmp/attnroof-ncu-bench
     cp "$out/stages.log" "$out/ncu/${shape}_b${batch}_ctx${ctx}_q${q}.txt" && : >"$out/stages.log"
   done
 fi
-if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the binaries also set it before NCCL starts
+if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the commands also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
   tp_ranks=${TP_RANKS:-$(nvidia-smi -L | wc -l)}
-  run_stage tp_decode_step "$tp_bin/tp_decode_step" --ranks "$tp_ranks" --out "$out/tp" ${TP_ARGS:-}
-  run_stage tp_collectives "$tp_bin/tp_collectives" --ranks "$tp_ranks" --out "$out/tp" ${COLL_ARGS:-}
+  run_stage tp_decode_step "$cli" tp-step --ranks "$tp_ranks" --out-dir "$out/tp" ${TP_ARGS:-}
+  run_stage tp_collectives "$cli" tp-collectives --ranks "$tp_ranks" --out-dir "$out/tp" ${COLL_ARGS:-}
 fi
 # The device tool returns at most 8 files from $OUT: there, leave the one archive alone.
 if tar -C "$out" --exclude results.tgz -czf /tmp/attnroof-results.tgz . && [[ -n ${OUT:-} ]]; then

@@ -33,6 +33,8 @@ constexpr std::array kCommands = {
     Command{"verify", "float64 reference checks: forms, TP shards, KV bytes, translation equivariance", &setup_verify},
     Command{"validate-kernels", "GPU: every CUDA decode kernel against the float64 reference", &setup_validate_kernels},
     Command{"bench-kernels", "GPU: kernel times vs the measured bandwidth and tensor ceilings", &setup_bench_kernels},
+    Command{"tp-step", "GPUs + NCCL: one TP decode step per rank's shard, validated and timed", &setup_tp_step},
+    Command{"tp-collectives", "GPUs + NCCL: all-reduce, reduce-scatter, all-gather times over buffer size", &setup_tp_collectives},
     Command{"calibrate", "fit the decode time model to measured kernel times: a calibration profile", &setup_calibrate},
     Command{"fidelity", "measured kernel times against a calibration profile's predictions", &setup_fidelity},
 };

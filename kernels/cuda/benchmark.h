@@ -1,7 +1,7 @@
 // defines: BenchOptions, check_bench_options, run_kernel_benchmark, bench_csv,
 //          bench_measurements_csv, bench_shape_names
 //
-// The library entry point behind `bench_kernels` (and the CLI's `bench-kernels`): the device's
+// The library entry point behind `attnroof bench-kernels`: the device's
 // measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over layout, batch and
 // context (and ragged batches), timed through CUDA-graph replay (and per call with CUDA events
 // unless graph_only; L2 flushed before every run, warm-up, median), the kernels' targets

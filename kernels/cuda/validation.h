@@ -1,6 +1,6 @@
 // defines: ValidationOptions, run_kernel_validation
 //
-// The library entry point behind `validate_kernels` (and the CLI's `validate-kernels`): every
+// The library entry point behind `attnroof validate-kernels`: every
 // decode kernel over the validation grid against the float64 reference (decode_check.h), then
 // the whole-MLRA-4-layer check (layer_check.h). Host-clean header: no CUDA types.
 #pragma once

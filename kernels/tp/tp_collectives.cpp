@@ -1,9 +1,9 @@
-// tp_collectives: the collective sweep the model's collective terms are calibrated from
-// (docs/time-model.md "Collectives").
+// run_tp_collectives (tp_tools.h): the collective sweep the model's collective terms are
+// calibrated from (docs/time-model.md "Collectives"), behind
 //
-//   tp_collectives [--ranks R] [--ops all_reduce,reduce_scatter,all_gather]
-//                  [--min-bytes 1024] [--max-bytes 67108864] [--runs 20] [--warmup 5]
-//                  [--dtype bf16|fp32] [--out DIR] [--machine NAME]
+//   attnroof tp-collectives [--ranks R] [--ops all_reduce,reduce_scatter,all_gather]
+//                           [--min-bytes 1024] [--max-bytes 67108864] [--runs 20] [--warmup 5]
+//                           [--dtype bf16|fp32] [--out-dir DIR] [--machine NAME]
 //
 // R ranks, one thread per GPU, each with its own communicator from ncclCommInitRank over one
 // ncclUniqueId (the one-process-per-GPU bootstrap, README). Sizes double from --min-bytes to
@@ -13,15 +13,16 @@
 // time is the max over ranks of the medians), plus the same op captured in a CUDA graph.
 // algbw = bytes / time; busbw = algbw * 2(R-1)/R (all-reduce) or (R-1)/R (the others).
 // With R = 1 every op is the trivial (local copy) case: it checks the path, it calibrates nothing.
-// Writes DIR/tp_collectives.json and .csv (DIR default reports/tp/<machine>); NCCL_NVLS_ENABLE=0.
+// The command writes DIR/tp_collectives.json and .csv (DIR default reports/tp/<gpu>);
+// NCCL_NVLS_ENABLE=0.
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
-#include <iostream>
+#include <algorithm>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/tp/nccl_check.h"
 #include "kernels/tp/tp_common.h"
+#include "kernels/tp/tp_tools.h"
 #include "model/error.h"
 
 namespace attnroof::kernels::tp {
@@ -48,7 +49,8 @@ void enqueue(const std::string& op, const void* in, void* out, std::size_t count
 // One rank's sweep: per point its median eager and graph times (us).
 std::vector<Point> sweep_rank(int rank, int ranks, ncclComm_t comm,
                               const std::vector<std::string>& ops,
-                              const std::vector<int64_t>& sizes, bool bf16, int runs, int warmup) {
+                              const std::vector<int64_t>& sizes, bool bf16, int runs, int warmup,
+                              const std::function<void(const std::string&)>& progress) {
   const std::size_t elem = bf16 ? 2 : 4;
   const ncclDataType_t dt = bf16 ? ncclBfloat16 : ncclFloat;
   const int64_t max_bytes = sizes.empty() ? 0 : sizes.back();
@@ -97,10 +99,9 @@ std::vector<Point> sweep_rank(int rank, int ranks, ncclComm_t comm,
       ATTNROOF_CUDA_CHECK(cudaGraphExecDestroy(exec));
       ATTNROOF_CUDA_CHECK(cudaGraphDestroy(graph));
       pts.push_back(Point{op, bytes, median_of(eager), median_of(graph_t)});
-      if (rank == 0) {
-        fmt::print("{:<15} {:>10} B  {:9.2f} us  graph {:9.2f} us (rank 0)\n", op, bytes,
-                   pts.back().eager_us, pts.back().graph_us);
-        std::fflush(stdout);
+      if (rank == 0 && progress) {
+        progress(fmt::format("{:<15} {:>10} B  {:9.2f} us  graph {:9.2f} us (rank 0)", op, bytes,
+                             pts.back().eager_us, pts.back().graph_us));
       }
     }
   }
@@ -111,100 +112,81 @@ std::vector<Point> sweep_rank(int rank, int ranks, ncclComm_t comm,
 }
 
 }  // namespace
-}  // namespace attnroof::kernels::tp
 
-int main(int argc, char** argv) {
-  using namespace attnroof;
-  using namespace attnroof::kernels::tp;
-  CLI::App app{"NCCL collective sweep for the model's collective terms"};
-  int ranks = 1, runs = 20, warmup = 5;
-  int64_t min_bytes = 1024, max_bytes = int64_t(64) << 20;
-  std::vector<std::string> ops = {"all_reduce", "reduce_scatter", "all_gather"};
-  std::string dtype = "bf16", out_dir, machine;
-  app.add_option("--ranks", ranks, "GPUs = NCCL ranks (one thread each)")->check(CLI::Range(1, 64));
-  app.add_option("--ops", ops, "all_reduce,reduce_scatter,all_gather")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"all_reduce", "reduce_scatter", "all_gather"}));
-  app.add_option("--min-bytes", min_bytes, "smallest buffer")
-      ->check(CLI::Range(int64_t(64), int64_t(1) << 34));
-  app.add_option("--max-bytes", max_bytes, "largest buffer")
-      ->check(CLI::Range(int64_t(64), int64_t(1) << 34));
-  app.add_option("--runs", runs, "timed launches per point (median)")->check(CLI::Range(1, 100000));
-  app.add_option("--warmup", warmup, "untimed launches first")->check(CLI::Range(0, 1000));
-  app.add_option("--dtype", dtype, "bf16 or fp32")->check(CLI::IsMember({"bf16", "fp32"}));
-  app.add_option("--out", out_dir, "report folder (default reports/tp/<machine>)");
-  app.add_option("--machine", machine, "machine name in the default folder");
-  CLI11_PARSE(app, argc, argv);
-  std::string command = "tp_collectives";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  try {
-    const std::string nvls_before = force_nvls_off();
-    if (!cuda_device_available()) throw InputError("no CUDA device: tp_collectives needs a GPU");
-    int visible = 0;
-    ATTNROOF_CUDA_CHECK(cudaGetDeviceCount(&visible));
-    if (ranks > visible)
-      throw InputError(fmt::format("--ranks {} but {} GPUs are visible", ranks, visible));
-    const int64_t elem = dtype == "bf16" ? 2 : 4;
-    std::vector<int64_t> sizes;
-    for (int64_t b = min_bytes; b <= max_bytes; b *= 2) {
-      if (b % (elem * ranks) != 0)
-        throw InputError(fmt::format("{} B is not a multiple of {} ranks x {} B", b, ranks, elem));
-      sizes.push_back(b);
-    }
-    if (machine.empty()) machine = machine_slug(0);
-    if (out_dir.empty()) out_dir = "reports/tp/" + machine;
-
-    ncclUniqueId id{};
-    ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
-    std::vector<std::vector<Point>> per_rank(static_cast<std::size_t>(ranks));
-    on_each_rank(ranks, [&](int32_t r) {
-      ncclComm_t c = nullptr;
-      ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
-      const NcclComm comm(c);
-      per_rank[std::size_t(r)] =
-          sweep_rank(r, ranks, comm.get(), ops, sizes, dtype == "bf16", runs, warmup);
-    });
-
-    nlohmann::json points = nlohmann::json::array();
-    std::string csv = "op,ranks,dtype,bytes,time_us,graph_time_us,algbw_GBps,busbw_GBps\n";
-    const double n = ranks;
-    for (std::size_t i = 0; i < per_rank[0].size(); ++i) {
-      const Point& p0 = per_rank[0][i];
-      double t = 0, tg = 0;
-      for (const auto& pr : per_rank) {
-        t = std::max(t, pr[i].eager_us);
-        tg = std::max(tg, pr[i].graph_us);
-      }
-      const double algbw = double(p0.bytes) / (t * 1e-6) / 1e9;
-      const double factor = p0.op == "all_reduce" ? 2 * (n - 1) / n : (n - 1) / n;
-      points.push_back({{"op", p0.op},
-                        {"bytes", p0.bytes},
-                        {"time_us", t},
-                        {"graph_time_us", tg},
-                        {"algbw_GBps", algbw},
-                        {"busbw_GBps", algbw * factor}});
-      csv += fmt::format("{},{},{},{},{:.3f},{:.3f},{:.4f},{:.4f}\n", p0.op, ranks, dtype, p0.bytes,
-                         t, tg, algbw, algbw * factor);
-    }
-    const nlohmann::json report = {
-        {"tool", "tp_collectives"},
-        {"environment", run_environment(command, 0, nvls_before)},
-        {"ranks", ranks},
-        {"dtype", dtype},
-        {"runs", runs},
-        {"warmup", warmup},
-        {"note", ranks == 1 ? "1 rank: the trivial case (local copy); checks the path, calibrates "
-                              "no link"
-                            : "time = max over ranks of each rank's median; busbw as nccl-tests"},
-        {"points", points}};
-    write_report(out_dir, "tp_collectives", report, csv);
-    fmt::print("wrote {}/tp_collectives.json and .csv\n", out_dir);
-    return 0;
-  } catch (const InputError& e) {
-    std::cerr << "tp_collectives: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "tp_collectives: error: " << e.what() << "\n";
-    return 3;
+std::vector<int64_t> tp_collective_sizes(const TpCollectivesOptions& o) {
+  for (const std::string& op : o.ops)
+    if (op != "all_reduce" && op != "reduce_scatter" && op != "all_gather")
+      throw InputError(
+          fmt::format("--ops: '{}' is not all_reduce, reduce_scatter or all_gather", op));
+  if (o.dtype != "bf16" && o.dtype != "fp32")
+    throw InputError(fmt::format("--dtype: '{}' is not bf16 or fp32", o.dtype));
+  if (o.min_bytes > o.max_bytes)
+    throw InputError(fmt::format("--min-bytes {} is larger than --max-bytes {}", o.min_bytes,
+                                 o.max_bytes));
+  const int64_t elem = o.dtype == "bf16" ? 2 : 4;
+  std::vector<int64_t> sizes;
+  for (int64_t b = o.min_bytes; b <= o.max_bytes; b *= 2) {
+    if (b % (elem * o.ranks) != 0)
+      throw InputError(fmt::format("{} B is not a multiple of {} ranks x {} B", b, o.ranks, elem));
+    sizes.push_back(b);
   }
+  return sizes;
 }
+
+TpRun run_tp_collectives(const TpCollectivesOptions& o) {
+  const std::vector<int64_t> sizes = tp_collective_sizes(o);
+  const std::string nvls_before = force_nvls_off();
+  const int ranks = o.ranks;
+  int visible = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDeviceCount(&visible));
+  if (ranks > visible)
+    throw InputError(fmt::format("--ranks {} but {} GPUs are visible", ranks, visible));
+
+  ncclUniqueId id{};
+  ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
+  std::vector<std::vector<Point>> per_rank(static_cast<std::size_t>(ranks));
+  on_each_rank(ranks, [&](int32_t r) {
+    ncclComm_t c = nullptr;
+    ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
+    const NcclComm comm(c);
+    per_rank[std::size_t(r)] = sweep_rank(r, ranks, comm.get(), o.ops, sizes, o.dtype == "bf16",
+                                          o.runs, o.warmup, o.progress);
+  });
+
+  nlohmann::json points = nlohmann::json::array();
+  TpRun run;
+  run.csv = "op,ranks,dtype,bytes,time_us,graph_time_us,algbw_GBps,busbw_GBps\n";
+  const double n = ranks;
+  for (std::size_t i = 0; i < per_rank[0].size(); ++i) {
+    const Point& p0 = per_rank[0][i];
+    double t = 0, tg = 0;
+    for (const auto& pr : per_rank) {
+      t = std::max(t, pr[i].eager_us);
+      tg = std::max(tg, pr[i].graph_us);
+    }
+    const double algbw = double(p0.bytes) / (t * 1e-6) / 1e9;
+    const double factor = p0.op == "all_reduce" ? 2 * (n - 1) / n : (n - 1) / n;
+    points.push_back({{"op", p0.op},
+                      {"bytes", p0.bytes},
+                      {"time_us", t},
+                      {"graph_time_us", tg},
+                      {"algbw_GBps", algbw},
+                      {"busbw_GBps", algbw * factor}});
+    run.csv += fmt::format("{},{},{},{},{:.3f},{:.3f},{:.4f},{:.4f}\n", p0.op, ranks, o.dtype,
+                           p0.bytes, t, tg, algbw, algbw * factor);
+  }
+  run.report = {
+      {"tool", "tp_collectives"},
+      {"environment", run_environment(o.command, 0, nvls_before)},
+      {"ranks", ranks},
+      {"dtype", o.dtype},
+      {"runs", o.runs},
+      {"warmup", o.warmup},
+      {"note", ranks == 1 ? "1 rank: the trivial case (local copy); checks the path, calibrates "
+                            "no link"
+                          : "time = max over ranks of each rank's median; busbw as nccl-tests"},
+      {"points", points}};
+  return run;
+}
+
+}  // namespace attnroof::kernels::tp

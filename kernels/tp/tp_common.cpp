@@ -1,18 +1,15 @@
-// The TP executables' shared environment and report helpers (tp_common.h, nccl_check.h).
+// The TP step's and sweep's shared environment and report helpers (tp_common.h, nccl_check.h).
 #include "kernels/tp/tp_common.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "kernels/cuda/cuda_check.h"
@@ -94,38 +91,11 @@ nlohmann::json run_environment(const std::string& command, int device,
           {"utc", utc}};
 }
 
-std::string machine_slug(int device) {
-  cudaDeviceProp prop{};
-  ATTNROOF_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  std::string s;
-  for (const char ch : std::string(prop.name)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0) {
-      s += static_cast<char>(std::tolower(c));
-    } else if (!s.empty() && s.back() != '-') {
-      s += '-';
-    }
-  }
-  while (!s.empty() && s.back() == '-') s.pop_back();
-  return s.empty() ? "unknown-gpu" : s;
-}
-
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-void write_report(const std::string& dir, const std::string& stem, const nlohmann::json& report,
-                  const std::string& csv) {
-  std::filesystem::create_directories(dir);
-  std::ofstream json_out(dir + "/" + stem + ".json");
-  json_out << report.dump(1) << "\n";
-  std::ofstream csv_out(dir + "/" + stem + ".csv");
-  csv_out << csv;
-  if (!json_out || !csv_out)
-    throw InputError(fmt::format("{}: cannot write {}.json/.csv", dir, stem));
 }
 
 }  // namespace attnroof::kernels::tp

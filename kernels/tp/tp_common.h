@@ -1,6 +1,6 @@
-// defines: force_nvls_off, on_each_rank, run_environment, machine_slug, median_of, write_report
-//          (what both TP executables share: the NCCL environment, one thread per rank, the
-//          report header and the JSON/CSV writer)
+// defines: force_nvls_off, on_each_rank, run_environment, median_of
+//          (what the TP step and the collective sweep share: the NCCL environment, one thread
+//          per rank, the report header)
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -23,13 +23,6 @@ void on_each_rank(int32_t ranks, const std::function<void(int32_t)>& fn);
 nlohmann::json run_environment(const std::string& command, int device,
                                const std::string& nvls_before);
 
-// "nvidia-h100-80gb-hbm3" from the device name (reports/tp/<machine>/).
-std::string machine_slug(int device);
-
 double median_of(std::vector<double> v);
-
-// dir/<stem>.json (report, indented) and dir/<stem>.csv (csv text); creates dir.
-void write_report(const std::string& dir, const std::string& stem, const nlohmann::json& report,
-                  const std::string& csv);
 
 }  // namespace attnroof::kernels::tp

@@ -1,7 +1,8 @@
-// tp_decode_step: one decode step of an attention layer under tensor parallelism (README.md).
+// run_tp_decode_step (tp_tools.h): one decode step of an attention layer under tensor
+// parallelism (kernels/tp/README.md), behind
 //
-//   tp_decode_step [--ranks R] [--variants gqa,mla,gla2,mlra4] [--tp 1,2,4,8] [--ctx 4096]
-//                  [--d-model 1024] [--runs 30] [--out DIR] [--machine NAME] [--no-simulate]
+//   attnroof tp-step [--ranks R] [--variants gqa,mla,gla2,mlra4] [--tp 1,2,4,8] [--ctx 4096]
+//                    [--d-model 1024] [--runs 30] [--out-dir DIR] [--machine NAME] [--no-simulate]
 //
 // Cases (default, the issue's list): GQA TP 8; MLA TP 2/4/8; GLA-2 TP 2; MLRA-4 TP 4 with
 // out_proj replicated and sharded; each variant also at TP 1. A case runs
@@ -15,14 +16,12 @@
 // (tp_problem.h: the rule), then timed with CUDA events per phase (attention, projections,
 // communication), the whole step eager and as a captured CUDA graph (L2 flushed before every
 // run; median of --runs), validated again after the graph replays.
-// Writes DIR/tp_decode_step.json and .csv (DIR default reports/tp/<machine>). NCCL_NVLS_ENABLE=0
-// is set before NCCL starts. Exit: 0 all passed, 1 a validation failed, 2 bad input, 3 errors.
+// The command writes DIR/tp_decode_step.json and .csv (DIR default reports/tp/<gpu>).
+// NCCL_NVLS_ENABLE=0 is set before NCCL starts.
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <array>
 #include <cmath>
-#include <iostream>
 #include <limits>
 #include <map>
 
@@ -32,6 +31,7 @@
 #include "kernels/tp/tp_common.h"
 #include "kernels/tp/tp_kernels.h"
 #include "kernels/tp/tp_problem.h"
+#include "kernels/tp/tp_tools.h"
 #include "model/error.h"
 
 namespace attnroof::kernels::tp {
@@ -357,260 +357,231 @@ std::string csv_header() {
          "step_graph_us\n";
 }
 
-}  // namespace
-}  // namespace attnroof::kernels::tp
-
-int main(int argc, char** argv) {
-  using namespace attnroof;
-  using namespace attnroof::kernels::tp;
-  CLI::App app{"One TP decode step of an attention layer, validated and timed"};
-  int32_t ranks = 1;
-  std::vector<std::string> variants = {"gqa", "mla", "gla2", "mlra4"};
-  std::vector<int32_t> tps;
-  std::vector<std::string> out_projs = {"replicated", "sharded"};
-  TpCase base;
-  RunOptions ro;
-  std::string out_dir, machine;
-  bool no_simulate = false, host_only = false;
-  app.add_option("--ranks", ranks,
-                 "GPUs = NCCL ranks (one thread each); cases with tp == ranks "
-                 "run on NCCL")
-      ->check(CLI::Range(1, 64));
-  app.add_option("--variants", variants, "gqa,mla,gla2,mlra4")->delimiter(',');
-  app.add_option("--tp", tps, "TP degrees (default: the issue's list per variant, plus 1)")
-      ->delimiter(',');
-  app.add_option("--out-proj", out_projs, "MLRA-4 output projection: replicated,sharded")
-      ->delimiter(',');
-  app.add_option("--ctx", base.ctx, "keys per sequence (batch 1)")->check(CLI::Range(1, 1 << 22));
-  app.add_option("--d-model", base.d_model, "hidden size (prices W^O)")
-      ->check(CLI::Range(8, 16384));
-  app.add_option("--d-q-latent", base.d_q_latent, "query latent (host-side only)");
-  app.add_option("--seed", base.seed, "weights and tokens");
-  app.add_option("--runs", ro.runs, "timed runs (median)")->check(CLI::Range(1, 100000));
-  app.add_option("--warmup", ro.warmup, "untimed runs first")->check(CLI::Range(0, 1000));
-  app.add_option("--cpu-threads", ro.cpu_threads, "threads for the host emulation");
-  app.add_option("--out", out_dir, "report folder (default reports/tp/<machine>)");
-  app.add_option("--machine", machine, "machine name in the default folder");
-  app.add_flag("--no-simulate", no_simulate, "skip the simulated cases (tp != ranks)");
-  app.add_flag("--host-only", host_only,
-               "no GPU: build every case's shards and check the float64 harness only (CPU)");
-  CLI11_PARSE(app, argc, argv);
-  std::string command = "tp_decode_step";
-  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-  try {
-    const std::string nvls_before = force_nvls_off();
-    if (host_only) {  // every case's shards from the reference, float64 harness, no device
-      bool ok = true;
-      for (const std::string& name : variants) {
-        const auto it = variant_names().find(name);
-        if (it == variant_names().end())
-          throw InputError(fmt::format("--variants: unknown '{}' (gqa, mla, gla2, mlra4)", name));
-        const std::vector<std::string> ops =
-            it->second == TpVariant::mlra4 ? out_projs : std::vector<std::string>{"replicated"};
-        for (const std::string& op : ops) {
-          TpCase c = base;
-          c.variant = it->second;
-          c.out_proj = op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated;
-          const auto setup = make_variant_setup(c);
-          for (const int32_t t : tps.empty() ? issue_tps(it->second) : tps) {
-            c.tp = t;
-            const TpProblem prob = make_tp_problem(*setup, c);
-            std::vector<float> f64(std::size_t(prob.d_model));
-            for (std::size_t i = 0; i < f64.size(); ++i)
-              f64[i] = static_cast<float>(prob.out_f64(Eigen::Index(i)));
-            const TpCheck chk = check_tp_output(prob, f64, ro.cpu_threads);
-            fmt::print(
-                "host-only {:<45} ranks {} harness {:.3g}; float64 TP finish as output: "
-                "max err {:.3g} <= tol {:.3g} (E {:.3g}, max |ref| {:.3g}) {}\n",
-                describe_tp_case(c), prob.ranks.size(), chk.harness_rel_err, chk.max_err,
-                chk.tolerance, chk.emu_err, chk.ref_max_abs,
-                chk.passed ? "PASS" : "FAIL " + chk.failure);
-            ok = ok && chk.passed;
-            if (t > 1) {  // the rule must catch a rank that contributed nothing
-              const TpCheck neg =
-                  check_tp_output(prob, output_without_last_rank(prob), ro.cpu_threads);
-              fmt::print("  negative control (rank {} dropped): max err {:.3g} vs tol {:.3g}: {}\n",
-                         t - 1, neg.max_err, neg.tolerance,
-                         neg.passed ? "PASSED (the rule is too loose)" : "fails, as it must");
-              ok = ok && !neg.passed;
-            }
-          }
-        }
-      }
-      return ok ? 0 : 1;
-    }
-    if (!cuda_device_available()) throw InputError("no CUDA device: tp_decode_step needs a GPU");
-    int visible = 0;
-    ATTNROOF_CUDA_CHECK(cudaGetDeviceCount(&visible));
-    if (ranks > visible)
-      throw InputError(fmt::format("--ranks {} but {} GPUs are visible", ranks, visible));
-    if (machine.empty()) machine = machine_slug(0);
-    if (out_dir.empty()) out_dir = "reports/tp/" + machine;
-
-    // Cases.
-    struct Case {
-      TpCase c;
-      std::string mode;  // "nccl" or "simulated"
-    };
-    std::vector<Case> cases;
-    std::vector<std::string> skipped;
-    for (const std::string& name : variants) {
-      const auto it = variant_names().find(name);
-      if (it == variant_names().end())
-        throw InputError(fmt::format("--variants: unknown '{}' (gqa, mla, gla2, mlra4)", name));
-      std::vector<ref::OutProj> ops = {ref::OutProj::replicated};
-      if (it->second == TpVariant::mlra4) {
-        ops.clear();
-        for (const std::string& op : out_projs) {
-          if (op != "replicated" && op != "sharded")
-            throw InputError(fmt::format("--out-proj: '{}' (replicated, sharded)", op));
-          ops.push_back(op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated);
-        }
-      }
-      for (const ref::OutProj op : ops) {
-        for (const int32_t t : tps.empty() ? issue_tps(it->second) : tps) {
-          TpCase c = base;
-          c.variant = it->second;
-          c.tp = t;
-          c.out_proj = op;
-          if (t == ranks) {
-            cases.push_back({c, "nccl"});
-          } else if (ranks == 1 && !no_simulate) {
-            cases.push_back({c, "simulated"});
-          } else {
-            skipped.push_back(
-                fmt::format("{}: needs {} GPUs (have --ranks {})", describe_tp_case(c), t, ranks));
-          }
-        }
-      }
-    }
-
-    // NCCL: one communicator per rank thread, bootstrapped like an MPI job (README).
-    ncclUniqueId id{};  // created with the communicators, at the first nccl case
-    nlohmann::json report = {
-        {"tool", "tp_decode_step"},
-        {"environment", run_environment(command, 0, nvls_before)},
-        {"ranks", ranks},
-        {"tolerance_rule",
-         "max |out - out_ref| <= 2 E + 1e-5 with E = max |out_emu - out_ref| "
-         "(out_emu: fp32 emulation of every decode call on the same bf16 "
-         "inputs, finished with the bf16 W^UV/W^O in float64); harness: "
-         "float64 TP finish vs single-device reference <= 1e-9 relative"},
-        {"timing_note",
-         "CUDA events per phase, median of runs, L2 flushed (2x L2 memset) "
-         "before every run; step_graph = the step captured once and replayed. "
-         "Host-side query path (x -> q, q^N W^UK^T) and cache append not timed. "
-         "Simulated cases: phases are summed over the ranks run one after "
-         "another on one GPU and communication is a device sum, not NCCL"},
-        {"skipped", skipped},
-        {"cases", nlohmann::json::array()}};
-    std::string csv = csv_header();
-    bool all_passed = true;
-    std::map<std::string, std::shared_ptr<VariantSetup>> setups;
-    std::vector<std::unique_ptr<NcclComm>> comms(static_cast<std::size_t>(ranks));
-    bool comms_ready = false;
-    for (const Case& k : cases) {
-      try {  // a failing case is reported and the next one runs (not after a sticky CUDA error)
-        const std::string key =
-            variant_name(k.c.variant) + (k.c.out_proj == ref::OutProj::sharded ? ":sharded" : "");
-        if (!setups.count(key)) setups[key] = make_variant_setup(k.c);
-        const TpProblem prob = make_tp_problem(*setups[key], k.c);
-        fmt::print("{} [{}]: {} ranks ...\n", describe_tp_case(k.c), k.mode, prob.ranks.size());
-        std::fflush(stdout);
-        std::vector<GroupResult> results(std::size_t(k.mode == "nccl" ? ranks : 1));
-        if (k.mode == "nccl") {
-          if (!comms_ready) {  // ncclCommInitRank from each rank's thread (as one process per GPU)
-            ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
-            on_each_rank(ranks, [&](int32_t r) {
-              ncclComm_t c = nullptr;
-              ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
-              comms[std::size_t(r)] = std::make_unique<NcclComm>(c);
-            });
-            comms_ready = true;
-          }
-          on_each_rank(ranks, [&](int32_t r) {
-            Group g = make_group(prob, false, comms[std::size_t(r)]->get(), r, 1);
-            results[std::size_t(r)] = run_group(g, ro);
-          });
-        } else {
-          ATTNROOF_CUDA_CHECK(cudaSetDevice(0));
-          Group g = make_group(prob, true, nullptr, 0, k.c.tp);
-          results[0] = run_group(g, ro);
-        }
-        nlohmann::json cj = case_json(
-            prob,
-            k.mode == "nccl" ? "nccl"
-                             : fmt::format("simulated: {} ranks run sequentially on one GPU, "
-                                           "collectives are device sums",
-                                           k.c.tp),
-            k.mode == "nccl" ? ranks : 0);
-        bool passed = true;
-        nlohmann::json per_rank = nlohmann::json::array();
-        TpCheck worst;
-        worst.passed = true;
-        for (std::size_t r = 0; r < results.size(); ++r) {
-          nlohmann::json checks = nlohmann::json::array();
-          for (const TpCheck& c : results[r].checks) {
-            checks.push_back(check_json(c));
-            passed = passed && c.passed;
-            // the reported check: the first failure, else the largest error
-            if (worst.passed && (!c.passed || c.max_err >= worst.max_err)) worst = c;
-          }
-          per_rank.push_back({{"rank", r},
-                              {"checks", checks},
-                              {"timing", results[r].timing},
-                              {"calls", results[r].calls}});
-        }
-        cj["results"] = per_rank;
-        cj["passed"] = passed;
-        all_passed = all_passed && passed;
-        report["cases"].push_back(cj);
-        const nlohmann::json& tm = results[0].timing;
-        const auto med = [&](const char* n) {
-          return tm.contains(n) && !tm[n].is_null() ? tm[n]["median_us"].get<double>() : 0.0;
-        };
-        csv += fmt::format(
-            "\"{}\",{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.3g},{:.3f},{:.3f},{:.3f},"
-            "{:.3f},{:.3f}\n",
-            describe_tp_case(k.c), k.mode, k.c.tp,
-            k.c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated", k.c.ctx, k.c.d_model,
-            passed ? "yes" : "NO", worst.max_err, worst.tolerance, worst.emu_err,
-            worst.harness_rel_err, med("attention"), med("projections"), med("communication"),
-            med("step_eager"), med("step_graph"));
-        fmt::print(
-            "  {} max|out-ref| {:.3g} <= tol {:.3g} (E {:.3g}), harness {:.2g}; attention "
-            "{:.1f} us, projections {:.1f} us, comm {:.1f} us, step {:.1f} us, graph {:.1f} "
-            "us{}\n",
-            passed ? "PASS" : "FAIL", worst.max_err, worst.tolerance, worst.emu_err,
-            worst.harness_rel_err, med("attention"), med("projections"), med("communication"),
-            med("step_eager"), med("step_graph"), passed ? "" : "  " + worst.failure);
-        std::fflush(stdout);
-      } catch (const std::exception& e) {
-        all_passed = false;
-        fmt::print("  ERROR {}: {}\n", describe_tp_case(k.c), e.what());
-        report["cases"].push_back({{"case", describe_tp_case(k.c)},
-                                   {"mode", k.mode},
-                                   {"passed", false},
-                                   {"error", e.what()}});
-        csv +=
-            fmt::format("\"{}\",{},{},,,,ERROR,,,,,,,,,\n", describe_tp_case(k.c), k.mode, k.c.tp);
-        const cudaError_t sticky = cudaDeviceSynchronize();
-        if (sticky != cudaSuccess) {
-          fmt::print("  sticky CUDA error ({}): stopping\n", cudaGetErrorString(sticky));
-          break;
-        }
-      }
-    }
-    for (const std::string& s : skipped) fmt::print("skipped: {}\n", s);
-    report["passed"] = all_passed;
-    write_report(out_dir, "tp_decode_step", report, csv);
-    fmt::print("wrote {}/tp_decode_step.json and .csv\n", out_dir);
-    return all_passed ? 0 : 1;
-  } catch (const InputError& e) {
-    std::cerr << "tp_decode_step: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "tp_decode_step: error: " << e.what() << "\n";
-    return 3;
-  }
+void say(const TpStepOptions& o, const std::string& line) {
+  if (o.progress) o.progress(line);
 }
+
+TpVariant variant_of(const std::string& name) {
+  const auto it = variant_names().find(name);
+  if (it == variant_names().end())
+    throw InputError(fmt::format("--variants: unknown '{}' (gqa, mla, gla2, mlra4)", name));
+  return it->second;
+}
+
+}  // namespace
+
+void check_tp_step_options(const TpStepOptions& o) {
+  for (const std::string& name : o.variants) (void)variant_of(name);
+  for (const std::string& op : o.out_projs)
+    if (op != "replicated" && op != "sharded")
+      throw InputError(fmt::format("--out-proj: '{}' (replicated, sharded)", op));
+}
+
+bool run_tp_step_host_only(const TpStepOptions& o,
+                           const std::function<void(const std::string&)>& print) {
+  check_tp_step_options(o);
+  (void)force_nvls_off();
+  bool ok = true;
+  for (const std::string& name : o.variants) {
+    const TpVariant variant = variant_of(name);
+    const std::vector<std::string> ops =
+        variant == TpVariant::mlra4 ? o.out_projs : std::vector<std::string>{"replicated"};
+    for (const std::string& op : ops) {
+      TpCase c = o.base;
+      c.variant = variant;
+      c.out_proj = op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated;
+      const auto setup = make_variant_setup(c);
+      for (const int32_t t : o.tps.empty() ? issue_tps(variant) : o.tps) {
+        c.tp = t;
+        const TpProblem prob = make_tp_problem(*setup, c);
+        std::vector<float> f64(std::size_t(prob.d_model));
+        for (std::size_t i = 0; i < f64.size(); ++i)
+          f64[i] = static_cast<float>(prob.out_f64(Eigen::Index(i)));
+        const TpCheck chk = check_tp_output(prob, f64, o.cpu_threads);
+        print(fmt::format(
+            "host-only {:<45} ranks {} harness {:.3g}; float64 TP finish as output: "
+            "max err {:.3g} <= tol {:.3g} (E {:.3g}, max |ref| {:.3g}) {}",
+            describe_tp_case(c), prob.ranks.size(), chk.harness_rel_err, chk.max_err,
+            chk.tolerance, chk.emu_err, chk.ref_max_abs,
+            chk.passed ? "PASS" : "FAIL " + chk.failure));
+        ok = ok && chk.passed;
+        if (t > 1) {  // the rule must catch a rank that contributed nothing
+          const TpCheck neg = check_tp_output(prob, output_without_last_rank(prob), o.cpu_threads);
+          print(fmt::format("  negative control (rank {} dropped): max err {:.3g} vs tol {:.3g}: {}",
+                            t - 1, neg.max_err, neg.tolerance,
+                            neg.passed ? "PASSED (the rule is too loose)" : "fails, as it must"));
+          ok = ok && !neg.passed;
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+TpRun run_tp_decode_step(const TpStepOptions& o) {
+  check_tp_step_options(o);
+  const std::string nvls_before = force_nvls_off();
+  const int32_t ranks = o.ranks;
+  const RunOptions ro{o.runs, o.warmup, o.cpu_threads};
+  int visible = 0;
+  ATTNROOF_CUDA_CHECK(cudaGetDeviceCount(&visible));
+  if (ranks > visible)
+    throw InputError(fmt::format("--ranks {} but {} GPUs are visible", ranks, visible));
+
+  // Cases.
+  struct Case {
+    TpCase c;
+    std::string mode;  // "nccl" or "simulated"
+  };
+  std::vector<Case> cases;
+  std::vector<std::string> skipped;
+  for (const std::string& name : o.variants) {
+    const TpVariant variant = variant_of(name);
+    std::vector<ref::OutProj> ops = {ref::OutProj::replicated};
+    if (variant == TpVariant::mlra4) {
+      ops.clear();
+      for (const std::string& op : o.out_projs)
+        ops.push_back(op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated);
+    }
+    for (const ref::OutProj op : ops) {
+      for (const int32_t t : o.tps.empty() ? issue_tps(variant) : o.tps) {
+        TpCase c = o.base;
+        c.variant = variant;
+        c.tp = t;
+        c.out_proj = op;
+        if (t == ranks) {
+          cases.push_back({c, "nccl"});
+        } else if (ranks == 1 && !o.no_simulate) {
+          cases.push_back({c, "simulated"});
+        } else {
+          skipped.push_back(
+              fmt::format("{}: needs {} GPUs (have --ranks {})", describe_tp_case(c), t, ranks));
+        }
+      }
+    }
+  }
+
+  // NCCL: one communicator per rank thread, bootstrapped like an MPI job (README).
+  ncclUniqueId id{};  // created with the communicators, at the first nccl case
+  TpRun run;
+  nlohmann::json& report = run.report;
+  report = {
+      {"tool", "tp_decode_step"},
+      {"environment", run_environment(o.command, 0, nvls_before)},
+      {"ranks", ranks},
+      {"tolerance_rule",
+       "max |out - out_ref| <= 2 E + 1e-5 with E = max |out_emu - out_ref| "
+       "(out_emu: fp32 emulation of every decode call on the same bf16 "
+       "inputs, finished with the bf16 W^UV/W^O in float64); harness: "
+       "float64 TP finish vs single-device reference <= 1e-9 relative"},
+      {"timing_note",
+       "CUDA events per phase, median of runs, L2 flushed (2x L2 memset) "
+       "before every run; step_graph = the step captured once and replayed. "
+       "Host-side query path (x -> q, q^N W^UK^T) and cache append not timed. "
+       "Simulated cases: phases are summed over the ranks run one after "
+       "another on one GPU and communication is a device sum, not NCCL"},
+      {"skipped", skipped},
+      {"cases", nlohmann::json::array()}};
+  std::string& csv = run.csv;
+  csv = csv_header();
+  bool all_passed = true;
+  std::map<std::string, std::shared_ptr<VariantSetup>> setups;
+  std::vector<std::unique_ptr<NcclComm>> comms(static_cast<std::size_t>(ranks));
+  bool comms_ready = false;
+  for (const Case& k : cases) {
+    try {  // a failing case is reported and the next one runs (not after a sticky CUDA error)
+      const std::string key =
+          variant_name(k.c.variant) + (k.c.out_proj == ref::OutProj::sharded ? ":sharded" : "");
+      if (!setups.count(key)) setups[key] = make_variant_setup(k.c);
+      const TpProblem prob = make_tp_problem(*setups[key], k.c);
+      say(o, fmt::format("{} [{}]: {} ranks ...", describe_tp_case(k.c), k.mode, prob.ranks.size()));
+      std::vector<GroupResult> results(std::size_t(k.mode == "nccl" ? ranks : 1));
+      if (k.mode == "nccl") {
+        if (!comms_ready) {  // ncclCommInitRank from each rank's thread (as one process per GPU)
+          ATTNROOF_NCCL_CHECK(ncclGetUniqueId(&id));
+          on_each_rank(ranks, [&](int32_t r) {
+            ncclComm_t c = nullptr;
+            ATTNROOF_NCCL_CHECK(ncclCommInitRank(&c, ranks, id, r));
+            comms[std::size_t(r)] = std::make_unique<NcclComm>(c);
+          });
+          comms_ready = true;
+        }
+        on_each_rank(ranks, [&](int32_t r) {
+          Group g = make_group(prob, false, comms[std::size_t(r)]->get(), r, 1);
+          results[std::size_t(r)] = run_group(g, ro);
+        });
+      } else {
+        ATTNROOF_CUDA_CHECK(cudaSetDevice(0));
+        Group g = make_group(prob, true, nullptr, 0, k.c.tp);
+        results[0] = run_group(g, ro);
+      }
+      nlohmann::json cj = case_json(
+          prob,
+          k.mode == "nccl" ? "nccl"
+                           : fmt::format("simulated: {} ranks run sequentially on one GPU, "
+                                         "collectives are device sums",
+                                         k.c.tp),
+          k.mode == "nccl" ? ranks : 0);
+      bool passed = true;
+      nlohmann::json per_rank = nlohmann::json::array();
+      TpCheck worst;
+      worst.passed = true;
+      for (std::size_t r = 0; r < results.size(); ++r) {
+        nlohmann::json checks = nlohmann::json::array();
+        for (const TpCheck& c : results[r].checks) {
+          checks.push_back(check_json(c));
+          passed = passed && c.passed;
+          // the reported check: the first failure, else the largest error
+          if (worst.passed && (!c.passed || c.max_err >= worst.max_err)) worst = c;
+        }
+        per_rank.push_back({{"rank", r},
+                            {"checks", checks},
+                            {"timing", results[r].timing},
+                            {"calls", results[r].calls}});
+      }
+      cj["results"] = per_rank;
+      cj["passed"] = passed;
+      all_passed = all_passed && passed;
+      report["cases"].push_back(cj);
+      const nlohmann::json& tm = results[0].timing;
+      const auto med = [&](const char* n) {
+        return tm.contains(n) && !tm[n].is_null() ? tm[n]["median_us"].get<double>() : 0.0;
+      };
+      csv += fmt::format(
+          "\"{}\",{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.3g},{:.3f},{:.3f},{:.3f},"
+          "{:.3f},{:.3f}\n",
+          describe_tp_case(k.c), k.mode, k.c.tp,
+          k.c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated", k.c.ctx, k.c.d_model,
+          passed ? "yes" : "NO", worst.max_err, worst.tolerance, worst.emu_err,
+          worst.harness_rel_err, med("attention"), med("projections"), med("communication"),
+          med("step_eager"), med("step_graph"));
+      say(o, fmt::format(
+                 "  {} max|out-ref| {:.3g} <= tol {:.3g} (E {:.3g}), harness {:.2g}; attention "
+                 "{:.1f} us, projections {:.1f} us, comm {:.1f} us, step {:.1f} us, graph {:.1f} "
+                 "us{}",
+                 passed ? "PASS" : "FAIL", worst.max_err, worst.tolerance, worst.emu_err,
+                 worst.harness_rel_err, med("attention"), med("projections"),
+                 med("communication"), med("step_eager"), med("step_graph"),
+                 passed ? "" : "  " + worst.failure));
+    } catch (const std::exception& e) {
+      all_passed = false;
+      say(o, fmt::format("  ERROR {}: {}", describe_tp_case(k.c), e.what()));
+      report["cases"].push_back({{"case", describe_tp_case(k.c)},
+                                 {"mode", k.mode},
+                                 {"passed", false},
+                                 {"error", e.what()}});
+      csv += fmt::format("\"{}\",{},{},,,,ERROR,,,,,,,,,\n", describe_tp_case(k.c), k.mode, k.c.tp);
+      const cudaError_t sticky = cudaDeviceSynchronize();
+      if (sticky != cudaSuccess) {
+        say(o, fmt::format("  sticky CUDA error ({}): stopping", cudaGetErrorString(sticky)));
+        break;
+      }
+    }
+  }
+  for (const std::string& s : skipped) say(o, fmt::format("skipped: {}", s));
+  report["passed"] = all_passed;
+  run.passed = all_passed;
+  return run;
+}
+
+}  // namespace attnroof::kernels::tp

@@ -16,6 +16,8 @@ Runner setup_study(CLI::App& app, const Context& context);
 Runner setup_verify(CLI::App& app, const Context& context);
 Runner setup_validate_kernels(CLI::App& app, const Context& context);
 Runner setup_bench_kernels(CLI::App& app, const Context& context);
+Runner setup_tp_step(CLI::App& app, const Context& context);
+Runner setup_tp_collectives(CLI::App& app, const Context& context);
 Runner setup_calibrate(CLI::App& app, const Context& context);
 Runner setup_fidelity(CLI::App& app, const Context& context);
 

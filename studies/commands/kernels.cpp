@@ -1,11 +1,10 @@
 // attnroof validate-kernels / bench-kernels: the CUDA decode kernels checked against the float64
 // reference (kernels/cuda/validation.h) and timed against the device's measured ceilings
 // (kernels/cuda/benchmark.h). Both need a CUDA build and a GPU; a CPU build explains how to get
-// one and exits with status 2.
+// one and exits with status 2 (gpu_commands.h: the pattern every GPU command follows).
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -16,6 +15,8 @@
 #include "studies/cli.h"
 #include "studies/cli_version.h"
 #include "studies/commands/commands.h"
+#include "studies/commands/gpu_commands.h"
+#include "studies/gpu_slug.h"
 #include "studies/options.h"
 #include "studies/ranges.h"
 #include "studies/report/output.h"
@@ -23,7 +24,6 @@
 
 #ifdef ATTNROOF_HAVE_CUDA
 #include "kernels/cuda/benchmark.h"
-#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/stress_check.h"
 #include "kernels/cuda/validation.h"
 #endif
@@ -66,52 +66,9 @@ struct BenchOptions {
   double max_cache_gb = 40;
   std::string flush = "clean";
   int64_t split_len = 0;
+  bool skip_ceilings = false;
   std::string out_dir;
 };
-
-#ifndef ATTNROOF_HAVE_CUDA
-[[noreturn]] void no_cuda(const char* command) {
-  throw InputError(fmt::format(
-      "{} needs the CUDA kernels, and this build has none (`attnroof --version` says build: cpu); "
-      "install the CUDA Toolkit (nvcc) and rebuild: scripts/build.sh finds nvcc on PATH or in "
-      "/usr/local/cuda/bin",
-      command));
-}
-#endif
-
-#ifdef ATTNROOF_HAVE_CUDA
-// "NVIDIA H100 80GB HBM3" -> "h100": the folder name under reports/kernels/.
-std::string gpu_slug(const std::string& gpu) {
-  std::string name = gpu;
-  if (name.rfind("NVIDIA ", 0) == 0) name = name.substr(7);
-  std::string slug;
-  for (char c : name) {
-    if (c == ' ') break;
-    slug.push_back(std::isalnum(static_cast<unsigned char>(c)) ? char(std::tolower(static_cast<unsigned char>(c))) : '_');
-  }
-  return slug.empty() ? "gpu" : slug;
-}
-
-// A missing GPU or a failed CUDA call is not an attnroof bug: say what CUDA said. Only a missing
-// device is blamed on the machine (exit status 1); a failure on a working GPU is GpuFailed (exit
-// status 3), its message naming the point or round and the seed that replays it.
-template <class F>
-nlohmann::json on_gpu(F&& f) {
-  try {
-    return f();
-  } catch (const CudaError& e) {
-    if (!cuda_device_available())
-      throw CommandFailed(fmt::format("CUDA: {} (this command needs an NVIDIA GPU, and none is usable)",
-                                      e.what()));
-    throw GpuFailed(fmt::format("CUDA failed on the GPU: {}", e.what()));
-  }
-}
-
-void print_line(const std::string& line) {
-  fmt::print(stderr, "{}\n", line);
-  std::fflush(stderr);
-}
-#endif
 
 // The grid options that --stress does not use: given together, one of them would be ignored.
 void check_stress_options(const ValidateOptions& o) {
@@ -181,6 +138,10 @@ void run_validate(const ValidateOptions& o, const Context& ctx) {
                doc["rounds"].get<int64_t>(), doc["launches"].get<int64_t>(),
                doc["failed"].get<int64_t>(), doc["seed"].get<uint64_t>(),
                doc["largest_cache_gb"].get<double>(), doc["seconds"].get<double>());
+  else if (!o.list)
+    fmt::print(stderr, "validate-kernels: {} passed, {} failed ({:.0f} s, seed {})\n",
+               doc["passed"].get<int64_t>(), doc["failed"].get<int64_t>(),
+               doc["seconds"].get<double>(), doc["seed"].get<uint64_t>());
   if (!o.list && doc.value("failed", int64_t(0)) > 0) {
     throw CommandFailed(fmt::format("{} of {} {} failed", doc["failed"].get<int64_t>(),
                                     doc["failed"].get<int64_t>() + doc["passed"].get<int64_t>(),
@@ -245,6 +206,7 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   b.flush = *flush;
   b.split_len = o.split_len;
   b.max_cache_gb = o.max_cache_gb;
+  b.ceilings = !o.skip_ceilings;
   // The commit the binary was built from, into every record ("-dirty": tracked files differed).
   if (git_commit() != "unknown") b.commit = std::string(git_commit()) + (git_dirty() ? "-dirty" : "");
   b.progress = print_line;
@@ -322,9 +284,12 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "(the cp.async twins of the bulk-copy defaults, ...) and with the mma.sync latent kernels of\n"
       "other GPUs, so that every compiled kernel is checked. ATTNROOF_WGMMA_ALT=k runs the grid with each shape's k-th alternative instead,\n"
       "ATTNROOF_NO_WGMMA=1 with the mma.sync latent kernels (also for bench-kernels). Needs a GPU.\n"
+      "The JSON report goes to -o FILE (replaced atomically) or stdout; the progress, one line per\n"
+      "case, and a summary line (passed, failed, seconds, seed) go to stderr. --list writes the\n"
+      "report with the selected case descriptions (\"cases\") and runs nothing.\n"
       "Examples:\n"
       "  attnroof validate-kernels --list\n"
-      "  attnroof validate-kernels -o reports/kernels/h100/validate.json\n"
+      "  attnroof validate-kernels -o validate.json\n"
       "  attnroof validate-kernels --reduced --shapes mla_576_512 --seed 7\n"
       "Stress (--stress N): round i draws, from seed + i alone, a compiled kernel shape, h_q, GQA\n"
       "group, batch, ragged lengths, a shuffled paged pool with spare pages or a contiguous cache,\n"
@@ -342,18 +307,24 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
 
 Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<BenchOptions>();
+  // A repeated option takes its last value, so that flags appended to a plan override it
+  // (scripts/gpu-run.sh's CAL_ARGS, BENCH_ARGS): --contexts 1k:512k:x2 after the plan's replaces
+  // its contexts.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--reduced", o->reduced,
                "decision grid: 4 per-device shapes x batch 1 x {16K, 128K, 1M} + MLA-128 batch 64 x 8K");
   app.add_option("--shapes", o->shapes, "gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128; default: all");
-  app.add_option("--batches", o->batches, "batch sizes (axis syntax)")->capture_default_str();
+  app.add_option("--batches", o->batches, "batch sizes (axis syntax: 1,8,64 or 1:128:x2)")
+      ->capture_default_str();
   app.add_option("--contexts", o->contexts,
-                 "contexts (axis syntax; k = 1024); for a ragged batch the longest length")
+                 "contexts (axis syntax; k = 1024: 1k:2m:x2 doubles from 1024 to 2097152); for "
+                 "a ragged batch the longest length")
       ->capture_default_str();
   app.add_option("--q-tokens", o->q_tokens,
                  "new tokens per sequence (axis syntax, 1..8), each measured at every point: "
                  "speculative decoding, causal among the new tokens")
       ->capture_default_str();
-  add_int_option(app, "--runs", o->runs, "timed runs per point (median)", 1);
+  add_int_option(app, "--runs", o->runs, "timed runs per point (median; >= 20 for reports)", 1);
   add_int_option(app, "--warmup", o->warmup, "untimed runs first", 0);
   app.add_option("--layouts,--layout", o->layouts,
                  "cache layouts, comma-separated, each measured at every point: paged (a "
@@ -375,6 +346,9 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
                "9 weight shapes) into the report's gemm_records");
   add_real_option(app, "--max-cache-gb", o->max_cache_gb, "skip points whose cache exceeds this",
                   0);
+  app.add_flag("--skip-ceilings", o->skip_ceilings,
+               "do not measure the ceilings (quick runs, profiling, A/B runs in one call: the "
+               "records then carry read_ceiling_Bps 0 and no achieved fraction)");
   app.add_option("--flush", o->flush,
                  "L2 flush before each timed run: clean (a read sweep) or dirty (a memset, whose "
                  "write-back the timed run then pays)")
@@ -382,24 +356,35 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
       ->capture_default_str();
   add_int_option(app, "--split-len", o->split_len,
                  "keys per split instead of the planned split (tuning the planner; 0: planned)", 0);
-  app.add_option("--out-dir", o->out_dir, "output folder (default: reports/kernels/<gpu>, e.g. h100)");
+  app.add_option("--out-dir", o->out_dir,
+                 "output folder, created if missing; its three files are replaced atomically "
+                 "(default: reports/kernels/<gpu>, the device name as a folder, e.g. "
+                 "nvidia-h100-80gb-hbm3)");
   app.footer(
-      "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate), then each\n"
-      "kernel shape over layout, batch and context: CUDA-graph replay (and CUDA events unless\n"
-      "--graph-only), L2 flushed before every run (--flush), warm-up, median. KV bytes come from\n"
-      "the model's kv_elems_per_token; achieved GB/s is reported against the read ceiling measured\n"
-      "in the same run. Writes bench_kernels.json (points, targets, and \"records\": one typed\n"
-      "measurement per timed point, with the kernel's plan, SM clock and commit), bench_kernels.csv\n"
-      "and measurements.csv (the records, the CSV the time model's fit reads). Needs a GPU.\n"
+      "Measures the device's ceilings (streaming read, copy, bf16 tensor-core rate; not with\n"
+      "--skip-ceilings), then each kernel shape over layout, batch and context: CUDA-graph replay\n"
+      "(and CUDA events unless --graph-only), L2 flushed before every run (--flush), warm-up,\n"
+      "median. KV bytes come from the model's kv_elems_per_token; achieved GB/s is reported\n"
+      "against the read ceiling measured in the same run. Writes bench_kernels.json (points,\n"
+      "targets, and \"records\": one typed measurement per timed point, with the kernel's plan, SM\n"
+      "clock and commit), bench_kernels.csv and measurements.csv (the records, the CSV the time\n"
+      "model's fit reads). Progress goes to stderr, the targets to stdout. A repeated option takes\n"
+      "its last value (--runs 5 --runs 20 runs 20; --batches 1,8 --batches 64 measures batch 64),\n"
+      "so flags appended to a plan override it. ATTNROOF_WGMMA_ALT=k times each shape's k-th\n"
+      "alternative plan, ATTNROOF_NO_WGMMA=1 the mma.sync latent kernels. Needs a GPU.\n"
       "Examples:\n"
       "  attnroof bench-kernels --reduced\n"
       "  attnroof bench-kernels --shapes mla,mlra4_tp4 --batches 1 --contexts 128k:2m:x2\n"
       "  attnroof bench-kernels                      # the full grid into reports/kernels/<gpu>/\n"
+      "  attnroof bench-kernels --shapes mla --batches 1 --contexts 1m --runs 1 --warmup 0 \\\n"
+      "      --graph-only --skip-ceilings --out-dir /tmp/one   # one point, e.g. under ncu\n"
       "The calibration plan (scripts/gpu-run.sh calibrate; 86 s measured on an H200):\n"
-      "  attnroof bench-kernels --batches 1:128:x2 --contexts 1k:2m:x2 --layouts paged,contiguous "
-      "--ragged --passes 2 --graph-only --gemm-probe --runs 15 --out-dir gpu-out/calibrate\n"
-      "Exit status 3 when the GPU fails during the run: the message names the point (shape, batch,\n"
-      "context, layout) and the seed; the same --seed and options replay it.");
+      "  attnroof bench-kernels --batches 1:128:x2 --contexts 1k:2m:x2 --layouts paged,contiguous \\\n"
+      "      --ragged --passes 2 --graph-only --gemm-probe --runs 15 --max-cache-gb 40 \\\n"
+      "      --out-dir gpu-out/calibrate\n"
+      "Exit status 2: bad input (nothing ran); 1: no usable GPU; 3 when the GPU fails during the\n"
+      "run: the message names the point (shape, batch, context, layout) and the seed; the same\n"
+      "--seed and options replay it.");
   return [o, &ctx] { run_bench(*o, ctx); };
 }
 

@@ -24,7 +24,8 @@ TEST_CASE("the version flag names version, commit and build", "[cli]") {
 }
 
 TEST_CASE("every command has --help with examples", "[cli]") {
-  for (const char* cmd : {"variants", "presets", "hardware", "kv", "explain", "sweep", "study"}) {
+  for (const char* cmd : {"variants", "presets", "hardware", "kv", "explain", "sweep", "study",
+                          "validate-kernels", "bench-kernels", "tp-step", "tp-collectives"}) {
     const auto r = run_cli_binary(std::string(cmd) + " --help");
     INFO(cmd);
     CHECK(r.status == 0);

@@ -73,9 +73,9 @@ CliResult run_shell(const std::string& command) {
   return r;
 }
 
-// verify runs only with --variants (a whole preset takes minutes); study, validate-kernels and
-// bench-kernels are left out: the study files are fuzzed by the JSON fuzz test and the kernel
-// commands need a GPU.
+// verify runs only with --variants (a whole preset takes minutes); study and the GPU commands
+// (validate-kernels, bench-kernels, tp-step, tp-collectives) are left out: the study files are
+// fuzzed by the JSON fuzz test and the GPU commands need a GPU.
 const std::vector<CommandSpec> kCommands = {
     {"variants", {"--format"}, {}, true, false},
     {"presets", {"--format"}, {}, true, false},
