@@ -1,6 +1,6 @@
 // defines: BenchPoint, BenchReport, read_bench_report
 //
-// The part of a bench-kernels JSON report (kernels/cuda/benchmark.cpp) that a study's
+// The part of a bench-kernels JSON report (kernels/harness/benchmark.cpp) that a study's
 // measured_kernels section compares with the model: the GPU, the read ceiling measured in the
 // same run and one timed point per shape, batch and context. Every field is read with checked
 // access, so a missing or mistyped one is an InputError naming the file, the JSON pointer and

@@ -9,8 +9,8 @@
 
 #include "calibrate/ceilings.h"
 #include "calibrate/gpu_timer.h"
-#include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/mma_primitives.cuh"
+#include "kernels/cuda_util/cuda_check.h"
+#include "kernels/cuda_util/mma_primitives.cuh"
 
 namespace attnroof::calibrate {
 

@@ -10,7 +10,7 @@
 #include "calibrate/gemm_probe.h"
 #include "calibrate/gpu_clocks.h"
 #include "calibrate/gpu_timer.h"
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "model/error.h"
 
 namespace attnroof::calibrate {

@@ -1,4 +1,4 @@
-// defines: KvFamily, DecodeParams (the flat buffers and layouts every decode kernel takes; the
+// defines: DecodeParams (the flat buffers and layouts every decode kernel takes; the
 // float64 reference's decode_reference() takes the same struct, with host pointers)
 //
 // Host-clean: no CUDA headers. Trivially copyable, passed to kernels by value.
@@ -27,18 +27,20 @@
 #pragma once
 #include <cstdint>
 
+#include "model/kernel_family.h"
+
 namespace attnroof::kernels {
 
-enum class KvFamily : int32_t { separate_kv = 0, shared_latent = 1 };
+using model::KernelFamily;  // model/kernel_family.h: the kernel families, declared once
 
 struct DecodeParams {
-  KvFamily family = KvFamily::separate_kv;
+  KernelFamily family = KernelFamily::separate_kv;
   int32_t batch = 0;
   int32_t q_heads = 0;   // query heads on this device
   int32_t kv_heads = 0;  // KV heads on this device (1 for shared_latent)
   int32_t d_qk = 0;      // score width: d_head, or d_latent + d_rope
   int32_t d_v = 0;       // value width: d_head, or d_latent
-  int32_t q_tokens = 1;  // new tokens per sequence (CUDA kernels: 1..kMaxQTokens, launch_decode.h)
+  int32_t q_tokens = 1;  // new tokens per sequence (CUDA kernels: 1..kMaxQTokens, decode_shapes.h)
   float softmax_scale = 0;  // multiplies q.k before the natural-base softmax (e.g. 1/sqrt(192))
 
   const void* q = nullptr;        // bf16, see above

@@ -39,11 +39,10 @@
 #include <string_view>
 #include <vector>
 
+#include "model/kernel_family.h"
+
 namespace attnroof::model {
 
-// The two decode kernel families (kernels/decode_params.h's KvFamily is the kernels' own copy of
-// this enum; kernels/cuda/benchmark.cpp maps one onto the other).
-enum class KernelFamily { separate_kv, shared_latent };
 inline constexpr std::array<KernelFamily, 2> kAllKernelFamilies = {KernelFamily::separate_kv,
                                                                    KernelFamily::shared_latent};
 std::string_view to_string(KernelFamily f);

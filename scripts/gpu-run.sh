@@ -64,7 +64,7 @@ if [[ $mode == prebuild ]]; then  # CPU machine: build the GPU binaries to carry
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j "$(nproc)" --target attnroof attnroof_tests_kernels_gpu
   mkdir -p "$root/build-gpu-bin"
-  cp "$build"/kernels/cuda/attnroof_tests_kernels_gpu "$build"/studies/attnroof "$root/build-gpu-bin/"
+  cp "$build"/kernels/harness/attnroof_tests_kernels_gpu "$build"/studies/attnroof "$root/build-gpu-bin/"
   exit 0
 fi
 
@@ -78,7 +78,7 @@ cli=$root/build-gpu-bin/attnroof
 gpu_tests=$root/build-gpu-bin/attnroof_tests_kernels_gpu
 if [[ ! -x $cli || ! -x $gpu_tests ]]; then
   cli=/tmp/attnroof-build/studies/attnroof
-  gpu_tests=/tmp/attnroof-build/kernels/cuda/attnroof_tests_kernels_gpu
+  gpu_tests=/tmp/attnroof-build/kernels/harness/attnroof_tests_kernels_gpu
   { cmake -S "$root" -B /tmp/attnroof-build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$deps/usr" &&
     cmake --build /tmp/attnroof-build -j "$(nproc)" \

@@ -17,7 +17,7 @@
 #include <span>
 #include <utility>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/cuda/kernel_table.h"
 #include "model/calibration.h"
 #include "model/error.h"
@@ -45,8 +45,8 @@ static_assert(model::kMergeSplitsPerStep == 2 * (cuda::kMergeThreads / 32) * cud
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
 
-std::string_view family_name(KvFamily f) {
-  return f == KvFamily::separate_kv ? "separate_kv" : "shared_latent";
+std::string_view family_name(KernelFamily f) {
+  return f == KernelFamily::separate_kv ? "separate_kv" : "shared_latent";
 }
 
 std::string shapes_text() {
@@ -65,7 +65,7 @@ int32_t group_rows(const DecodeParams& p) {
 
 // Query rows per CTA: model::decode_tile_m (one rule for the launcher and the time model).
 int choose_tile_m(const DecodeParams& p) {
-  return static_cast<int>(model::decode_tile_m(to_model_family(p.family), group_rows(p)));
+  return static_cast<int>(model::decode_tile_m(p.family, group_rows(p)));
 }
 
 // What the kernel choice needs to know of the current device, read once per device (the
@@ -115,7 +115,7 @@ int64_t bulk_copy_rows(const DecodeParams& p, const DecodeKernelEntry& e) {
   if (p.page_size % e.tile_n != 0) return 0;
   // The shorter row of K and V: its map spans the most rows, and bounds both maps.
   const int64_t row_bytes =
-      2 * (p.family == KvFamily::separate_kv ? std::min(p.k_row_elems(), p.v_row_elems())
+      2 * (p.family == KernelFamily::separate_kv ? std::min(p.k_row_elems(), p.v_row_elems())
                                              : p.k_row_elems());
   const int64_t rows = device.memory_bytes / row_bytes;
   return rows <= kMaxRows ? rows : 0;
@@ -146,10 +146,10 @@ const DecodeKernelEntry* find_entry(const DecodeParams& p, const KernelChoice& c
   const auto same_shape = [&](const DecodeKernelEntry& e) {
     return e.shape.d_qk == p.d_qk && e.shape.d_v == p.d_v;
   };
-  if (p.family == KvFamily::shared_latent && choose_tile_m(p) == 64)
+  if (p.family == KernelFamily::shared_latent && choose_tile_m(p) == 64)
     if (const DecodeKernelEntry* e = pick_entry(cuda::shared_latent_wgmma_kernels(), p, choice, same_shape))
       return e;
-  const auto table = p.family == KvFamily::separate_kv ? cuda::separate_kv_kernels()
+  const auto table = p.family == KernelFamily::separate_kv ? cuda::separate_kv_kernels()
                                                        : cuda::shared_latent_kernels();
   const int tile_m = choose_tile_m(p);
   return pick_entry(table, p, choice, [&](const DecodeKernelEntry& e) {
@@ -163,8 +163,8 @@ bool aligned(const void* ptr, std::size_t bytes) {
 
 std::vector<std::string> check_shape(const DecodeParams& p) {
   std::vector<std::string> bad;
-  if (p.family != KvFamily::separate_kv && p.family != KvFamily::shared_latent)
-    bad.push_back(fmt::format("family={}: not a KvFamily", static_cast<int>(p.family)));
+  if (p.family != KernelFamily::separate_kv && p.family != KernelFamily::shared_latent)
+    bad.push_back(fmt::format("family={}: not a KernelFamily", static_cast<int>(p.family)));
   if (p.batch < 1) bad.push_back(fmt::format("batch={}: must be >= 1", p.batch));
   if (p.q_heads < 1) bad.push_back(fmt::format("q_heads={}: must be >= 1", p.q_heads));
   if (p.q_tokens < 1 || p.q_tokens > kMaxQTokens)
@@ -176,7 +176,7 @@ std::vector<std::string> check_shape(const DecodeParams& p) {
   if (int64_t(p.batch) * p.kv_heads > 65535)
     bad.push_back(fmt::format("batch*kv_heads={}: must be <= 65535 (grid z)",
                               int64_t(p.batch) * p.kv_heads));
-  if (p.family == KvFamily::shared_latent) {
+  if (p.family == KernelFamily::shared_latent) {
     if (p.kv_heads != 1)
       bad.push_back(fmt::format("shared_latent: kv_heads={}, must be 1", p.kv_heads));
     if (p.v_cache != nullptr)
@@ -184,7 +184,7 @@ std::vector<std::string> check_shape(const DecodeParams& p) {
   } else if (p.v_cache == nullptr) {
     bad.push_back("separate_kv: v_cache is nullptr");
   }
-  if (p.family == KvFamily::separate_kv || p.family == KvFamily::shared_latent) {
+  if (p.family == KernelFamily::separate_kv || p.family == KernelFamily::shared_latent) {
     bool found = false;
     for (const DecodeShape& d : supported_decode_shapes())
       found |= d.family == p.family && d.d_qk == p.d_qk && d.d_v == p.d_v;
@@ -284,7 +284,7 @@ const SplitCostModel& split_cost_model() {
 
 model::SplitKvParams split_params(const SplitCostModel& m, const DecodeKernelEntry& e) {
   if (m.profile == nullptr) return model::SplitKvParams{};
-  const model::FamilyCalibration* fam = m.profile->family(to_model_family(e.shape.family));
+  const model::FamilyCalibration* fam = m.profile->family(e.shape.family);
   return fam == nullptr ? model::SplitKvParams{} : fam->params_for(e.name);
 }
 
@@ -327,20 +327,12 @@ CUtensorMap cache_tensor_map(const void* cache, int64_t row_elems, int64_t rows,
 
 }  // namespace
 
-model::KernelFamily to_model_family(KvFamily f) {
-  return f == KvFamily::separate_kv ? model::KernelFamily::separate_kv
-                                    : model::KernelFamily::shared_latent;
-}
-
 std::vector<DecodeShape> supported_decode_shapes() {
   std::vector<DecodeShape> out;
-  for (const auto table : {cuda::separate_kv_kernels(), cuda::shared_latent_kernels()})
-    for (const DecodeKernelEntry& e : table) {
-      const bool seen = std::any_of(out.begin(), out.end(), [&](const DecodeShape& d) {
-        return d.family == e.shape.family && d.d_qk == e.shape.d_qk && d.d_v == e.shape.d_v;
-      });
-      if (!seen) out.push_back(e.shape);
-    }
+  for (const auto table : {cuda::separate_kv_kernels(), cuda::shared_latent_kernels(),
+                           cuda::shared_latent_wgmma_kernels()})
+    for (const DecodeKernelEntry& e : table)
+      if (std::find(out.begin(), out.end(), e.shape) == out.end()) out.push_back(e.shape);
   return out;
 }
 
@@ -408,7 +400,7 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   } else {
     const SplitCostModel& cost = split_cost_model();
     model::DecodeWork work;
-    work.family = to_model_family(p.family);
+    work.family = p.family;
     work.q_heads = p.q_heads;
     work.kv_heads = p.kv_heads;
     work.q_tokens = p.q_tokens;
@@ -457,7 +449,7 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
     const int64_t rows = bulk_copy_rows(p, *e);
     cuda::BulkCopyDecodeArgs bulk{.p = p, .cache_rows = cache_tensor_map(p.k_cache, p.k_row_elems(), rows, *e),
                                   .v_rows = {}};
-    if (p.family == KvFamily::separate_kv)
+    if (p.family == KernelFamily::separate_kv)
       bulk.v_rows = cache_tensor_map(p.v_cache, p.v_row_elems(), rows, *e);
     void* bulk_args[] = {&bulk};
     ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(&split_cfg, cuda::entry_function(*e), bulk_args));

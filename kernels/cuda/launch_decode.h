@@ -1,4 +1,4 @@
-// defines: KernelChoice, DecodePlan, supported_decode_shapes, to_model_family, check_decode,
+// defines: KernelChoice, DecodePlan, supported_decode_shapes, check_decode,
 //          plan_decode, launch_decode, kernel_alternatives
 //
 // The host API of the CUDA decode kernels. Host-clean: no CUDA headers; streams come through the
@@ -17,32 +17,16 @@
 #include <vector>
 
 #include "kernels/decode_params.h"
+#include "kernels/decode_shapes.h"
 
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;  // NOLINT: the CUDA runtime's own spelling
 
-namespace attnroof::model {
-enum class KernelFamily;  // model/time_model.h
-}
-
 namespace attnroof::kernels {
-
-// New tokens per sequence the kernels take (DecodeParams::q_tokens: speculative decoding,
-// multi-token prediction): the range validate-kernels checks.
-inline constexpr int32_t kMaxQTokens = 8;
-
-// One compiled kernel shape: (family, d_qk, d_v) with its tile plan.
-struct DecodeShape {
-  KvFamily family;
-  int32_t d_qk;
-  int32_t d_v;
-};
 
 // Every (family, d_qk, d_v) compiled in; check_decode's message lists them.
 std::vector<DecodeShape> supported_decode_shapes();
 
-// The time model's name of a kernel family (model/time_model.h keeps its own enum).
-model::KernelFamily to_model_family(KvFamily f);
 
 // Which compiled plan serves a launch. Each shape has its default (alternative 0: the fastest
 // measured on an H200) and may have alternatives: 1 the cp.async twin of a bulk-copy default,

@@ -34,7 +34,7 @@
 namespace attnroof::kernels::cuda {
 
 namespace {
-constexpr KvFamily kSep = KvFamily::separate_kv;
+constexpr KernelFamily kSep = KernelFamily::separate_kv;
 // DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages, bulk>. Each plan twice: with
 // bulk copies (alternative 0, the default on sm_90 and later), then with cp.async (alternative 1:
 // the fallback of a launch the bulk copies cannot serve, launch_decode.cpp).

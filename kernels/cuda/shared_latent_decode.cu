@@ -36,7 +36,7 @@
 namespace attnroof::kernels::cuda {
 
 namespace {
-constexpr KvFamily kLat = KvFamily::shared_latent;
+constexpr KernelFamily kLat = KernelFamily::shared_latent;
 // DecodeTile<family, d_qk, d_v, warps_m, warps_n, tile_n, stages>
 const DecodeKernelEntry kLatentKernels[] = {
     make_entry<DecodeTile<kLat, 576, 512, 1, 4, 32, 4>>("latent_d576_v512_m16_n32_s4"),

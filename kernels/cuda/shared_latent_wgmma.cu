@@ -76,9 +76,9 @@
 #include <cstdint>
 
 #include "kernels/cuda/kernel_table.h"
-#include "kernels/cuda/mma_primitives.cuh"
-#include "kernels/cuda/tma_primitives.cuh"
-#include "kernels/cuda/wgmma_primitives.cuh"
+#include "kernels/cuda_util/mma_primitives.cuh"
+#include "kernels/cuda_util/tma_primitives.cuh"
+#include "kernels/cuda_util/wgmma_primitives.cuh"
 #include "kernels/decode_params.h"
 
 namespace attnroof::kernels::cuda {
@@ -892,7 +892,7 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
 template <class Tile>
 DecodeKernelEntry make_wgmma_entry(const char* name, int alternative) {
   DecodeKernelEntry e{
-      .shape = DecodeShape{.family = KvFamily::shared_latent, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
+      .shape = DecodeShape{.family = KernelFamily::shared_latent, .d_qk = Tile::kDqk, .d_v = Tile::kDv},
       .tile_m = Tile::kTileM,
       .tile_n = Tile::kTileN,
       .stages = Tile::kStages,

@@ -38,8 +38,8 @@
 #include <cstdint>
 
 #include "kernels/cuda/kernel_table.h"
-#include "kernels/cuda/mma_primitives.cuh"
-#include "kernels/cuda/tma_primitives.cuh"
+#include "kernels/cuda_util/mma_primitives.cuh"
+#include "kernels/cuda_util/tma_primitives.cuh"
 #include "kernels/decode_params.h"
 
 namespace attnroof::kernels::cuda {
@@ -54,13 +54,13 @@ inline constexpr float kLn2 = 0.6931471805599453f;
 // carries the two tensor maps). The tiles are then dense in the 128-byte swizzle the copies write
 // (swizzle128_offset, tma_primitives.cuh) instead of padded rows, and the fragment loads address
 // them through it (still conflict-free: the 8 rows of an ldmatrix hit 8 different chunks).
-template <KvFamily kFamily_, int kDqk_, int kDv_, int kWarpsM_, int kWarpsN_, int kTileN_,
+template <KernelFamily kFamily_, int kDqk_, int kDv_, int kWarpsM_, int kWarpsN_, int kTileN_,
           int kStages_, bool kBulk_ = false>
 struct DecodeTile {
-  static constexpr KvFamily kFamily = kFamily_;
+  static constexpr KernelFamily kFamily = kFamily_;
   static constexpr int kDqk = kDqk_, kDv = kDv_, kWarpsM = kWarpsM_, kWarpsN = kWarpsN_;
   static constexpr int kTileN = kTileN_, kStages = kStages_;
-  static constexpr bool kShared = kFamily == KvFamily::shared_latent;
+  static constexpr bool kShared = kFamily == KernelFamily::shared_latent;
   static constexpr bool kBulk = kBulk_;
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
   static constexpr int kTileM = 16 * kWarpsM;

@@ -14,7 +14,7 @@ namespace attnroof::ref {
 namespace {
 
 using kernels::DecodeParams;
-using kernels::KvFamily;
+using kernels::KernelFamily;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 void validate(const DecodeParams& p) {
@@ -26,7 +26,7 @@ void validate(const DecodeParams& p) {
   }
   if (p.d_qk <= 0 || p.d_v <= 0) bad.push_back("d_qk and d_v must be positive");
   if (p.q_tokens < 1) bad.push_back(fmt::format("q_tokens = {} < 1", p.q_tokens));
-  if (p.family == KvFamily::shared_latent) {
+  if (p.family == KernelFamily::shared_latent) {
     if (p.d_v > p.d_qk) bad.push_back("shared_latent: d_v must not exceed d_qk (V is the row's prefix)");
     if (p.v_cache != nullptr) bad.push_back("shared_latent: v_cache must be null");
   } else if (p.v_cache == nullptr && p.batch > 0) {
@@ -85,7 +85,7 @@ void attend(const DecodeParams& p, int64_t b, int64_t j, int64_t k0, int64_t k1,
   for (int64_t t = 0; t < n; ++t) {
     const int64_t row = cache_row(p, b, k0 + t);
     k.row(t) = bf16_row(bf16_ptr(p.k_cache) + row * k_row + j * p.d_qk, p.d_qk);
-    v.row(t) = p.family == KvFamily::shared_latent
+    v.row(t) = p.family == KernelFamily::shared_latent
                    ? Row(k.row(t).head(p.d_v))
                    : bf16_row(bf16_ptr(p.v_cache) + row * v_row + j * p.d_v, p.d_v);
   }

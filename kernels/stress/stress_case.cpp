@@ -156,7 +156,7 @@ DecodeParams StressCase::layout() const {
 int64_t StressCase::k_elems() const { return cache_rows * layout().k_row_elems(); }
 
 int64_t StressCase::v_elems() const {
-  return shape.family == KvFamily::separate_kv ? cache_rows * layout().v_row_elems() : 0;
+  return shape.family == KernelFamily::separate_kv ? cache_rows * layout().v_row_elems() : 0;
 }
 
 double StressCase::check_macs() const {
@@ -204,7 +204,7 @@ StressCase draw_stress_case(uint64_t seed, std::span<const DecodeShape> shapes,
   StressCase c;
   c.seed = seed;
   c.shape = d.pick(shapes);
-  const bool latent = c.shape.family == KvFamily::shared_latent;
+  const bool latent = c.shape.family == KernelFamily::shared_latent;
   if (latent) {
     c.kv_heads = 1;
     c.q_heads = draw_count(d, limits.max_q_heads);
@@ -294,7 +294,7 @@ std::vector<uint16_t> stress_query(const StressCase& c) {
 CheckedSlice build_checked_slice(const StressCase& c, int threads) {
   const DecodeParams p = c.layout();
   const int64_t d_qk = c.shape.d_qk, d_v = c.shape.d_v;
-  const bool separate = c.shape.family == KvFamily::separate_kv;
+  const bool separate = c.shape.family == KernelFamily::separate_kv;
   const std::size_t n_seqs = c.checked_seqs.size();
   CheckedSlice s;
   for (int32_t b : c.checked_seqs)
@@ -344,7 +344,7 @@ CheckedSlice build_checked_slice(const StressCase& c, int threads) {
 }
 
 std::string describe(const StressCase& c) {
-  const bool latent = c.shape.family == KvFamily::shared_latent;
+  const bool latent = c.shape.family == KernelFamily::shared_latent;
   return fmt::format("{} d{}/{} hq={} hkv={} batch={} ctx={}{} {} cache {:.2f} GB",
                      latent ? "latent" : "separate", c.shape.d_qk, c.shape.d_v, c.q_heads,
                      c.kv_heads, c.batch, c.ctx_max,

@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/cuda/launch_decode.h"
 #include "kernels/decode_params.h"
+#include "kernels/decode_shapes.h"
 
 namespace attnroof::kernels::stress {
 

@@ -1,11 +1,11 @@
 // defines: ATTNROOF_NCCL_CHECK, throw_nccl_error, NcclComm (RAII ncclComm_t)
 //
-// NCCL's counterpart of ATTNROOF_CUDA_CHECK (kernels/cuda/cuda_check.h): throws attnroof::CudaError
+// NCCL's counterpart of ATTNROOF_CUDA_CHECK (kernels/cuda_util/cuda_check.h): throws attnroof::CudaError
 // with "{file}:{line}: {expr} failed: {ncclGetErrorString} ({ncclGetLastError})".
 #pragma once
 #include <nccl.h>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 
 namespace attnroof::kernels::tp {
 

@@ -19,7 +19,7 @@
 
 #include <algorithm>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/tp/nccl_check.h"
 #include "kernels/tp/tp_common.h"
 #include "kernels/tp/tp_tools.h"

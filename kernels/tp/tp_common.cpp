@@ -12,7 +12,7 @@
 #include <exception>
 #include <thread>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/tp/nccl_check.h"
 #include "model/error.h"
 

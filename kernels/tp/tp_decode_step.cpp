@@ -25,7 +25,7 @@
 #include <limits>
 #include <map>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/cuda/launch_decode.h"
 #include "kernels/tp/nccl_check.h"
 #include "kernels/tp/tp_common.h"
@@ -106,7 +106,7 @@ Group make_group(const TpProblem& p, bool simulated, ncclComm_t comm, int32_t fi
       cd.p = h.p;
       cd.p.q = cd.q.get();
       cd.p.k_cache = cd.k.get();
-      cd.p.v_cache = h.p.family == KvFamily::separate_kv ? cd.v.get() : nullptr;
+      cd.p.v_cache = h.p.family == KernelFamily::separate_kv ? cd.v.get() : nullptr;
       cd.p.ctx_lens = cd.lens.get();
       cd.p.page_table = nullptr;
       cd.p.o = cd.o.get();

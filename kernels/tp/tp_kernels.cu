@@ -3,7 +3,7 @@
 // the projections are not tuned.
 #include <cuda_bf16.h>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/tp/tp_kernels.h"
 
 namespace attnroof::kernels::tp {

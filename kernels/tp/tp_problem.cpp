@@ -8,13 +8,16 @@
 #include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <utility>
 
-#include "kernels/cuda/reference_layer.h"
+#include "kernels/harness/reference_layer.h"
 #include "kernels/reference/latent_layout.h"
 #include "kernels/reference/model.h"
+#include "model/decode_cases.h"
 #include "model/error.h"
 #include "model/json_reader.h"
+#include "model/presets.h"
 
 namespace attnroof::kernels::tp {
 
@@ -48,35 +51,33 @@ std::string describe_tp_case(const TpCase& c) {
   return s + fmt::format(" ctx={} d_model={}", c.ctx, c.d_model);
 }
 
+// The decode case whose preset gives the variant's head shapes (model/decode_cases.h); the TP
+// step shards it at its own degrees, not the case's.
+const model::DecodeCase& variant_case(TpVariant v) {
+  switch (v) {
+    case TpVariant::gqa:
+      return model::find_decode_case("gqa_tp8", "tp variant");
+    case TpVariant::mla:
+      return model::find_decode_case("mla", "tp variant");
+    case TpVariant::gla2:
+      return model::find_decode_case("gla2_tp2", "tp variant");
+    case TpVariant::mlra4:
+      return model::find_decode_case("mlra4_tp4", "tp variant");
+  }
+  throw std::logic_error("variant_case: unknown TpVariant");
+}
+
 std::shared_ptr<VariantSetup> make_variant_setup(const TpCase& c) {
   auto s = std::make_shared<VariantSetup>();
-  nlohmann::json config;
-  ref::VariantId id = ref::VariantId::gqa;
-  const nlohmann::json latent = {
-      {"d_model", c.d_model}, {"q_heads", 64}, {"d_q_latent", c.d_q_latent},
-      {"d_rope", 64},         {"d_nope", 128}, {"d_v", 128}};
-  switch (c.variant) {  // the bench64_* presets' head shapes (model/data/presets)
-    case TpVariant::gqa:
-      config = {{"d_model", c.d_model}, {"q_heads", 64}, {"kv_heads", 8}, {"d_head", 128}};
-      break;
-    case TpVariant::mla:
-      id = ref::VariantId::mla;
-      config = latent;
-      config["d_latent"] = 512;
-      break;
-    case TpVariant::gla2:
-      id = ref::VariantId::gla;
-      config = latent;
-      config["n_blocks"] = 2;
-      config["d_block"] = 256;
-      break;
-    case TpVariant::mlra4:
-      id = ref::VariantId::mlra4;
-      config = latent;
-      config["d_latent"] = 512;
-      config["out_proj"] = c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated";
-      break;
-  }
+  const model::Preset& preset = model::find_preset(variant_case(c.variant).preset, "tp variant");
+  // The preset's head shapes; d_model and d_q_latent only size the projections the step prices
+  // (TpCase), and MLRA-4's W^O layout is the case's.
+  nlohmann::json config = preset.config;
+  config["d_model"] = c.d_model;
+  if (config.contains("d_q_latent")) config["d_q_latent"] = c.d_q_latent;
+  if (c.variant == TpVariant::mlra4)
+    config["out_proj"] = c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated";
+  const ref::VariantId id = preset.variant_id;
   s->l = make_reference_layer(
       ref::parse_ref_config(id, config, model::JsonSource{"tp decode step"}), c.ctx, c.seed);
   const ReferenceLayer& l = s->l;
@@ -107,7 +108,7 @@ std::vector<uint16_t> to_bf16(const Mat& m) {
 }
 
 // A contiguous batch-1 cache of ctx rows: k rows (and v rows for separate_kv), bf16.
-HostDecode make_decode(const Mat& q, const Mat& k_rows, const Mat* v_rows, KvFamily family,
+HostDecode make_decode(const Mat& q, const Mat& k_rows, const Mat* v_rows, KernelFamily family,
                        int64_t kv_heads, int64_t d_qk, int64_t d_v, double tau, int64_t ctx) {
   HostDecode h;
   h.ctx_max = ctx;
@@ -221,7 +222,7 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
       const Mat q = s.q.middleCols(lo * dh, (hi - lo) * dh).reshaped<Eigen::RowMajor>(hi - lo, dh);
       const Mat k = l.cache.part(0).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
       const Mat v = l.cache.part(1).middleCols(kv_lo * dh, (kv_hi - kv_lo) * dh);
-      call.h = make_decode(q, k, &v, KvFamily::separate_kv, kv_hi - kv_lo, dh, dh, tau, c.ctx);
+      call.h = make_decode(q, k, &v, KernelFamily::separate_kv, kv_hi - kv_lo, dh, dh, tau, c.ctx);
       call.z_f64.resize(hi - lo, dh);
       for (int64_t i = lo; i < hi; ++i) {
         const int64_t j = i / g_size - kv_lo;
@@ -262,7 +263,7 @@ TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c) {
           wuv.middleRows((i - lo) * db, db) = w_ukv.middleCols(j * (dn + dv) + dn, dv);
         }
         call.z_f64 = attend_f64(in.q, in.rows, in.rows.leftCols(db), tau);
-        call.h = make_decode(in.q, in.rows, nullptr, KvFamily::shared_latent, 1, db + dr, db, tau,
+        call.h = make_decode(in.q, in.rows, nullptr, KernelFamily::shared_latent, 1, db + dr, db, tau,
                              c.ctx);
         call.w_uv = to_bf16(wuv);
         rk.calls.push_back(std::move(call));

@@ -38,12 +38,14 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda/check_support.h"
+#include "kernels/harness/check_support.h"
 #include "kernels/reference/config.h"
 #include "kernels/reference/numerics.h"
 
 namespace attnroof::kernels::tp {
 
+// The variants the step shards; each takes its head shapes from a decode case's preset
+// (model/decode_cases.h: gqa_tp8, mla, gla2_tp2, mlra4_tp4), sharded at the step's own TP degree.
 enum class TpVariant { gqa, mla, gla2, mlra4 };
 
 struct TpCase {

@@ -16,7 +16,7 @@
 #include "studies/cli.h"
 
 #ifdef ATTNROOF_HAVE_CUDA
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #endif
 
 namespace attnroof::cli {

@@ -1,6 +1,6 @@
 // attnroof validate-kernels / bench-kernels: the CUDA decode kernels checked against the float64
-// reference (kernels/cuda/validation.h) and timed against the device's measured ceilings
-// (kernels/cuda/benchmark.h). Both need a CUDA build and a GPU; a CPU build explains how to get
+// reference (kernels/harness/validation.h) and timed against the device's measured ceilings
+// (kernels/harness/benchmark.h). Both need a CUDA build and a GPU; a CPU build explains how to get
 // one and exits with status 2 (gpu_commands.h: the pattern every GPU command follows).
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "kernels/cuda/launch_decode.h"  // host-clean: kMaxQTokens in the CPU build too
+#include "model/decode_cases.h"
 #include "model/error.h"
 #include "studies/cli.h"
 #include "studies/cli_version.h"
@@ -23,9 +24,9 @@
 #include "studies/report/provenance.h"
 
 #ifdef ATTNROOF_HAVE_CUDA
-#include "kernels/cuda/benchmark.h"
-#include "kernels/cuda/stress_check.h"
-#include "kernels/cuda/validation.h"
+#include "kernels/harness/benchmark.h"
+#include "kernels/harness/stress_check.h"
+#include "kernels/harness/validation.h"
 #endif
 
 namespace attnroof::cli {
@@ -180,21 +181,19 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
   if (o.passes > 1000) throw InputError(fmt::format("--passes: {} must be <= 1000", o.passes));
   if (!(o.max_cache_gb > 0))
     throw InputError(fmt::format("--max-cache-gb: {} must be > 0", o.max_cache_gb));
+  std::vector<std::string> shapes;
+  if (!o.shapes.empty()) shapes = parse_list(o.shapes, "--shapes");
+  for (const std::string& s : shapes) model::find_decode_case(s, "--shapes");
 #ifdef ATTNROOF_HAVE_CUDA
   kernels::BenchOptions b;
   b.choice = kernels::KernelChoice::from_environment();
   b.reduced = o.reduced;
-  if (!o.shapes.empty()) b.shapes = parse_list(o.shapes, "--shapes");
+  b.shapes = shapes;
   b.batches = batches;
   b.contexts = contexts;
   b.q_tokens = q_tokens;
   b.runs = int(o.runs);
   b.warmup = int(o.warmup);
-  const std::vector<std::string> shape_names = kernels::bench_shape_names();
-  for (const std::string& s : b.shapes)
-    if (std::find(shape_names.begin(), shape_names.end(), s) == shape_names.end())
-      throw InputError(fmt::format("--shapes: '{}' is not a shape; valid: {}", s,
-                                   fmt::join(shape_names, ", ")));
   b.layouts = layouts;
   b.ragged = o.ragged;
   b.passes = int(o.passes);
@@ -290,7 +289,7 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "Examples:\n"
       "  attnroof validate-kernels --list\n"
       "  attnroof validate-kernels -o validate.json\n"
-      "  attnroof validate-kernels --reduced --shapes mla_576_512 --seed 7\n"
+      "  attnroof validate-kernels --reduced --shapes latent_d576_v512 --seed 7\n"
       "Stress (--stress N): round i draws, from seed + i alone, a compiled kernel shape, h_q, GQA\n"
       "group, batch, ragged lengths, a shuffled paged pool with spare pages or a contiguous cache,\n"
       "a cache of up to --stress-max-cache-gb and 1..--stress-max-q-tokens new tokens per\n"
@@ -313,7 +312,9 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--reduced", o->reduced,
                "decision grid: 4 per-device shapes x batch 1 x {16K, 128K, 1M} + MLA-128 batch 64 x 8K");
-  app.add_option("--shapes", o->shapes, "gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128; default: all");
+  app.add_option("--shapes", o->shapes,
+                 fmt::format("decode cases, comma-separated: {}; default: all",
+                             fmt::join(model::decode_case_names(), ", ")));
   app.add_option("--batches", o->batches, "batch sizes (axis syntax: 1,8,64 or 1:128:x2)")
       ->capture_default_str();
   app.add_option("--contexts", o->contexts,

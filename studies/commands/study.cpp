@@ -27,7 +27,8 @@
 //           must be the roof's
 //   SECTION measured_kernels: {"type": "measured_kernels", "id", "title", "note", "bench" (a
 //                     bench-kernels JSON, relative to the repository), "hardware", "batch",
-//                     "shapes": [{"shape", "preset", "tp", "label"}], "ratios"?: [{"numerator",
+//                     "shapes": [{"shape" (a decode case: model/decode_cases.h), "label"?}],
+//                     "ratios"?: [{"numerator",
 //                     "denominator", "claimed"?}]}: prediction vs measurement
 //   SECTION calibration_fidelity: {"type": "calibration_fidelity", "id", "title", "note",
 //                     "hardware" (its shipped calibration), "measurements": [files, relative to the
@@ -49,6 +50,7 @@
 #include "calibrate/fidelity.h"
 #include "calibrate/measurement.h"
 #include "kernels/reference/verify.h"
+#include "model/decode_cases.h"
 #include "model/error.h"
 #include "model/json_reader.h"
 #include "studies/cli.h"
@@ -294,6 +296,8 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   const std::vector<int64_t> batches = parse_int_axis(axis_text(s, "batch", "1"), s.position("batch"));
   const double read_bytes_per_s = bench.read_ceiling_Bps;
 
+  // Each shape is a decode case (model/decode_cases.h): the preset and TP degree the benchmark
+  // timed it as come from there, never from the study.
   struct Shape {
     std::string name;
     ModelEntry model;
@@ -301,14 +305,15 @@ SectionResult run_measured_section(ObjectReader& s, const fs::path& dir, const s
   };
   std::vector<Shape> shapes;
   const nlohmann::json& arr = s.get_raw("shapes");
-  if (!arr.is_array() || arr.empty()) s.fail("shapes", "expected a non-empty array of {\"shape\", \"preset\", \"tp\", \"label\"}");
+  if (!arr.is_array() || arr.empty()) s.fail("shapes", "expected a non-empty array of {\"shape\", \"label\"}");
   for (std::size_t i = 0; i < arr.size(); ++i) {
     ObjectReader m(arr[i], s.source(), s.pointer("shapes") + "/" + std::to_string(i));
     Shape sh;
     sh.name = m.get_string("shape");
-    sh.model = resolve_presets({m.get_string("preset")}, m.position("preset"), study_dir(m)).at(0);
+    const model::DecodeCase& dc = model::find_decode_case(sh.name, m.position("shape"));
+    sh.model = resolve_presets({std::string(dc.preset)}, m.position("shape"), study_dir(m)).at(0);
     sh.model.label = m.get_string("label", sh.model.name);
-    sh.tp = m.get_positive_int("tp");
+    sh.tp = dc.tp;
     m.finish();
     shapes.push_back(std::move(sh));
   }

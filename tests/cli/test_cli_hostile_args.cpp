@@ -136,11 +136,15 @@ TEST_CASE("kernel commands check their options before looking for a GPU", "[cli]
   CHECK_THAT(r.err, Contains("--max-cache-gb: 0 must be > 0"));
   r = run_bad("bench-kernels --passes 0", false);
   CHECK_THAT(r.err, Contains("--passes: '0' is invalid: must be >= 1"));
+  // The benchmark's cases are the model's (model/decode_cases.h): checked in every build.
+  r = run_bad("bench-kernels --shapes mla,bogus", false);
+  CHECK_THAT(r.err, Contains("--shapes: unknown decode case 'bogus'") &&
+                        Contains("gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128"));
   r = run_bad("validate-kernels --seed -1 --list");
   CHECK_THAT(r.err, Contains("--seed: '-1' is invalid"));
   // --stress draws its own cases: a grid selector with it, or a stress tuning without it, would
   // be ignored, so each is an error (before any GPU is looked for, in every build).
-  r = run_bad("validate-kernels --stress 5 --shapes mla_576_512", false);
+  r = run_bad("validate-kernels --stress 5 --shapes latent_d576_v512", false);
   CHECK_THAT(r.err, Contains("--shapes selects grid cases, and --stress draws random ones"));
   r = run_bad("validate-kernels --stress 5 --reduced", false);
   CHECK_THAT(r.err, Contains("--reduced selects grid cases"));
@@ -158,7 +162,7 @@ TEST_CASE("kernel commands check their options before looking for a GPU", "[cli]
   }
   r = run_bad("validate-kernels --list --shapes bogus");
   CHECK_THAT(r.err, Contains("--shapes: 'bogus' is not a shape of the grid") &&
-                        Contains("mla_576_512"));
+                        Contains("latent_d576_v512"));
   r = run_bad("validate-kernels --list --filter no_such_case");
   CHECK_THAT(r.err, Contains("no case matches --filter 'no_such_case'"));
 }

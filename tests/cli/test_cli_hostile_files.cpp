@@ -157,7 +157,7 @@ TEST_CASE("study: a measured_kernels bench file without ceilings or with wrong t
     write(dir / "study.json", R"({"schema_version": 1, "name": "bad_bench", "title": "t",
       "sections": [{"type": "measured_kernels", "id": "m", "title": "m", "bench": ")" +
                                   (dir / "bench.json").string() + R"(",
-        "shapes": [{"shape": "gqa_tp8", "preset": "bench64_gqa", "tp": 8}]}]})");
+        "shapes": [{"shape": "gqa_tp8"}]}]})");
     const CliResult r = run_cli_binary("study '" + (dir / "study.json").string() + "' --no-plots --out-dir '" +
                                        (dir / "out").string() + "'");
     INFO(c.bench << "\nstderr: " << r.err);

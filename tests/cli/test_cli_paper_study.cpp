@@ -6,6 +6,9 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/cli/cli_test_util.h"
 
@@ -107,12 +110,33 @@ TEST_CASE("study: a measured point whose KV bytes disagree with the model is ref
   std::ofstream(dir / "study.json") << R"({"schema_version": 1, "name": "bad_bench", "title": "t",
     "sections": [{"type": "measured_kernels", "id": "m", "title": "m", "bench": ")"
                                     << (dir / "bench.json").string() << R"(",
-      "shapes": [{"shape": "gqa_tp8", "preset": "bench64_gqa", "tp": 8}]}]})";
+      "shapes": [{"shape": "gqa_tp8"}]}]})";
   const auto r = run_cli_binary("study '" + (dir / "study.json").string() + "' --no-plots --out-dir '" +
                                 (dir / "out").string() + "'");
   CHECK(r.status == 2);
   CHECK(r.err.find("KV bytes") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "out/bad_bench"));
+}
+
+TEST_CASE("study: a measured shape is a decode case; its preset and TP are not the study's", "[cli][study][bad]") {
+  TempDir dir;
+  const std::string bench = std::string(ATTNROOF_SOURCE_DIR) + "/reports/kernels/h100/bench_kernels.json";
+  for (const auto& [shape, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"shape": "gqa"})",
+            "study.json: at /sections/0/shapes/0/shape: unknown decode case 'gqa'; the cases: gqa_tp8, mla"},
+           {R"({"shape": "gqa_tp8", "preset": "bench64_gqa", "tp": 8})",
+            "study.json: at /sections/0/shapes/0/preset: unknown key 'preset'; valid keys here: label, shape"}}) {
+    std::ofstream(dir / "study.json") << R"({"schema_version": 1, "name": "m", "title": "t",
+      "sections": [{"type": "measured_kernels", "id": "m", "title": "m", "bench": ")" << bench
+                                      << R"(", "hardware": "h100_sxm", "batch": "1", "shapes": [)" << shape
+                                      << "]}]}";
+    const auto r = run_cli_binary("study '" + (dir / "study.json").string() + "' --no-plots --out-dir '" +
+                                  (dir / "out").string() + "'");
+    INFO(shape << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains(message));
+    CHECK(!std::filesystem::exists(dir / "out"));
+  }
 }
 
 TEST_CASE("study: a bad key deep in a study names its JSON pointer by index", "[cli][study][bad]") {

@@ -31,7 +31,7 @@ std::string small_study() {
     {"type": "sweep", "id": "sw", "title": "sw", "models": [{"preset": "llama3_8b", "label": "L"}],
      "hardware": "h100_sxm", "tp": "1", "batch": "1", "context": "1k,4k"},
     {"type": "measured_kernels", "id": "m", "title": "m", "bench": ")" + bench + R"(", "hardware": "h100_sxm",
-     "batch": "1", "shapes": [{"shape": "gqa_tp8", "preset": "bench64_gqa", "tp": 8}]}]})";
+     "batch": "1", "shapes": [{"shape": "gqa_tp8"}]}]})";
 }
 
 void fuzz_study(const std::string& original, uint64_t seed, int n) {

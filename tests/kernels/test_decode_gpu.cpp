@@ -1,4 +1,4 @@
-// CUDA decode kernels against the float64 reference (kernels/cuda/decode_check.h has the rule,
+// CUDA decode kernels against the float64 reference (kernels/harness/decode_check.h has the rule,
 // layer_check.h the whole-MLRA-4-layer check). [gpu] tests need a device: CI compiles them;
 // scripts/gpu-run.sh runs them on the GPU machine.
 #include <catch2/catch.hpp>
@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/decode_check.h"
+#include "kernels/cuda_util/cuda_check.h"
+#include "kernels/harness/decode_check.h"
 #include "kernels/cuda/kernel_table.h"
-#include "kernels/cuda/layer_check.h"
-#include "kernels/cuda/validation.h"
+#include "kernels/harness/layer_check.h"
+#include "kernels/harness/validation.h"
 #include "kernels/reference/numerics.h"
 #include "model/error.h"
 
@@ -32,7 +32,7 @@ int cpu_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_c
 
 TEST_CASE("launch_decode lists every unsupported parameter at once", "[kernels]") {
   DecodeParams p;
-  p.family = KvFamily::shared_latent;
+  p.family = KernelFamily::shared_latent;
   p.batch = 0;
   p.q_heads = 8;
   p.kv_heads = 2;
@@ -107,6 +107,36 @@ TEST_CASE("every kernel table gives each shape one default and contiguous altern
   CHECK(most >= 1);  // the cp.async twins of the bulk-copy defaults
 }
 
+TEST_CASE("every kernel table entry is named by its shape and tile plan", "[kernels]") {
+  // Reports, the calibration's per-kernel fits and --filter key on the entry's name: it must say
+  // what the entry is, shape_name(shape) (with "latent_wgmma" for the warpgroup-MMA table) then
+  // _m{tile_m}_n{tile_n}_s{stages}, and only then any "_"-joined note of its variant.
+  const auto tables = {cuda::separate_kv_kernels(), cuda::shared_latent_kernels(),
+                       cuda::shared_latent_wgmma_kernels()};
+  std::vector<std::string> names;
+  for (const auto table : tables)
+    for (const cuda::DecodeKernelEntry& e : table) {
+      std::string prefix = shape_name(e.shape);
+      if (e.arch == cuda::KernelArch::sm90a) prefix.replace(0, 6, "latent_wgmma");
+      prefix += fmt::format("_m{}_n{}_s{}", e.tile_m, e.tile_n, e.stages);
+      const std::string name = e.name;
+      INFO(name << " (expected " << prefix << ")");
+      REQUIRE(name.size() >= prefix.size());
+      CHECK(name.compare(0, prefix.size(), prefix) == 0);
+      CHECK((name.size() == prefix.size() || name[prefix.size()] == '_'));
+      names.push_back(name);
+    }
+  std::sort(names.begin(), names.end());
+  CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  // Every compiled shape has an entry of the portable tables named after it.
+  for (const DecodeShape& s : supported_decode_shapes()) {
+    INFO(shape_name(s));
+    CHECK(std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return n.rfind(shape_name(s) + "_", 0) == 0;
+    }));
+  }
+}
+
 TEST_CASE("KernelChoice::from_environment reads the tools' two variables", "[kernels]") {
   ::unsetenv("ATTNROOF_WGMMA_ALT");
   ::unsetenv("ATTNROOF_NO_WGMMA");
@@ -133,10 +163,10 @@ TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
   o.list_only = true;
   const nlohmann::json r = run_kernel_validation(o);
   CHECK(r["cases"].size() == validation_grid(true).size() + layer_check_grid(true).size());
-  o.shapes = {"mla_576_512"};
+  o.shapes = {"latent_d576_v512"};
   o.layer_check = false;
   for (const auto& c : run_kernel_validation(o)["cases"])
-    CHECK(c.get<std::string>().find("mla_576_512") != std::string::npos);
+    CHECK(c.get<std::string>().find("latent_d576_v512") != std::string::npos);
 }
 
 TEST_CASE("the fp32 emulation is within bf16 error of decode_reference, splits included",
@@ -144,7 +174,7 @@ TEST_CASE("the fp32 emulation is within bf16 error of decode_reference, splits i
   // The tolerance's E must be a bf16-sized error, not a harness mismatch.
   Rng rng{7};
   HostDecode h;
-  h.p.family = KvFamily::shared_latent;
+  h.p.family = KernelFamily::shared_latent;
   h.p.batch = 2;
   h.p.q_heads = 5;
   h.p.kv_heads = 1;
@@ -184,7 +214,7 @@ TEST_CASE("with q_tokens > 1 the fp32 emulation follows decode_reference's causa
   // splits, one of which only the last tokens reach.
   Rng rng{11};
   HostDecode h;
-  h.p.family = KvFamily::separate_kv;
+  h.p.family = KernelFamily::separate_kv;
   h.p.batch = 3;
   h.p.q_heads = 6;
   h.p.kv_heads = 2;
@@ -247,7 +277,7 @@ TEST_CASE("decode kernels match decode_reference on the reduced grid", "[gpu]") 
 TEST_CASE("context length 0 gives o = 0 and lse = -inf, with and without splits", "[gpu]") {
   REQUIRE(cuda_device_available());
   for (const bool paged : {false, true}) {
-    CheckCase c{.shape = "mla_576_512", .family = KvFamily::shared_latent, .d_qk = 576, .d_v = 512,
+    CheckCase c{.shape = "latent_d576_v512", .family = KernelFamily::shared_latent, .d_qk = 576, .d_v = 512,
                 .q_heads = 16, .kv_heads = 1, .batch = 1, .ctx = 0, .paged = paged,
                 .page_size = paged ? 64 : 0};
     const CheckResult r = run_check(c, std::random_device{}(), cpu_threads());

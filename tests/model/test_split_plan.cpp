@@ -11,10 +11,12 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "model/calibration.h"
+#include "model/decode_cases.h"
 #include "model/split_plan.h"
 #include "model/time_model.h"
 
@@ -22,27 +24,25 @@ using namespace attnroof::model;
 
 namespace {
 
-// The benchmark's per-device shapes (kernels/cuda/benchmark.cpp kShapes).
+// The benchmark's cases (model/decode_cases.h), each with its per-device kernel shape.
 struct GridShape {
-  const char* name;
-  KernelFamily family;
-  int64_t d_qk, d_v, q_heads, kv_heads;
+  std::string_view name;
+  AttentionKernelShape kernel;
 };
-const GridShape kGrid[] = {
-    {"gqa_tp8", KernelFamily::separate_kv, 128, 128, 8, 1},
-    {"mla", KernelFamily::shared_latent, 576, 512, 64, 1},
-    {"gla2_tp2", KernelFamily::shared_latent, 320, 256, 32, 1},
-    {"mlra4_tp4", KernelFamily::shared_latent, 192, 128, 64, 1},
-    {"mla_h128", KernelFamily::shared_latent, 576, 512, 128, 1},
-};
+std::vector<GridShape> grid_shapes() {
+  std::vector<GridShape> out;
+  for (const DecodeCase& c : decode_cases()) out.push_back({c.name, decode_case_kernel(c)});
+  return out;
+}
+const std::vector<GridShape> kGrid = grid_shapes();
 
 DecodeWork grid_work(const GridShape& s, int64_t batch, int64_t ctx) {
   DecodeWork w;
-  w.family = s.family;
-  w.d_qk = s.d_qk;
-  w.d_v = s.d_v;
-  w.q_heads = s.q_heads;
-  w.kv_heads = s.kv_heads;
+  w.family = s.kernel.family;
+  w.d_qk = s.kernel.d_qk;
+  w.d_v = s.kernel.d_v;
+  w.q_heads = s.kernel.q_heads;
+  w.kv_heads = s.kernel.kv_heads;
   w.ctx_lens.assign(std::size_t(batch), ctx);
   return w;
 }
@@ -110,8 +110,8 @@ TEST_CASE("plan_splits: short contexts run as one split, longer ones in one wave
         const KernelPlan p = planned(*prof, grid_work(s, batch, ctx)).plan;
         INFO(s.name << " batch " << batch << " ctx " << ctx << ": " << p.n_splits << " splits of "
                     << p.split_len);
-        const int64_t head_blocks = (s.q_heads / s.kv_heads + p.tile_m - 1) / p.tile_m;
-        const int64_t ctas = batch * s.kv_heads * head_blocks * p.n_splits;
+        const int64_t head_blocks = (s.kernel.q_heads / s.kernel.kv_heads + p.tile_m - 1) / p.tile_m;
+        const int64_t ctas = batch * s.kernel.kv_heads * head_blocks * p.n_splits;
         if (p.n_splits > 1) {
           CHECK(ctas <= p.sm_count * p.ctas_per_sm);
           CHECK(p.split_len >= kMinSplitLen);

@@ -17,14 +17,14 @@
 using namespace attnroof;
 using namespace attnroof::ref;
 using kernels::DecodeParams;
-using kernels::KvFamily;
+using kernels::KernelFamily;
 
 namespace {
 
 constexpr uint16_t kNanBits = 0x7FC0;
 
 struct Problem {
-  KvFamily family;
+  KernelFamily family;
   int32_t batch, q_heads, kv_heads, d_qk, d_v;
   std::vector<int32_t> ctx;
   int64_t max_ctx;
@@ -40,14 +40,14 @@ std::vector<uint16_t> random_bf16(std::size_t n, std::mt19937& rng) {
   return out;
 }
 
-Problem make_problem(KvFamily family, int32_t q_heads, int32_t kv_heads, int32_t d_qk, int32_t d_v,
+Problem make_problem(KernelFamily family, int32_t q_heads, int32_t kv_heads, int32_t d_qk, int32_t d_v,
                      std::vector<int32_t> ctx, int32_t q_tokens = 1) {
   std::mt19937 rng(1234);
   Problem p{family, int32_t(ctx.size()), q_heads, kv_heads, d_qk, d_v, ctx, 0, {}, {}, {}, 0, q_tokens};
   p.max_ctx = *std::max_element(ctx.begin(), ctx.end()) + 5;
   p.q = random_bf16(std::size_t(p.batch) * q_tokens * q_heads * d_qk, rng);
   p.k = random_bf16(std::size_t(p.batch * p.max_ctx) * kv_heads * d_qk, rng);
-  if (family == KvFamily::separate_kv) p.v = random_bf16(std::size_t(p.batch * p.max_ctx) * kv_heads * d_v, rng);
+  if (family == KernelFamily::separate_kv) p.v = random_bf16(std::size_t(p.batch * p.max_ctx) * kv_heads * d_v, rng);
   // Poison every row at or past ctx_len: a read of it would turn the output into NaN.
   for (int32_t b = 0; b < p.batch; ++b) {
     for (int64_t t = ctx[std::size_t(b)]; t < p.max_ctx; ++t) {
@@ -105,7 +105,7 @@ void naive(const Problem& pr, int64_t b, int64_t h, int64_t k0, int64_t k1, std:
   for (int64_t t = k0; t < k1; ++t) {
     const int64_t row = b * pr.max_ctx + t;
     for (int64_t e = 0; e < pr.d_v; ++e) {
-      const double v = pr.family == KvFamily::shared_latent
+      const double v = pr.family == KernelFamily::shared_latent
                            ? f(pr.k[std::size_t((row * pr.kv_heads + j) * pr.d_qk + e)])
                            : f(pr.v[std::size_t((row * pr.kv_heads + j) * pr.d_v + e)]);
       o[std::size_t(e)] += s[std::size_t(t - k0)] / sum * v;
@@ -163,7 +163,7 @@ void check_against_naive(const Problem& pr, const DecodeOutput& out) {
 
 TEST_CASE("decode_reference: separate K/V, group 3, ragged ctx 0/1/3/129/257, poisoned tail",
           "[reference][decode_reference]") {
-  const Problem pr = make_problem(KvFamily::separate_kv, 6, 2, 8, 8, {0, 1, 3, 129, 257});
+  const Problem pr = make_problem(KernelFamily::separate_kv, 6, 2, 8, 8, {0, 1, 3, 129, 257});
   const DecodeOutput out = decode_reference(contiguous_params(pr));
   check_against_naive(pr, out);
   CHECK(out.o[0] == 0.0);  // ctx 0: o = 0, lse = -inf
@@ -171,14 +171,14 @@ TEST_CASE("decode_reference: separate K/V, group 3, ragged ctx 0/1/3/129/257, po
 }
 
 TEST_CASE("decode_reference: shared latent row (V = first d_v of K), 7 heads", "[reference][decode_reference]") {
-  const Problem pr = make_problem(KvFamily::shared_latent, 7, 1, 12, 8, {1, 3, 129, 257});
+  const Problem pr = make_problem(KernelFamily::shared_latent, 7, 1, 12, 8, {1, 3, 129, 257});
   check_against_naive(pr, decode_reference(contiguous_params(pr)));
 }
 
 TEST_CASE("decode_reference: a paged cache gives the same result as the contiguous one",
           "[reference][decode_reference]") {
-  for (KvFamily fam : {KvFamily::separate_kv, KvFamily::shared_latent}) {
-    const Problem pr = make_problem(fam, 3, fam == KvFamily::separate_kv ? 3 : 1, 8, 8, {3, 129, 257, 64});
+  for (KernelFamily fam : {KernelFamily::separate_kv, KernelFamily::shared_latent}) {
+    const Problem pr = make_problem(fam, 3, fam == KernelFamily::separate_kv ? 3 : 1, 8, 8, {3, 129, 257, 64});
     const int32_t page = 16;
     const int32_t pages_per_seq = int32_t((pr.max_ctx + page - 1) / page);
     const int32_t n_pages = pr.batch * pages_per_seq;
@@ -212,7 +212,7 @@ TEST_CASE("decode_reference: a paged cache gives the same result as the contiguo
 
 TEST_CASE("decode_reference split mirror: per-split (o, lse), merge == unsplit",
           "[reference][decode_reference][split]") {
-  const Problem pr = make_problem(KvFamily::shared_latent, 7, 1, 12, 8, {0, 3, 300, 1000, 257});
+  const Problem pr = make_problem(KernelFamily::shared_latent, 7, 1, 12, 8, {0, 3, 300, 1000, 257});
   DecodeParams p = contiguous_params(pr);
   // 8 splits of 128 keys over the longest sequence: the shorter ones leave some splits empty.
   const attnroof::model::SplitPlan plan = attnroof::model::split_evenly(1000, 8, 64);
@@ -265,7 +265,7 @@ TEST_CASE("decode_reference split mirror: per-split (o, lse), merge == unsplit",
 
 TEST_CASE("decode_reference: outputs written in the kernels' formats; bad params are refused",
           "[reference][decode_reference]") {
-  const Problem pr = make_problem(KvFamily::separate_kv, 4, 2, 8, 8, {5, 9});
+  const Problem pr = make_problem(KernelFamily::separate_kv, 4, 2, 8, 8, {5, 9});
   DecodeParams p = contiguous_params(pr);
   std::vector<uint16_t> o(std::size_t(pr.batch * pr.q_heads * pr.d_v));
   std::vector<float> lse(std::size_t(pr.batch * pr.q_heads));
@@ -281,7 +281,7 @@ TEST_CASE("decode_reference: outputs written in the kernels' formats; bad params
   bad.kv_heads = 3;
   CHECK_THROWS_AS(decode_reference(bad), std::invalid_argument);
   bad = p;
-  bad.family = KvFamily::shared_latent;  // v_cache set and d_v == d_qk: v_cache must be null
+  bad.family = KernelFamily::shared_latent;  // v_cache set and d_v == d_qk: v_cache must be null
   CHECK_THROWS_AS(decode_reference(bad), std::invalid_argument);
 }
 
@@ -289,10 +289,10 @@ TEST_CASE("decode_reference with q_tokens > 1: each new token attends the keys u
           "[reference][decode_reference][q_tokens]") {
   // Both families, GQA groups of 3 and a latent row, ragged lengths from exactly q_tokens up.
   for (const int32_t q_tokens : {2, 3, 4, 8}) {
-    for (const KvFamily fam : {KvFamily::separate_kv, KvFamily::shared_latent}) {
-      const Problem pr = make_problem(fam, 6, fam == KvFamily::separate_kv ? 2 : 1, 16, 8,
+    for (const KernelFamily fam : {KernelFamily::separate_kv, KernelFamily::shared_latent}) {
+      const Problem pr = make_problem(fam, 6, fam == KernelFamily::separate_kv ? 2 : 1, 16, 8,
                                       {0, q_tokens, q_tokens + 1, 67, 300}, q_tokens);
-      INFO("q_tokens " << q_tokens << (fam == KvFamily::separate_kv ? " separate" : " latent"));
+      INFO("q_tokens " << q_tokens << (fam == KernelFamily::separate_kv ? " separate" : " latent"));
       const DecodeOutput out = decode_reference(contiguous_params(pr));
       CHECK(out.q_rows == int64_t(q_tokens) * pr.q_heads);
       check_against_naive(pr, out);
@@ -321,7 +321,7 @@ TEST_CASE("decode_reference split mirror with q_tokens > 1 merges to the unsplit
           "[reference][decode_reference][q_tokens][split]") {
   // Splits of 64 keys: the causal limits of the 4 new tokens fall inside the last split, and
   // the sequence of exactly 4 keys leaves early tokens with one key in split 0 only.
-  const Problem pr = make_problem(KvFamily::shared_latent, 5, 1, 16, 8, {4, 64, 65, 130, 0}, 4);
+  const Problem pr = make_problem(KernelFamily::shared_latent, 5, 1, 16, 8, {4, 64, 65, 130, 0}, 4);
   DecodeParams p = contiguous_params(pr);
   const attnroof::model::SplitPlan plan = attnroof::model::split_evenly(130, 3, 64);
   REQUIRE(plan.n_splits == 3);
@@ -340,7 +340,7 @@ TEST_CASE("decode_reference split mirror with q_tokens > 1 merges to the unsplit
 }
 
 TEST_CASE("decode_reference refuses a sequence shorter than its new tokens", "[reference][decode_reference][q_tokens]") {
-  const Problem pr = make_problem(KvFamily::separate_kv, 2, 1, 8, 8, {5, 2}, 3);
+  const Problem pr = make_problem(KernelFamily::separate_kv, 2, 1, 8, 8, {5, 2}, 3);
   try {
     decode_reference(contiguous_params(pr));
     FAIL("no error");

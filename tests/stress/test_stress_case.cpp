@@ -1,7 +1,7 @@
 // The host side of `validate-kernels --stress` (kernels/stress/stress_case.h): the rounds a seed
 // draws are valid decode problems, replayable, and their poison ranges, offsets and checked
 // slice agree with the layout the kernels read (DecodeParams::physical_row). The GPU side runs on
-// the device machine (kernels/cuda/stress_check.h).
+// the device machine (kernels/harness/stress_check.h).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -19,9 +19,9 @@ using namespace attnroof::kernels::stress;
 
 // The shapes compiled today (supported_decode_shapes() needs the CUDA library).
 const std::vector<DecodeShape> kShapes = {
-    {KvFamily::separate_kv, 64, 64},     {KvFamily::separate_kv, 128, 128},
-    {KvFamily::separate_kv, 256, 256},   {KvFamily::shared_latent, 576, 512},
-    {KvFamily::shared_latent, 320, 256}, {KvFamily::shared_latent, 192, 128},
+    {KernelFamily::separate_kv, 64, 64},     {KernelFamily::separate_kv, 128, 128},
+    {KernelFamily::separate_kv, 256, 256},   {KernelFamily::shared_latent, 576, 512},
+    {KernelFamily::shared_latent, 320, 256}, {KernelFamily::shared_latent, 192, 128},
 };
 
 }  // namespace
@@ -247,7 +247,7 @@ TEST_CASE("the checked slice holds the values the GPU fill writes at the round's
     const DecodeParams p = c.layout();
     const CheckedSlice s = build_checked_slice(c, 2);
     const int64_t d_qk = c.shape.d_qk, d_v = c.shape.d_v;
-    const bool separate = c.shape.family == KvFamily::separate_kv;
+    const bool separate = c.shape.family == KernelFamily::separate_kv;
     REQUIRE(s.lens.size() == c.checked_seqs.size());
     REQUIRE(s.k.size() == s.lens.size() * std::size_t(s.rows_per_seq) * std::size_t(d_qk));
     REQUIRE(s.v.size() == (separate ? s.lens.size() * std::size_t(s.rows_per_seq) * std::size_t(d_v) : 0));

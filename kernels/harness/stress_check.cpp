@@ -1,4 +1,4 @@
-#include "kernels/cuda/stress_check.h"
+#include "kernels/harness/stress_check.h"
 
 #include <fmt/format.h>
 
@@ -8,9 +8,9 @@
 #include <cstring>
 #include <random>
 
-#include "kernels/cuda/check_support.h"
-#include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/stress_fill.h"
+#include "kernels/harness/check_support.h"
+#include "kernels/cuda_util/cuda_check.h"
+#include "kernels/harness/stress_fill.h"
 #include "kernels/reference/numerics.h"
 #include "kernels/stress/stress_case.h"
 #include "model/error.h"
@@ -167,7 +167,7 @@ nlohmann::json round_json(const StressCase& c, const RoundResult& r) {
   return nlohmann::json{
       {"seed", c.seed},
       {"case", stress::describe(c)},
-      {"family", c.shape.family == KvFamily::separate_kv ? "separate_kv" : "shared_latent"},
+      {"family", c.shape.family == KernelFamily::separate_kv ? "separate_kv" : "shared_latent"},
       {"d_qk", c.shape.d_qk},
       {"d_v", c.shape.d_v},
       {"q_heads", c.q_heads},

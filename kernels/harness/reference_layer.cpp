@@ -1,4 +1,4 @@
-#include "kernels/cuda/reference_layer.h"
+#include "kernels/harness/reference_layer.h"
 
 #include <fmt/format.h>
 

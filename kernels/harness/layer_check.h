@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda/check_support.h"
+#include "kernels/harness/check_support.h"
 
 namespace attnroof::kernels {
 

@@ -1,6 +1,6 @@
 // GPU-vs-CPU validation of launch_decode (decode_check.h has the rule; check_support.h the
 // reference, emulation and GPU run it uses).
-#include "kernels/cuda/decode_check.h"
+#include "kernels/harness/decode_check.h"
 
 #include <fmt/format.h>
 
@@ -31,19 +31,9 @@ std::string describe(const CheckCase& c) {
 }
 
 std::vector<CheckCase> validation_grid(bool reduced) {
-  struct Shape {
-    const char* name;
-    KvFamily family;
-    int32_t d_qk, d_v;
-  };
-  const Shape shapes[] = {
-      {"sep_d64", KvFamily::separate_kv, 64, 64},
-      {"sep_d128", KvFamily::separate_kv, 128, 128},
-      {"sep_d256", KvFamily::separate_kv, 256, 256},
-      {"mla_576_512", KvFamily::shared_latent, 576, 512},
-      {"gla2_320_256", KvFamily::shared_latent, 320, 256},
-      {"mlra_192_128", KvFamily::shared_latent, 192, 128},
-  };
+  // Every compiled shape, in the kernel tables' order (separate K/V by head dim, then the latent
+  // rows), so a new table row is validated without a line here.
+  const std::vector<DecodeShape> shapes = supported_decode_shapes();
   const int32_t hqs[] = {1, 3, 8, 16, 63, 64, 128};
   // KV heads for each h_q, two choices (separate K/V): MHA, MQA and GQA groups 1..128.
   const int32_t kv_a[] = {1, 3, 1, 16, 9, 8, 1};   // g: 1, 1, 8, 1, 7, 8, 128
@@ -54,14 +44,15 @@ std::vector<CheckCase> validation_grid(bool reduced) {
   constexpr double kMaxCpuMacs = 3.0e10;    // CPU reference work per case
 
   std::vector<CheckCase> out;
-  for (const Shape& s : shapes) {
+  for (std::size_t si = 0; si < shapes.size(); ++si) {
+    const DecodeShape& s = shapes[si];
     const int per_hq = reduced ? 1 : 3;
     for (int i = 0; i < 7; ++i)
       for (int j = 0; j < per_hq; ++j) {
-        const int k = i * per_hq + j + (reduced ? int(&s - shapes) : 0);
-        CheckCase c{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+        const int k = i * per_hq + j + (reduced ? int(si) : 0);
+        CheckCase c{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                     .q_heads = hqs[i]};
-        c.kv_heads = s.family == KvFamily::shared_latent ? 1 : (j % 2 == 0 ? kv_a[i] : kv_b[i]);
+        c.kv_heads = s.family == KernelFamily::shared_latent ? 1 : (j % 2 == 0 ? kv_a[i] : kv_b[i]);
         // Context index cycles so every h_q meets short, boundary and long contexts.
         int ci = reduced ? k % 8 : (i * 4 + j * 3) % 9;  // reduced: contexts up to 4097
         c.ctx = ctxs[ci];
@@ -69,7 +60,7 @@ std::vector<CheckCase> validation_grid(bool reduced) {
         c.paged = k % 2 == 1;
         c.page_size = c.paged ? ((k / 2) % 2 == 0 ? 64 : 128) : 0;
         const double row_bytes =
-            2.0 * c.kv_heads * (c.d_qk + (s.family == KvFamily::separate_kv ? c.d_v : 0));
+            2.0 * c.kv_heads * (c.d_qk + (s.family == KernelFamily::separate_kv ? c.d_v : 0));
         auto fits = [&] {
           const double rows = double(c.batch) * double(c.ctx + 3);
           return rows * row_bytes <= kMaxCacheBytes &&
@@ -91,26 +82,26 @@ std::vector<CheckCase> validation_grid(bool reduced) {
       const int32_t qt_batch[] = {3, 17, 1, 3};
       for (int i = 0; i < 4; ++i) {
         if (reduced && (i == 1 || i == 2)) continue;
-        const int k = i + int(&s - shapes);
-        CheckCase c{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+        const int k = i + int(si);
+        CheckCase c{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                     .q_heads = qt_hq[k % 4],
-                    .kv_heads = s.family == KvFamily::shared_latent ? 1 : qt_kv[k % 4],
+                    .kv_heads = s.family == KernelFamily::shared_latent ? 1 : qt_kv[k % 4],
                     .batch = qt_batch[i], .ctx = qt_ctx[i], .q_tokens = qts[i],
                     .paged = k % 2 == 1, .page_size = k % 2 == 1 ? (k % 4 == 1 ? 64 : 128) : 0};
         out.push_back(c);
       }
     }
-    if (s.family == KvFamily::separate_kv)  // a group of 32 rows: the 32-row tile plans
-      out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+    if (s.family == KernelFamily::separate_kv)  // a group of 32 rows: the 32-row tile plans
+      out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                               .q_heads = 32, .kv_heads = 1, .batch = 3, .ctx = 1000,
                               .paged = false, .page_size = 0});
     if (!reduced) {  // the widest head count at long contexts, ragged and paged
-      const int32_t kv = s.family == KvFamily::shared_latent ? 1 : 8;
-      out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+      const int32_t kv = s.family == KernelFamily::shared_latent ? 1 : 8;
+      out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                               .q_heads = 128, .kv_heads = kv, .batch = 3, .ctx = 4097,
                               .paged = true, .page_size = 64});
-      if (s.family == KvFamily::shared_latent)
-        out.push_back(CheckCase{.shape = s.name, .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+      if (s.family == KernelFamily::shared_latent)
+        out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
                                 .q_heads = 128, .kv_heads = 1, .batch = 1, .ctx = 131072,
                                 .paged = true, .page_size = 128});
     }
@@ -133,7 +124,7 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
   p.d_v = c.d_v;
   // 1/sqrt(192) for the latent shapes (MLA's tau, docs/variants.md "MLA"), 1/sqrt(d) otherwise.
   p.softmax_scale = static_cast<float>(
-      1.0 / std::sqrt(c.family == KvFamily::shared_latent ? 192.0 : double(c.d_qk)));
+      1.0 / std::sqrt(c.family == KernelFamily::shared_latent ? 192.0 : double(c.d_qk)));
 
   h.lens.resize(static_cast<std::size_t>(c.batch));
   h.lens[0] = static_cast<int32_t>(c.ctx);
@@ -144,7 +135,7 @@ HostDecode make_host_case(const CheckCase& c, Rng& rng) {
   }
 
   const int64_t k_row = int64_t(c.kv_heads) * c.d_qk;
-  const int64_t v_row = c.family == KvFamily::separate_kv ? int64_t(c.kv_heads) * c.d_v : 0;
+  const int64_t v_row = c.family == KernelFamily::separate_kv ? int64_t(c.kv_heads) * c.d_v : 0;
   const int64_t slack = 3;  // NaN rows past the longest sequence too
   const int64_t rows = c.paged ? h.lay_out_shuffled_pages(c.page_size, c.ctx + slack, rng.next())
                                : h.lay_out_contiguous(c.ctx + slack);
@@ -226,7 +217,7 @@ nlohmann::json check_result_json(const CheckResult& r) {
   return nlohmann::json{
       {"case", describe(c)},
       {"shape", c.shape},
-      {"family", c.family == KvFamily::separate_kv ? "separate_kv" : "shared_latent"},
+      {"family", c.family == KernelFamily::separate_kv ? "separate_kv" : "shared_latent"},
       {"d_qk", c.d_qk},
       {"d_v", c.d_v},
       {"q_heads", c.q_heads},

@@ -1,8 +1,9 @@
 // defines: BenchOptions, check_bench_options, run_kernel_benchmark, bench_csv,
-//          bench_measurements_csv, bench_shape_names
+//          bench_measurements_csv
 //
 // The library entry point behind `attnroof bench-kernels`: the device's
-// measured ceilings (calibrate/ceilings.h), then each benchmark decode shape over layout, batch and
+// measured ceilings (calibrate/ceilings.h), then each decode case (model/decode_cases.h: its
+// kernel shape and KV bytes are the model's) over layout, batch and
 // context (and ragged batches), timed through CUDA-graph replay (and per call with CUDA events
 // unless graph_only; L2 flushed before every run, warm-up, median), the kernels' targets
 // (benchmark.cpp score_targets) scored against the measured read ceiling, and every timed point as
@@ -21,7 +22,7 @@
 namespace attnroof::kernels {
 
 struct BenchOptions {
-  std::vector<std::string> shapes;   // bench_shape_names() subset; empty: all
+  std::vector<std::string> shapes;   // model::decode_case_names() subset; empty: all
   std::vector<int64_t> batches = {1, 8, 64};
   std::vector<int64_t> contexts;     // explicit contexts; empty: ctx_min doubling to ctx_max
   // New tokens per sequence (speculative decoding, causal among them), each measured at every
@@ -58,9 +59,6 @@ struct BenchOptions {
   int64_t split_len = 0;
   std::function<void(const std::string&)> progress;  // one line per point; may be empty
 };
-
-// Every shape name: gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128.
-std::vector<std::string> bench_shape_names();
 
 // Throws InputError listing every bad option (unknown shape or layout, runs < 1, passes < 1, ...).
 // Touches no GPU: callers check their options before the device is opened.

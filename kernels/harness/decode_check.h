@@ -30,14 +30,14 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda/check_support.h"
+#include "kernels/harness/check_support.h"
 #include "kernels/cuda/launch_decode.h"
 
 namespace attnroof::kernels {
 
 struct CheckCase {
-  std::string shape;  // "gqa_d128", "mla_576_512", ...
-  KvFamily family = KvFamily::separate_kv;
+  std::string shape;  // shape_name (decode_shapes.h): "separate_d128", "latent_d576_v512"
+  KernelFamily family = KernelFamily::separate_kv;
   int32_t d_qk = 0, d_v = 0, q_heads = 0, kv_heads = 0, batch = 1;
   int64_t ctx = 0;         // sequence 0's (the longest); the others 0 or in [q_tokens, ctx]
   int32_t q_tokens = 1;    // new tokens per sequence (causal among them); ctx 0 or >= q_tokens

@@ -1,4 +1,4 @@
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 
 #include <fmt/format.h>
 

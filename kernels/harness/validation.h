@@ -19,7 +19,7 @@ struct ValidationOptions {
   bool reduced = false;           // small grid (contexts <= 4097): sanitizers, quick checks
   std::optional<uint64_t> seed;   // base seed (case i uses seed + i); empty: fresh each run
   std::string filter;             // only cases whose description contains this
-  std::vector<std::string> shapes;  // only these grid shapes ("mla_576_512", ...); empty: all
+  std::vector<std::string> shapes;  // only these grid shapes ("latent_d576_v512", ...); empty: all
   int cpu_threads = 0;            // reference and emulation threads; 0: all hardware threads
   bool layer_check = true;        // run the MLRA-4 layer check after the grid
   KernelChoice choice;            // the plans the grid runs (launch_decode.h)

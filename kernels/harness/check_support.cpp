@@ -1,4 +1,4 @@
-#include "kernels/cuda/check_support.h"
+#include "kernels/harness/check_support.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "model/checked_math.h"
 #include "model/error.h"
 #include "kernels/reference/numerics.h"
@@ -121,7 +121,7 @@ float Rng::normal() {
 void HostDecode::bind() {
   p.q = q.data();
   p.k_cache = k.data();
-  p.v_cache = p.family == KvFamily::separate_kv ? v.data() : nullptr;
+  p.v_cache = p.family == KernelFamily::separate_kv ? v.data() : nullptr;
   p.ctx_lens = lens.data();
   p.page_table = page_table.empty() ? nullptr : page_table.data();
 }
@@ -164,7 +164,7 @@ EmuOutput emulate_decode_fp32(const DecodeParams& p, int threads) {
   const int64_t q_rows = p.q_rows();
   out.o.assign(std::size_t(p.batch * q_rows) * p.d_v, 0.f);
   out.o_partial.assign(std::size_t(p.batch * ns * q_rows) * p.d_v, 0.f);
-  const bool latent = p.family == KvFamily::shared_latent;
+  const bool latent = p.family == KernelFamily::shared_latent;
   const int group = p.q_heads / p.kv_heads;
   const auto* q = static_cast<const uint16_t*>(p.q);
   const auto* kc = static_cast<const uint16_t*>(p.k_cache);
@@ -272,7 +272,7 @@ GpuDecodeResult run_decode_on_gpu(const HostDecode& h, const KernelChoice& choic
   DecodeParams p = hp;
   p.q = d_q.get();
   p.k_cache = d_k.get();
-  p.v_cache = hp.family == KvFamily::separate_kv ? d_v.get() : nullptr;
+  p.v_cache = hp.family == KernelFamily::separate_kv ? d_v.get() : nullptr;
   p.ctx_lens = d_lens.get();
   p.page_table = h.page_table.empty() ? nullptr : d_pt.get();
   p.o = d_o.get();

@@ -1,5 +1,5 @@
 // The whole-MLRA-4-layer check (layer_check.h has the math and the rule).
-#include "kernels/cuda/layer_check.h"
+#include "kernels/harness/layer_check.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "kernels/cuda/reference_layer.h"
+#include "kernels/harness/reference_layer.h"
 #include "kernels/reference/config.h"
 #include "kernels/reference/latent_layout.h"
 #include "kernels/reference/numerics.h"
@@ -47,7 +47,7 @@ HostDecode make_branch(const LayerCheckCase& c, const LatentCallInputs& in, cons
   HostDecode h;
   h.ctx_max = c.ctx;
   DecodeParams& p = h.p;
-  p.family = KvFamily::shared_latent;
+  p.family = KernelFamily::shared_latent;
   p.batch = 1;
   p.q_heads = static_cast<int32_t>(s.h);
   p.kv_heads = 1;

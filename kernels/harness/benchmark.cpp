@@ -2,7 +2,7 @@
 // and context (uniform and ragged batches), in passes. KV bytes come from the model (preset's
 // kv_elems_per_token(tp) x the sum of the context lengths x 2 B) plus q, o and lse bytes; FLOPs
 // 2 * q_heads * sum of the context lengths * (d_qk + d_v).
-#include "kernels/cuda/benchmark.h"
+#include "kernels/harness/benchmark.h"
 
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string_view>
 #include <tuple>
@@ -20,8 +21,9 @@
 #include "calibrate/gpu_clocks.h"
 #include "calibrate/gpu_timer.h"
 #include "calibrate/measurement.h"
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 #include "kernels/cuda/launch_decode.h"
+#include "model/decode_cases.h"
 #include "model/error.h"
 #include "model/presets.h"
 
@@ -29,25 +31,27 @@ namespace attnroof::kernels {
 
 namespace {
 
+// A benchmark case's kernel shape: the model's per-device attention kernel of the case's preset at
+// its TP degree (model/decode_cases.h), so the heads and widths timed here are the ones the model
+// prices.
 struct BenchShape {
-  const char* name;
-  KvFamily family;
+  const model::DecodeCase* decode_case;
+  KernelFamily family;
   int32_t d_qk, d_v, q_heads, kv_heads, page_size;
-  const char* preset;  // model preset whose kv_elems_per_token(tp) gives the bytes
-  int64_t tp;
 };
 
-// The per-device shapes of docs/variants.md "Benchmark shapes" plus MLA with 128 heads (the
-// batch-64 target).
-const BenchShape kShapes[] = {
-    {"gqa_tp8", KvFamily::separate_kv, 128, 128, 8, 1, 128, "bench64_gqa", 8},
-    {"mla", KvFamily::shared_latent, 576, 512, 64, 1, 64, "bench64_mla", 1},
-    {"gla2_tp2", KvFamily::shared_latent, 320, 256, 32, 1, 64, "bench64_gla2", 2},
-    {"mlra4_tp4", KvFamily::shared_latent, 192, 128, 64, 1, 64, "bench64_mlra4", 4},
-    {"mla_h128", KvFamily::shared_latent, 576, 512, 128, 1, 64, "dsv3_mla", 1},
-};
+BenchShape bench_shape(const model::DecodeCase& c) {
+  const model::AttentionKernelShape k = model::decode_case_kernel(c);
+  return {&c,
+          k.family,
+          static_cast<int32_t>(k.d_qk),
+          static_cast<int32_t>(k.d_v),
+          static_cast<int32_t>(k.q_heads),
+          static_cast<int32_t>(k.kv_heads),
+          c.page_size};
+}
 
-// Issue-4 targets, scored on CUDA-graph replay times.
+// The kernel targets, scored on CUDA-graph replay times.
 // Batch 1, the four per-device shapes: fraction of the measured streaming-read ceiling.
 double read_target(int64_t ctx) {
   if (ctx >= 524288) return 0.90;
@@ -176,15 +180,9 @@ struct Measured {
 
 }  // namespace
 
-std::vector<std::string> bench_shape_names() {
-  std::vector<std::string> out;
-  for (const BenchShape& s : kShapes) out.emplace_back(s.name);
-  return out;
-}
-
 void check_bench_options(const BenchOptions& opt) {
   std::vector<std::string> bad;
-  const auto names = bench_shape_names();
+  const auto names = model::decode_case_names();
   for (const std::string& name : opt.shapes)
     if (std::find(names.begin(), names.end(), name) == names.end())
       bad.push_back(fmt::format("shape '{}': valid shapes are {}", name, fmt::join(names, ", ")));
@@ -256,13 +254,12 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
 
   // (shape, batches, contexts) to run.
   struct Sweep {
-    std::size_t shape;  // index into kShapes
+    std::size_t shape;  // the case's place in model::decode_cases()
     std::vector<int64_t> batches, ctxs;
   };
-  const auto shape_index = [](const std::string& name) {
-    return std::size_t(std::find_if(std::begin(kShapes), std::end(kShapes),
-                                    [&](const BenchShape& b) { return name == b.name; }) -
-                       std::begin(kShapes));
+  const std::span<const model::DecodeCase> cases = model::decode_cases();
+  const auto shape_index = [&](std::string_view name) {
+    return std::size_t(&model::find_decode_case(name, "shape") - cases.data());
   };
   std::vector<Sweep> sweeps;
   if (opt.reduced) {
@@ -273,9 +270,10 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     std::vector<int64_t> ctxs = opt.contexts;
     if (ctxs.empty())
       for (int64_t c = opt.ctx_min; c <= opt.ctx_max; c *= 2) ctxs.push_back(c);
-    for (const BenchShape& s : kShapes)
-      if (opt.shapes.empty() || std::find(opt.shapes.begin(), opt.shapes.end(), s.name) != opt.shapes.end())
-        sweeps.push_back({shape_index(s.name), opt.batches, ctxs});
+    for (std::size_t i = 0; i < cases.size(); ++i)
+      if (opt.shapes.empty() ||
+          std::find(opt.shapes.begin(), opt.shapes.end(), cases[i].name) != opt.shapes.end())
+        sweeps.push_back({i, opt.batches, ctxs});
   }
   std::vector<Measured> measured;
   std::string split_cost_model;  // the same for every planned point of this device
@@ -285,25 +283,19 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     // Pass after pass; the shape order rotates by one per pass.
     const int pass = static_cast<int>(run / sweeps.size());
     const Sweep& sw = sweeps[(run % sweeps.size() + std::size_t(pass)) % sweeps.size()];
-    const BenchShape& s = kShapes[sw.shape];
+    const BenchShape s = bench_shape(cases[sw.shape]);
+    const model::DecodeCase& dc = *s.decode_case;
     const std::vector<int64_t>& batches = sw.batches;
     const std::vector<int64_t>& ctxs = sw.ctxs;
     // KV elements per token from the model (the preset at its TP degree).
-    int64_t kv_elems = 0;
-    std::string bytes_source;
     const int64_t kernel_elems =
-        s.family == KvFamily::shared_latent ? s.d_qk : int64_t(s.kv_heads) * (s.d_qk + s.d_v);
-    try {
-      const model::Preset& preset = model::find_preset(s.preset, "preset");
-      kv_elems = preset.variant->kv_elems_per_token(s.tp);
-      bytes_source = fmt::format("model: {}.kv_elems_per_token(tp={}) = {}", s.preset, s.tp,
-                                 kv_elems);
-      if (kv_elems != kernel_elems)
-        bytes_source += fmt::format(" (kernel reads {} per token)", kernel_elems);
-    } catch (const std::exception& e) {
-      kv_elems = kernel_elems;
-      bytes_source = fmt::format("kernel shape ({} unavailable: {})", s.preset, e.what());
-    }
+        s.family == KernelFamily::shared_latent ? s.d_qk : int64_t(s.kv_heads) * (s.d_qk + s.d_v);
+    const int64_t kv_elems =
+        model::find_preset(dc.preset, "preset").variant->kv_elems_per_token(dc.tp);
+    std::string bytes_source =
+        fmt::format("model: {}.kv_elems_per_token(tp={}) = {}", dc.preset, dc.tp, kv_elems);
+    if (kv_elems != kernel_elems)
+      bytes_source += fmt::format(" (kernel reads {} per token)", kernel_elems);
     const double row_bytes = 2.0 * double(kernel_elems);
     const auto fits = [&](int64_t b, int64_t c) {
       return double(b * c) * row_bytes <= max_cache_gb * 1e9;
@@ -320,7 +312,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
               if (fits(b, c) && c >= q) {
                 specs.push_back(spec);
               } else if (pass == 0) {
-                nlohmann::json pt{{"shape", s.name}, {"batch", b},     {"ctx", c},
+                nlohmann::json pt{{"shape", dc.name}, {"batch", b},     {"ctx", c},
                                   {"layout", opt.layouts[l]}, {"ragged", rag}, {"pass", pass},
                                   {"q_tokens", q}};
                 pt["skipped"] = c < q ? fmt::format("ctx {} < q_tokens {}", c, q)
@@ -348,7 +340,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     const int64_t page = s.page_size;
     const int64_t pool_pages = (max_rows + page - 1) / page + max_batch;
     const int64_t pool_rows = pool_pages * page;
-    const bool latent = s.family == KvFamily::shared_latent;
+    const bool latent = s.family == KernelFamily::shared_latent;
     DeviceBuffer<uint16_t> k(std::size_t(pool_rows) * std::size_t(latent ? s.d_qk : s.kv_heads * s.d_qk));
     DeviceBuffer<uint16_t> v(latent ? 0 : std::size_t(pool_rows) * std::size_t(s.kv_heads * s.d_v));
     calibrate::fill_random_bf16(k.get(), k.size(), 11, 1.f, stream);
@@ -414,7 +406,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
           ATTNROOF_CUDA_CHECK(cudaStreamSynchronize(stream));
           return t;
         } catch (const CudaError& e) {
-          throw CudaError(fmt::format("{} {} b{} ctx {}{}{} pass {} (--seed {}): {}", s.name,
+          throw CudaError(fmt::format("{} {} b{} ctx {}{}{} pass {} (--seed {}): {}", dc.name,
                                       layout, batch, ctx, sp.ragged ? " ragged" : "",
                                       q_tokens > 1 ? fmt::format(" q_tokens {}", q_tokens) : "",
                                       pass, opt.seed, e.what()));
@@ -427,7 +419,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       const calibrate::ClockSample clk = clocks.read();
       calibrate::DecodeMeasurement m;
       m.kernel = plan.kernel;
-      m.family = to_model_family(s.family);
+      m.family = s.family;
       m.q_heads = s.q_heads;
       m.kv_heads = s.kv_heads;
       m.d_qk = s.d_qk;
@@ -451,7 +443,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       const double frac_mma = ceil.mma_sync_tflops > 0 ? tflops / ceil.mma_sync_tflops : 0;
       const RooflineBound bound = roofline_bound(total, flops, ceil);
       const double frac_bound = bound.us / tg.median_us;
-      nlohmann::json pt{{"shape", s.name},
+      nlohmann::json pt{{"shape", dc.name},
                         {"batch", batch},
                         {"ctx", ctx},
                         {"layout", layout},
@@ -508,7 +500,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
       say(fmt::format("{:<10} {:<10} b{:<3} ctx {:>8}{} q{} pass {}  splits {:>4}  {}graph {:>9.1f} us  "
                       "{:>6.0f} GB/s  {:>5.1f}% read  {:>5.0f} TFLOP/s  {:>5.1f}% of {} bound  "
                       "{:>4.0f} MHz",
-                      s.name, layout, batch, ctx, sp.ragged ? " ragged" : "       ", q_tokens, pass,
+                      dc.name, layout, batch, ctx, sp.ragged ? " ragged" : "       ", q_tokens, pass,
                       plan.n_splits,
                       opt.graph_only ? "" : fmt::format("events {:>9.1f} us  ", te.median_us),
                       tg.median_us, gbps, 100 * frac, tflops, 100 * frac_bound, bound.name,

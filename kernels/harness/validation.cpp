@@ -1,4 +1,4 @@
-#include "kernels/cuda/validation.h"
+#include "kernels/harness/validation.h"
 
 #include <fmt/format.h>
 
@@ -6,10 +6,10 @@
 #include <chrono>
 #include <random>
 
-#include "kernels/cuda/check_support.h"
-#include "kernels/cuda/cuda_check.h"
-#include "kernels/cuda/decode_check.h"
-#include "kernels/cuda/layer_check.h"
+#include "kernels/harness/check_support.h"
+#include "kernels/cuda_util/cuda_check.h"
+#include "kernels/harness/decode_check.h"
+#include "kernels/harness/layer_check.h"
 #include "model/error.h"
 
 namespace attnroof::kernels {
@@ -97,7 +97,7 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
       KernelChoice choice = o.choice;
       choice.wgmma = false;
       for (std::size_t i = 0; i < reduced.size(); ++i)
-        if (reduced[i].family == KvFamily::shared_latent)
+        if (reduced[i].family == KernelFamily::shared_latent)
           check(fmt::format("nw.{}", i), reduced[i], seed + 9000 + i, choice, alternative_json);
     }
   }

@@ -1,6 +1,6 @@
-#include "kernels/cuda/stress_fill.h"
+#include "kernels/harness/stress_fill.h"
 
-#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda_util/cuda_check.h"
 
 namespace attnroof::kernels::cuda {
 
