@@ -4,8 +4,8 @@
 //   attnroof tp-step [--ranks R] [--variants gqa,mla,gla2,mlra4] [--tp 1,2,4,8] [--ctx 4096]
 //                    [--d-model 1024] [--runs 30] [--out-dir DIR] [--machine NAME] [--no-simulate]
 //
-// Cases (default, the issue's list): GQA TP 8; MLA TP 2/4/8; GLA-2 TP 2; MLRA-4 TP 4 with
-// out_proj replicated and sharded; each variant also at TP 1. A case runs
+// Cases (default_tps): each variant at TP 1 and at its decode case's degree (GQA TP 8, GLA-2
+// TP 2, MLRA-4 TP 4 with out_proj replicated and sharded), MLA at 2, 4 and 8 too. A case runs
 //   on NCCL      when its TP equals R: R ranks, one thread per GPU, each bootstrapped like an MPI
 //                process (ncclGetUniqueId once, ncclCommInitRank per rank), each holding only its
 //                shard (tp_problem.h) and finishing with ncclReduceScatter / ncclAllReduce;
@@ -20,6 +20,7 @@
 // NCCL_NVLS_ENABLE=0 is set before NCCL starts.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -32,6 +33,7 @@
 #include "kernels/tp/tp_kernels.h"
 #include "kernels/tp/tp_problem.h"
 #include "kernels/tp/tp_tools.h"
+#include "model/decode_cases.h"
 #include "model/error.h"
 
 namespace attnroof::kernels::tp {
@@ -337,18 +339,15 @@ const std::map<std::string, TpVariant>& variant_names() {
   return m;
 }
 
-std::vector<int32_t> issue_tps(TpVariant v) {
-  switch (v) {
-    case TpVariant::gqa:
-      return {1, 8};
-    case TpVariant::mla:
-      return {1, 2, 4, 8};
-    case TpVariant::gla2:
-      return {1, 2};
-    case TpVariant::mlra4:
-      return {1, 4};
-  }
-  return {1};
+// The TP degrees a variant runs at by default: 1 and its decode case's deployment degree; MLA,
+// the baseline the others are compared with, at every case's degree (1, 2, 4, 8).
+std::vector<int32_t> default_tps(TpVariant v) {
+  std::vector<int32_t> out = {1, static_cast<int32_t>(variant_case(v).tp)};
+  if (v == TpVariant::mla)
+    for (const model::DecodeCase& c : model::decode_cases()) out.push_back(static_cast<int32_t>(c.tp));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string csv_header() {
@@ -391,7 +390,7 @@ bool run_tp_step_host_only(const TpStepOptions& o,
       c.variant = variant;
       c.out_proj = op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated;
       const auto setup = make_variant_setup(c);
-      for (const int32_t t : o.tps.empty() ? issue_tps(variant) : o.tps) {
+      for (const int32_t t : o.tps.empty() ? default_tps(variant) : o.tps) {
         c.tp = t;
         const TpProblem prob = make_tp_problem(*setup, c);
         std::vector<float> f64(std::size_t(prob.d_model));
@@ -444,7 +443,7 @@ TpRun run_tp_decode_step(const TpStepOptions& o) {
         ops.push_back(op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated);
     }
     for (const ref::OutProj op : ops) {
-      for (const int32_t t : o.tps.empty() ? issue_tps(variant) : o.tps) {
+      for (const int32_t t : o.tps.empty() ? default_tps(variant) : o.tps) {
         TpCase c = o.base;
         c.variant = variant;
         c.tp = t;

@@ -41,6 +41,7 @@
 #include "kernels/harness/check_support.h"
 #include "kernels/reference/config.h"
 #include "kernels/reference/numerics.h"
+#include "model/decode_cases.h"
 
 namespace attnroof::kernels::tp {
 
@@ -94,6 +95,8 @@ std::shared_ptr<VariantSetup> make_variant_setup(const TpCase& c);
 TpProblem make_tp_problem(const VariantSetup& s, const TpCase& c);
 
 std::string variant_name(TpVariant v);  // "gqa", "mla", "gla2", "mlra4"
+// The decode case (model/decode_cases.h) whose preset gives the variant's head shapes.
+const model::DecodeCase& variant_case(TpVariant v);
 std::string describe_tp_case(const TpCase& c);
 
 struct TpCheck {

@@ -19,7 +19,7 @@ namespace attnroof::kernels::tp {
 struct TpStepOptions {
   int32_t ranks = 1;  // GPUs = NCCL ranks; cases with tp == ranks run on NCCL
   std::vector<std::string> variants = {"gqa", "mla", "gla2", "mlra4"};
-  std::vector<int32_t> tps;  // empty: the list per variant, plus 1
+  std::vector<int32_t> tps;  // empty: TP 1 and the variant's decode-case degree (MLA: 1, 2, 4, 8)
   std::vector<std::string> out_projs = {"replicated", "sharded"};  // MLRA-4's W^O options
   TpCase base;                                                     // ctx, d_model, seed, ...
   int runs = 30;

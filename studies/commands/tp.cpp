@@ -33,7 +33,7 @@ namespace {
 struct StepOptions {
   int64_t ranks = 1;
   std::string variants = "gqa,mla,gla2,mlra4";
-  std::string tp;  // empty: the list per variant
+  std::string tp;  // empty: each variant's default degrees (default_tps)
   std::string out_proj = "replicated,sharded";
   int64_t ctx = 4096;
   int64_t d_model = 1024;
@@ -229,8 +229,8 @@ Runner setup_tp_step(CLI::App& app, const Context& ctx) {
   app.add_option("--variants", o->variants, "comma list of gqa, mla, gla2, mlra4")
       ->capture_default_str();
   app.add_option("--tp", o->tp,
-                 "TP degrees (axis syntax: 1,2,4,8); default: the issue's list per variant (GQA "
-                 "8; MLA 2, 4, 8; GLA-2 2; MLRA-4 4), each plus 1");
+                 "TP degrees (axis syntax: 1,2,4,8); default: per variant, TP 1 and its decode case's "
+                 "degree (GQA 8; GLA-2 2; MLRA-4 4), MLA the baseline at 1, 2, 4, 8");
   app.add_option("--out-proj", o->out_proj,
                  "MLRA-4's output projection: replicated (W^O rows of the rank's heads, then one "
                  "all-reduce) and/or sharded (reduce-scatter of y first)")
