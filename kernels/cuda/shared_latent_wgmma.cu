@@ -154,6 +154,19 @@ __device__ __forceinline__ void fence_all(float (&r)[kN]) {
   for (int i = 0; i < kN; ++i) wgmma_fence_operand(r[i]);
 }
 
+// O rows *= f: this thread's two rows (g and g + 8 of its warp) of a wgmma accumulator
+// fragment, 4 registers per 8 columns (rows g, g, g + 8, g + 8).
+template <int kN>
+__device__ __forceinline__ void scale_rows(float (&o)[kN], const float (&f)[2]) {
+#pragma unroll
+  for (int j = 0; j < kN / 4; ++j) {
+    o[4 * j + 0] *= f[0];
+    o[4 * j + 1] *= f[0];
+    o[4 * j + 2] *= f[1];
+    o[4 * j + 3] *= f[1];
+  }
+}
+
 template <int kN>
 __device__ __forceinline__ void wgmma_qk(float (&s)[kN / 2], uint64_t da, uint64_t db, int acc) {
   if constexpr (kN == 32) wgmma_ss_m64n32k16(s, da, db, acc);
@@ -515,13 +528,7 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     }
 #pragma unroll
     for (int h = 0; h < 2; ++h) l_run[h] = l_run[h] * alpha[h] + row_sum[h];
-#pragma unroll
-    for (int j = 0; j < Tile::kORegs / 4; ++j) {
-      o_acc[4 * j + 0] *= alpha[0];
-      o_acc[4 * j + 1] *= alpha[0];
-      o_acc[4 * j + 2] *= alpha[1];
-      o_acc[4 * j + 3] *= alpha[1];
-    }
+    scale_rows(o_acc, alpha);
 
     // (3) O += P V: B = latent columns of this warpgroup, N-major (keys 16 per step).
     fence_all(o_acc);
@@ -708,15 +715,9 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
       pa[2 * half + 1] = pack_bf16x2(s[4 * j + 2] * f[1], s[4 * j + 3] * f[1]);
     }
   };
+  // A warp whose factors are all 1 (its rows' maxima did not move) skips the multiplies.
   auto scale_o = [&](const float (&f)[2]) {
-    if (__all_sync(0xffffffffu, f[0] == 1.f && f[1] == 1.f)) return;
-#pragma unroll
-    for (int j = 0; j < Tile::kORegs / 4; ++j) {
-      o_acc[4 * j + 0] *= f[0];
-      o_acc[4 * j + 1] *= f[0];
-      o_acc[4 * j + 2] *= f[1];
-      o_acc[4 * j + 3] *= f[1];
-    }
+    if (!__all_sync(0xffffffffu, f[0] == 1.f && f[1] == 1.f)) scale_rows(o_acc, f);
   };
   // O += P V over this warpgroup's V columns of tile `tile`: committed, not waited.
   auto issue_pv = [&](int tile, uint32_t (&pa)[kKv][4]) {
@@ -742,7 +743,10 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   for (int it = 0; it < n_pairs; ++it) {
     const int tile0 = 2 * it, tile1 = 2 * it + 1;
     const bool has1 = tile1 < n_tiles;
-    const int64_t page0 = tile_page(tile0 + 2), page1 = tile_page(tile1 + 2);
+    // Read early, so the entries are in registers when the refills issue; only the thread that
+    // issues a warpgroup's refills (lt == 0) needs them.
+    const int64_t page0 = lt == 0 ? tile_page(tile0 + 2) : 0;
+    const int64_t page1 = lt == 0 ? tile_page(tile1 + 2) : 0;
     const int last = n_tiles - 1;
     if (last <= tile1 && begin + int64_t(last + 1) * kTileN > end) {
       // The pair holding the sequence's end: zero that tile's rows past it.
