@@ -8,6 +8,12 @@ std::string_view to_string(OutProj o) {
   return o == OutProj::replicated ? "replicated" : "sharded";
 }
 
+std::optional<OutProj> out_proj_from_string(std::string_view s) {
+  for (const OutProj o : {OutProj::replicated, OutProj::sharded})
+    if (s == to_string(o)) return o;
+  return std::nullopt;
+}
+
 std::string_view to_string(LrkvRope r) {
   return r == LrkvRope::latent ? "latent" : "materialized";
 }

@@ -2,6 +2,7 @@
 // declared once for the cost model and the float64 reference (kernels/reference), which each
 // read them from their inputs in their own way.
 #pragma once
+#include <optional>
 #include <string_view>
 
 namespace attnroof::model {
@@ -19,6 +20,8 @@ enum class OutProj {
   sharded,     // reduce-scatter of T*h*d_v, row-parallel W^O (h/t rows), then the all-reduce
 };
 std::string_view to_string(OutProj o);
+// "replicated" or "sharded" (to_string's spelling); nullopt for anything else.
+std::optional<OutProj> out_proj_from_string(std::string_view s);
 
 // Where LRKV applies RoPE: on the materialized d_head key (reading a) or inside the rank-r
 // latent space (reading b).

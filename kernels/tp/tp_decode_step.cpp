@@ -33,6 +33,7 @@
 #include "kernels/tp/tp_kernels.h"
 #include "kernels/tp/tp_problem.h"
 #include "kernels/tp/tp_tools.h"
+#include "model/attention_options.h"
 #include "model/decode_cases.h"
 #include "model/error.h"
 
@@ -320,7 +321,7 @@ nlohmann::json case_json(const TpProblem& p, const std::string& mode, int world)
           {"label", p.label},
           {"variant", variant_name(p.c.variant)},
           {"tp", p.c.tp},
-          {"out_proj", p.c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated"},
+          {"out_proj", model::to_string(p.c.out_proj)},
           {"mode", mode},
           {"nccl_world_size", world},
           {"ctx", p.c.ctx},
@@ -372,7 +373,7 @@ TpVariant variant_of(const std::string& name) {
 void check_tp_step_options(const TpStepOptions& o) {
   for (const std::string& name : o.variants) (void)variant_of(name);
   for (const std::string& op : o.out_projs)
-    if (op != "replicated" && op != "sharded")
+    if (!model::out_proj_from_string(op))
       throw InputError(fmt::format("--out-proj: '{}' (replicated, sharded)", op));
 }
 
@@ -384,11 +385,12 @@ bool run_tp_step_host_only(const TpStepOptions& o,
   for (const std::string& name : o.variants) {
     const TpVariant variant = variant_of(name);
     const std::vector<std::string> ops =
-        variant == TpVariant::mlra4 ? o.out_projs : std::vector<std::string>{"replicated"};
+        variant == TpVariant::mlra4 ? o.out_projs
+                                    : std::vector<std::string>{std::string(model::to_string(ref::OutProj::replicated))};
     for (const std::string& op : ops) {
       TpCase c = o.base;
       c.variant = variant;
-      c.out_proj = op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated;
+      c.out_proj = *model::out_proj_from_string(op);  // checked by check_tp_step_options
       const auto setup = make_variant_setup(c);
       for (const int32_t t : o.tps.empty() ? default_tps(variant) : o.tps) {
         c.tp = t;
@@ -440,7 +442,7 @@ TpRun run_tp_decode_step(const TpStepOptions& o) {
     if (variant == TpVariant::mlra4) {
       ops.clear();
       for (const std::string& op : o.out_projs)
-        ops.push_back(op == "sharded" ? ref::OutProj::sharded : ref::OutProj::replicated);
+        ops.push_back(*model::out_proj_from_string(op));  // checked by check_tp_step_options
     }
     for (const ref::OutProj op : ops) {
       for (const int32_t t : o.tps.empty() ? default_tps(variant) : o.tps) {
@@ -550,7 +552,7 @@ TpRun run_tp_decode_step(const TpStepOptions& o) {
           "\"{}\",{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.3g},{:.3f},{:.3f},{:.3f},"
           "{:.3f},{:.3f}\n",
           describe_tp_case(k.c), k.mode, k.c.tp,
-          k.c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated", k.c.ctx, k.c.d_model,
+          model::to_string(k.c.out_proj), k.c.ctx, k.c.d_model,
           passed ? "yes" : "NO", worst.max_err, worst.tolerance, worst.emu_err,
           worst.harness_rel_err, med("attention"), med("projections"), med("communication"),
           med("step_eager"), med("step_graph"));

@@ -14,6 +14,7 @@
 #include "kernels/harness/reference_layer.h"
 #include "kernels/reference/latent_layout.h"
 #include "kernels/reference/model.h"
+#include "model/attention_options.h"
 #include "model/decode_cases.h"
 #include "model/error.h"
 #include "model/json_reader.h"
@@ -47,7 +48,7 @@ std::string variant_name(TpVariant v) {
 std::string describe_tp_case(const TpCase& c) {
   std::string s = fmt::format("{} tp{}", variant_name(c.variant), c.tp);
   if (c.variant == TpVariant::mlra4)
-    s += c.out_proj == ref::OutProj::sharded ? " out_proj=sharded" : " out_proj=replicated";
+    s += fmt::format(" out_proj={}", model::to_string(c.out_proj));
   return s + fmt::format(" ctx={} d_model={}", c.ctx, c.d_model);
 }
 
@@ -76,7 +77,7 @@ std::shared_ptr<VariantSetup> make_variant_setup(const TpCase& c) {
   config["d_model"] = c.d_model;
   if (config.contains("d_q_latent")) config["d_q_latent"] = c.d_q_latent;
   if (c.variant == TpVariant::mlra4)
-    config["out_proj"] = c.out_proj == ref::OutProj::sharded ? "sharded" : "replicated";
+    config["out_proj"] = model::to_string(c.out_proj);
   const ref::VariantId id = preset.variant_id;
   s->l = make_reference_layer(
       ref::parse_ref_config(id, config, model::JsonSource{"tp decode step"}), c.ctx, c.seed);

@@ -39,8 +39,7 @@ namespace attnroof::model {
 
 OutProj read_out_proj(ObjectReader& r) {
   const std::string v = r.get_string("out_proj");
-  if (v == "replicated") return OutProj::replicated;
-  if (v == "sharded") return OutProj::sharded;
+  if (const std::optional<OutProj> o = out_proj_from_string(v)) return *o;
   r.fail("out_proj", fmt::format("out_proj = '{}' is unknown; valid: 'replicated' (option A: W^O "
                                  "replicated, one all-reduce) or 'sharded' (option B: "
                                  "reduce-scatter, then row-parallel W^O and an all-reduce)",

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/attention_options.h"
 #include "model/error.h"
 #include "studies/cli.h"
 #include "studies/commands/commands.h"
@@ -121,7 +122,7 @@ void run_step(const StepOptions& o, const Context& ctx) {
     if (v != "gqa" && v != "mla" && v != "gla2" && v != "mlra4")
       throw InputError(fmt::format("--variants: unknown '{}' (gqa, mla, gla2, mlra4)", v));
   for (const std::string& op : out_projs)
-    if (op != "replicated" && op != "sharded")
+    if (!model::out_proj_from_string(op))
       throw InputError(fmt::format("--out-proj: '{}' (replicated, sharded)", op));
 #if defined(ATTNROOF_HAVE_CUDA) && defined(ATTNROOF_HAVE_NCCL)
   kernels::tp::TpStepOptions s;
