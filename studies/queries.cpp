@@ -62,6 +62,55 @@ KvResult run_kv_query(const KvQuery& q) {
   return r;
 }
 
+void add_point_options(CLI::App& app, PointQuery& q, bool axes) {
+  add_model_options(app, q.model, axes);
+  app.add_option("--hardware", q.hardware,
+                 axes ? "hardware profiles, comma-separated: builtin ids or JSON files"
+                      : "hardware profile: a builtin id (`attnroof hardware`) or a JSON file in that format")
+      ->capture_default_str();
+  add_calibration_option(app, q.calibration);
+  struct PointOption {
+    const char* name;
+    std::string PointQuery::*field;
+    const char* one_point;  // explain's help
+    const char* axis;       // sweep's help
+    bool show_default;
+  };
+  const PointOption options[] = {
+      {"--tp", &PointQuery::tp, "tensor-parallel degree", "TP degrees (axis)", true},
+      {"--batch", &PointQuery::batch, "sequences in the step", "batch sizes (axis)", true},
+      {"--context", &PointQuery::context, "ctx_len of every sequence (k = 1024, m = 1024^2)",
+       "ctx_len values (axis)", true},
+      {"--contexts", &PointQuery::contexts,
+       "a ragged batch instead: one ctx_len per sequence (1000,2000,4k)",
+       "one ragged batch instead of --batch x --context: one ctx_len per sequence", false},
+      {"--q-tokens", &PointQuery::q_tokens, "query tokens per sequence (speculative decode)",
+       "query tokens per sequence (axis)", true},
+      {"--form", &PointQuery::form, "absorbed or materialized",
+       "absorbed, materialized or both (axis)", true},
+      {"--kv-dtype", &PointQuery::kv_dtype, "KV cache format: bf16, fp16, fp8, fp32",
+       "KV formats (axis)", true},
+      {"--weight-dtype", &PointQuery::weight_dtype,
+       "weight format; default: the preset's native one (DeepSeek-V3 fp8, others bf16)",
+       "weight formats (axis); default: each preset's native format (DeepSeek-V3 fp8, others bf16)",
+       false},
+      {"--ep", &PointQuery::ep,
+       "expert-parallel groups holding the routed experts (divides tp x dp-attention)",
+       "expert-parallel groups for the routed experts (axis; must divide tp x dp_attention)", true},
+      {"--dp-attention", &PointQuery::dp_attention,
+       "attention groups of tp devices, each running its own --batch (DP attention)",
+       "attention groups of tp devices, each with its own --batch (axis; DP attention, the MLA-DP "
+       "layout)",
+       true},
+      {"--act-dtype", &PointQuery::act_dtype, "activation/compute format (picks the peak)",
+       "activation formats (axis)", true},
+  };
+  for (const PointOption& o : options) {
+    CLI::Option* opt = app.add_option(o.name, q.*o.field, axes ? o.axis : o.one_point);
+    if (o.show_default) opt->capture_default_str();
+  }
+}
+
 Axes sweep_axes(const PointQuery& o) {
   check_contexts(o);
   Axes a;

@@ -60,6 +60,10 @@ struct PointQuery {
   bool context_given = false;  // --context given (an error with --contexts)
 };
 
+// The options that set a PointQuery, registered once for explain (axes false: one point) and
+// sweep (axes true: each a comma list or range), with the help each reading needs.
+void add_point_options(CLI::App& app, PointQuery& q, bool axes);
+
 // attnroof sweep's axes.
 Axes sweep_axes(const PointQuery& q);
 

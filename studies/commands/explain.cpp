@@ -280,30 +280,7 @@ void run(Options o, const CLI::App& app, const Context& ctx) {
 
 Runner setup_explain(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
-  add_model_options(app, o->point.model, false);
-  app.add_option("--hardware", o->point.hardware,
-                 "hardware profile: a builtin id (`attnroof hardware`) or a JSON file in that format")
-      ->capture_default_str();
-  add_calibration_option(app, o->point.calibration);
-  app.add_option("--tp", o->point.tp, "tensor-parallel degree")->capture_default_str();
-  app.add_option("--batch", o->point.batch, "sequences in the step")->capture_default_str();
-  app.add_option("--context", o->point.context, "ctx_len of every sequence (k = 1024, m = 1024^2)")
-      ->capture_default_str();
-  app.add_option("--contexts", o->point.contexts,
-                 "a ragged batch instead: one ctx_len per sequence (1000,2000,4k)");
-  app.add_option("--q-tokens", o->point.q_tokens, "query tokens per sequence (speculative decode)")
-      ->capture_default_str();
-  app.add_option("--form", o->point.form, "absorbed or materialized")->capture_default_str();
-  app.add_option("--kv-dtype", o->point.kv_dtype, "KV cache format: bf16, fp16, fp8, fp32")->capture_default_str();
-  app.add_option("--weight-dtype", o->point.weight_dtype,
-                 "weight format; default: the preset's native one (DeepSeek-V3 fp8, others bf16)");
-  app.add_option("--ep", o->point.ep, "expert-parallel groups holding the routed experts (divides tp x dp-attention)")
-      ->capture_default_str();
-  app.add_option("--dp-attention", o->point.dp_attention,
-                 "attention groups of tp devices, each running its own --batch (DP attention)")
-      ->capture_default_str();
-  app.add_option("--act-dtype", o->point.act_dtype, "activation/compute format (picks the peak)")
-      ->capture_default_str();
+  add_point_options(app, o->point, false);
   app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
       ->capture_default_str();
   app.add_option("--time-unit", o->time_unit,

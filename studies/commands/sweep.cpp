@@ -151,27 +151,7 @@ void run(Options o, CLI::App& app, const Context& ctx) {
 
 Runner setup_sweep(CLI::App& app, const Context& ctx) {
   auto o = std::make_shared<Options>();
-  add_model_options(app, o->point.model, true);
-  app.add_option("--hardware", o->point.hardware,
-                 "hardware profiles, comma-separated: builtin ids or JSON files")
-      ->capture_default_str();
-  add_calibration_option(app, o->point.calibration);
-  app.add_option("--tp", o->point.tp, "TP degrees (axis)")->capture_default_str();
-  app.add_option("--batch", o->point.batch, "batch sizes (axis)")->capture_default_str();
-  app.add_option("--context", o->point.context, "ctx_len values (axis)")->capture_default_str();
-  app.add_option("--contexts", o->point.contexts,
-                 "one ragged batch instead of --batch x --context: one ctx_len per sequence");
-  app.add_option("--q-tokens", o->point.q_tokens, "query tokens per sequence (axis)")->capture_default_str();
-  app.add_option("--form", o->point.form, "absorbed, materialized or both (axis)")->capture_default_str();
-  app.add_option("--kv-dtype", o->point.kv_dtype, "KV formats (axis)")->capture_default_str();
-  app.add_option("--weight-dtype", o->point.weight_dtype,
-                 "weight formats (axis); default: each preset's native format (DeepSeek-V3 fp8, others bf16)");
-  app.add_option("--ep", o->point.ep, "expert-parallel groups for the routed experts (axis; must divide tp x dp_attention)")
-      ->capture_default_str();
-  app.add_option("--dp-attention", o->point.dp_attention,
-                 "attention groups of tp devices, each with its own --batch (axis; DP attention, the MLA-DP layout)")
-      ->capture_default_str();
-  app.add_option("--act-dtype", o->point.act_dtype, "activation formats (axis)")->capture_default_str();
+  add_point_options(app, o->point, true);
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
   app.add_option("--format", o->format, "table, csv or json")->capture_default_str();
