@@ -45,14 +45,10 @@ static_assert(model::kMergeSplitsPerStep == 2 * (cuda::kMergeThreads / 32) * cud
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
 
-std::string_view family_name(KernelFamily f) {
-  return f == KernelFamily::separate_kv ? "separate_kv" : "shared_latent";
-}
-
 std::string shapes_text() {
   std::string s;
   for (const DecodeShape& d : supported_decode_shapes())
-    s += fmt::format("{}{} d_qk={} d_v={}", s.empty() ? "" : "; ", family_name(d.family), d.d_qk,
+    s += fmt::format("{}{} d_qk={} d_v={}", s.empty() ? "" : "; ", model::to_string(d.family), d.d_qk,
                      d.d_v);
   return s;
 }
@@ -190,7 +186,7 @@ std::vector<std::string> check_shape(const DecodeParams& p) {
       found |= d.family == p.family && d.d_qk == p.d_qk && d.d_v == p.d_v;
     if (!found)
       bad.push_back(fmt::format("{} d_qk={} d_v={} is not compiled in; supported: {}",
-                                family_name(p.family), p.d_qk, p.d_v, shapes_text()));
+                                model::to_string(p.family), p.d_qk, p.d_v, shapes_text()));
   }
   if (!(p.softmax_scale > 0.f) || !std::isfinite(p.softmax_scale))
     bad.push_back(fmt::format("softmax_scale={}: must be finite and > 0", p.softmax_scale));

@@ -46,13 +46,19 @@ std::vector<CheckCase> validation_grid(bool reduced) {
   std::vector<CheckCase> out;
   for (std::size_t si = 0; si < shapes.size(); ++si) {
     const DecodeShape& s = shapes[si];
+    // A case of this shape: q_heads on kv_heads (the latent family has 1); the caller sets the
+    // batch, context and layout.
+    const auto shape_case = [&](int32_t q_heads, int32_t kv_heads) {
+      CheckCase c{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
+                  .q_heads = q_heads};
+      c.kv_heads = s.family == KernelFamily::shared_latent ? 1 : kv_heads;
+      return c;
+    };
     const int per_hq = reduced ? 1 : 3;
     for (int i = 0; i < 7; ++i)
       for (int j = 0; j < per_hq; ++j) {
         const int k = i * per_hq + j + (reduced ? int(si) : 0);
-        CheckCase c{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
-                    .q_heads = hqs[i]};
-        c.kv_heads = s.family == KernelFamily::shared_latent ? 1 : (j % 2 == 0 ? kv_a[i] : kv_b[i]);
+        CheckCase c = shape_case(hqs[i], j % 2 == 0 ? kv_a[i] : kv_b[i]);
         // Context index cycles so every h_q meets short, boundary and long contexts.
         int ci = reduced ? k % 8 : (i * 4 + j * 3) % 9;  // reduced: contexts up to 4097
         c.ctx = ctxs[ci];
@@ -83,27 +89,34 @@ std::vector<CheckCase> validation_grid(bool reduced) {
       for (int i = 0; i < 4; ++i) {
         if (reduced && (i == 1 || i == 2)) continue;
         const int k = i + int(si);
-        CheckCase c{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
-                    .q_heads = qt_hq[k % 4],
-                    .kv_heads = s.family == KernelFamily::shared_latent ? 1 : qt_kv[k % 4],
-                    .batch = qt_batch[i], .ctx = qt_ctx[i], .q_tokens = qts[i],
-                    .paged = k % 2 == 1, .page_size = k % 2 == 1 ? (k % 4 == 1 ? 64 : 128) : 0};
+        CheckCase c = shape_case(qt_hq[k % 4], qt_kv[k % 4]);
+        c.batch = qt_batch[i];
+        c.ctx = qt_ctx[i];
+        c.q_tokens = qts[i];
+        c.paged = k % 2 == 1;
+        c.page_size = c.paged ? (k % 4 == 1 ? 64 : 128) : 0;
         out.push_back(c);
       }
     }
-    if (s.family == KernelFamily::separate_kv)  // a group of 32 rows: the 32-row tile plans
-      out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
-                              .q_heads = 32, .kv_heads = 1, .batch = 3, .ctx = 1000,
-                              .paged = false, .page_size = 0});
+    if (s.family == KernelFamily::separate_kv) {  // a group of 32 rows: the 32-row tile plans
+      CheckCase c = shape_case(32, 1);
+      c.batch = 3;
+      c.ctx = 1000;
+      out.push_back(c);
+    }
     if (!reduced) {  // the widest head count at long contexts, ragged and paged
-      const int32_t kv = s.family == KernelFamily::shared_latent ? 1 : 8;
-      out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
-                              .q_heads = 128, .kv_heads = kv, .batch = 3, .ctx = 4097,
-                              .paged = true, .page_size = 64});
-      if (s.family == KernelFamily::shared_latent)
-        out.push_back(CheckCase{.shape = shape_name(s), .family = s.family, .d_qk = s.d_qk, .d_v = s.d_v,
-                                .q_heads = 128, .kv_heads = 1, .batch = 1, .ctx = 131072,
-                                .paged = true, .page_size = 128});
+      CheckCase wide = shape_case(128, 8);
+      wide.batch = 3;
+      wide.ctx = 4097;
+      wide.paged = true;
+      wide.page_size = 64;
+      out.push_back(wide);
+      if (s.family == KernelFamily::shared_latent) {
+        wide.batch = 1;
+        wide.ctx = 131072;
+        wide.page_size = 128;
+        out.push_back(wide);
+      }
     }
   }
   return out;
