@@ -56,7 +56,7 @@ nlohmann::json params_json(const std::array<double, N>& values,
   return j;
 }
 
-std::map<std::string, std::shared_ptr<const CalibrationProfile>, std::less<>> load_builtin() {
+std::map<std::string, std::shared_ptr<const CalibrationProfile>, std::less<>> load_builtin_profiles() {
   std::map<std::string, std::shared_ptr<const CalibrationProfile>, std::less<>> out;
   for (const EmbeddedFile& f : embedded_calibration_files()) {
     const JsonSource source{fmt::format("model/data/calibration/{}", f.name)};
@@ -251,7 +251,7 @@ CalibrationProfile load_calibration_file(const std::string& path) {
 namespace {
 
 const std::map<std::string, std::shared_ptr<const CalibrationProfile>, std::less<>>& builtin() {
-  static const auto all = load_builtin();
+  static const auto all = load_builtin_profiles();
   return all;
 }
 

@@ -40,7 +40,7 @@ double non_negative(ObjectReader& r, const char* key) {
   return v;
 }
 
-std::vector<Hardware> load_builtin() {
+std::vector<Hardware> load_builtin_hardware() {
   std::vector<Hardware> out;
   for (const EmbeddedFile& f : embedded_hardware_files()) {
     const JsonSource source{fmt::format("model/data/hardware/{}", f.name)};
@@ -126,7 +126,7 @@ const Hardware* keep_hardware(Hardware hw) {
 }
 
 std::span<const Hardware> builtin_hardware() {
-  static const std::vector<Hardware> all = load_builtin();
+  static const std::vector<Hardware> all = load_builtin_hardware();
   return all;
 }
 

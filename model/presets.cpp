@@ -11,7 +11,7 @@ namespace attnroof::model {
 
 namespace {
 
-std::vector<Preset> load_builtin() {
+std::vector<Preset> load_builtin_presets() {
   std::vector<Preset> out;
   for (const EmbeddedFile& f : embedded_preset_files()) {
     const JsonSource source{fmt::format("model/data/presets/{}", f.name)};
@@ -68,7 +68,7 @@ Preset load_preset_file(const std::string& path) {
 }
 
 std::span<const Preset> builtin_presets() {
-  static const std::vector<Preset> all = load_builtin();
+  static const std::vector<Preset> all = load_builtin_presets();
   return all;
 }
 

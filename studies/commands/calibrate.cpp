@@ -25,7 +25,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace calibrate_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::vector<std::string> inputs;
@@ -124,10 +124,10 @@ void run(const Options& o, const Context& ctx) {
   if (dir) fmt::print("wrote {}/ (README.md, fidelity.json, plots)\n", o.report_dir);
 }
 
-}  // namespace
+}  // namespace calibrate_command
 
 Runner setup_calibrate(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<calibrate_command::Options>();
   app.add_option("measurements", o->inputs,
                  "bench-kernels JSON files (their \"records\") or measurement CSV files (*.csv, "
                  "reports/SCHEMA.md \"Measurement CSV\"), all from one GPU")
@@ -161,7 +161,7 @@ Runner setup_calibrate(CLI::App& app, const Context& ctx) {
       "Then: attnroof fidelity --calibration h200.json MEASUREMENTS..., and --calibration on "
       "explain and sweep.",
       model::SplitKvParams::kCount, model::PlanFreeParams::kCount));
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &ctx] { calibrate_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

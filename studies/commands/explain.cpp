@@ -21,7 +21,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace explain_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   PointQuery point;
@@ -276,10 +276,10 @@ void run(Options o, const CLI::App& app, const Context& ctx) {
   out.commit();
 }
 
-}  // namespace
+}  // namespace explain_command
 
 Runner setup_explain(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<explain_command::Options>();
   add_point_options(app, o->point, false);
   app.add_option("--format", o->format, "table, csv (one line per op/stage/collective) or json")
       ->capture_default_str();
@@ -297,7 +297,7 @@ Runner setup_explain(CLI::App& app, const Context& ctx) {
       "  attnroof explain --preset dsv3_mlra4 --tp 8 --batch 16 --context 128k --hardware h200\n"
       "  attnroof explain --preset dsv3_mla --tp 1 --dp-attention 8 --ep 8 --batch 32 --context 4k --hardware h200\n"
       "Everything is per layer, per device, one decode step, except the whole-step and capacity lines.");
-  return [o, &app, &ctx] { run(*o, app, ctx); };
+  return [o, &app, &ctx] { explain_command::run(*o, app, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -17,7 +17,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace fidelity_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string calibration;
@@ -74,10 +74,10 @@ void run(const Options& o, const Context& ctx) {
   out.commit();
 }
 
-}  // namespace
+}  // namespace fidelity_command
 
 Runner setup_fidelity(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<fidelity_command::Options>();
   app.add_option("--calibration", o->calibration,
                  "a profile written by `attnroof calibrate`, or a hardware id whose shipped "
                  "profile to use (h100_sxm, h200_sxm)")
@@ -92,7 +92,7 @@ Runner setup_fidelity(CLI::App& app, const Context& ctx) {
       "  attnroof fidelity --calibration my_h200.json flashmla.csv --format json -o f.json\n"
       "The JSON's \"summary\" holds n_points, median_abs_rel_error, p95_abs_rel_error and "
       "max_abs_rel_error; \"per_kernel\" the same per kernel.");
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &ctx] { fidelity_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -13,7 +13,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace hardware_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string name;
@@ -104,10 +104,10 @@ void run(const Options& o) {
   fmt::print("    collectives: uncalibrated (no multi-GPU machine measured)\n");
 }
 
-}  // namespace
+}  // namespace hardware_command
 
 Runner setup_hardware(CLI::App& app, const Context&) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<hardware_command::Options>();
   app.add_option("NAME", o->name,
                  "one profile: an id, a unique prefix such as h200, or a hardware file (a '/' or "
                  ".json), as --hardware takes");
@@ -121,7 +121,7 @@ Runner setup_hardware(CLI::App& app, const Context&) {
       "Profiles are embedded from model/data/hardware/*.json at build time; every number names "
       "its datasheet and retrieval date. A file is read when the command runs, in the same "
       "format.");
-  return [o] { run(*o); };
+  return [o] { hardware_command::run(*o); };
 }
 
 }  // namespace attnroof::cli

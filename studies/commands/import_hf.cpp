@@ -13,7 +13,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace import_hf_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string config;
@@ -37,10 +37,10 @@ void run(const Options& o) {
              imported.warnings.empty() ? "" : fmt::format("; {} warning(s) above", imported.warnings.size()));
 }
 
-}  // namespace
+}  // namespace import_hf_command
 
 Runner setup_import_hf(CLI::App& app, const Context&) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<import_hf_command::Options>();
   app.add_option("CONFIG", o->config, "a Hugging Face config.json")->required();
   app.add_option("--name", o->name, "the preset's name (default: the file's stem, or its directory for config.json)");
   app.add_option("-o,--out", o->out, "write the preset to FILE (atomically) instead of stdout");
@@ -54,7 +54,7 @@ Runner setup_import_hf(CLI::App& app, const Context&) {
       "tie_word_embeddings), dense and MoE MLPs (SwiGLU: 3*d*width each, plus routers) and norms;\n"
       "the formula is in the preset's source field. What is not mapped (sliding windows,\n"
       "linear-attention layers, rope scaling, MTP layers) is a warning on stderr.");
-  return [o] { run(*o); };
+  return [o] { import_hf_command::run(*o); };
 }
 
 }  // namespace attnroof::cli

@@ -31,7 +31,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace kernels_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct ValidateOptions {
   bool reduced = false;
@@ -244,10 +244,10 @@ void run_bench(const BenchOptions& o, const Context& ctx) {
 #endif
 }
 
-}  // namespace
+}  // namespace kernels_command
 
 Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<ValidateOptions>();
+  auto o = std::make_shared<kernels_command::ValidateOptions>();
   app.add_flag("--reduced", o->reduced, "small grid (contexts <= 4097): sanitizers, quick checks");
   add_int_option(app, "--seed", o->seed, "base seed (case i uses seed + i); default: fresh each run", 0)
       ->default_str("");
@@ -282,7 +282,8 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "|lse - ref| <= 1e-4. Then the reduced grid once more with each shape's alternative plans\n"
       "(the cp.async twins of the bulk-copy defaults, ...) and with the mma.sync latent kernels of\n"
       "other GPUs, so that every compiled kernel is checked. ATTNROOF_WGMMA_ALT=k runs the grid with each shape's k-th alternative instead,\n"
-      "ATTNROOF_NO_WGMMA=1 with the mma.sync latent kernels (also for bench-kernels). Needs a GPU.\n"
+      "ATTNROOF_NO_WGMMA=1 with the mma.sync latent kernels (also for bench-kernels), and\n"
+      "ATTNROOF_NO_EARLY_MERGE=1 with the split merge launched only after the split kernel. Needs a GPU.\n"
       "The JSON report goes to -o FILE (replaced atomically) or stdout; the progress, one line per\n"
       "case, and a summary line (passed, failed, seconds, seed) go to stderr. --list writes the\n"
       "report with the selected case descriptions (\"cases\") and runs nothing.\n"
@@ -301,11 +302,11 @@ Runner setup_validate_kernels(CLI::App& app, const Context& ctx) {
       "  attnroof validate-kernels --stress 1 --seed 12345     # replay one round\n"
       "Exit status 1 when a case or round fails; 3 when the GPU fails during the run (the message\n"
       "names the round and its seed).");
-  return [o, &ctx] { run_validate(*o, ctx); };
+  return [o, &ctx] { kernels_command::run_validate(*o, ctx); };
 }
 
 Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<BenchOptions>();
+  auto o = std::make_shared<kernels_command::BenchOptions>();
   // A repeated option takes its last value, so that flags appended to a plan override it
   // (scripts/gpu-run.sh's CAL_ARGS, BENCH_ARGS): --contexts 1k:512k:x2 after the plan's replaces
   // its contexts.
@@ -372,7 +373,8 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
       "model's fit reads). Progress goes to stderr, the targets to stdout. A repeated option takes\n"
       "its last value (--runs 5 --runs 20 runs 20; --batches 1,8 --batches 64 measures batch 64),\n"
       "so flags appended to a plan override it. ATTNROOF_WGMMA_ALT=k times each shape's k-th\n"
-      "alternative plan, ATTNROOF_NO_WGMMA=1 the mma.sync latent kernels. Needs a GPU.\n"
+      "alternative plan, ATTNROOF_NO_WGMMA=1 the mma.sync latent kernels, ATTNROOF_NO_EARLY_MERGE=1\n"
+      "launches the split merge only after the split kernel has finished. Needs a GPU.\n"
       "Examples:\n"
       "  attnroof bench-kernels --reduced\n"
       "  attnroof bench-kernels --shapes mla,mlra4_tp4 --batches 1 --contexts 128k:2m:x2\n"
@@ -386,7 +388,7 @@ Runner setup_bench_kernels(CLI::App& app, const Context& ctx) {
       "Exit status 2: bad input (nothing ran); 1: no usable GPU; 3 when the GPU fails during the\n"
       "run: the message names the point (shape, batch, context, layout) and the seed; the same\n"
       "--seed and options replay it.");
-  return [o, &ctx] { run_bench(*o, ctx); };
+  return [o, &ctx] { kernels_command::run_bench(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -16,7 +16,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace kv_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   KvQuery query;
@@ -63,10 +63,10 @@ void run(const Options& o, const Context& ctx) {
   out.commit();
 }
 
-}  // namespace
+}  // namespace kv_command
 
 Runner setup_kv(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<kv_command::Options>();
   app.add_option("--preset", o->query.presets,
                  "presets, comma-separated: builtin names or globs, preset files (a '/' or .json) or "
                  "hf:CONFIG.json; default: paper29b_* and llama3_70b");
@@ -85,7 +85,7 @@ Runner setup_kv(CLI::App& app, const Context& ctx) {
       fmt::format("Per layer, per device, worst device; a TP that does not shard a model is listed "
                   "as skipped with the reason. The table holds at most {} (model, TP) cells.",
                   kMaxReportPoints));
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &ctx] { kv_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -27,7 +27,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace plot_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 namespace fs = std::filesystem;
 
@@ -429,10 +429,10 @@ void run(const Options& o, const Context& ctx) {
              plot.series.size(), points, files.given, files.given, files.given, files.given, render);
 }
 
-}  // namespace
+}  // namespace plot_command
 
 Runner setup_plot(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<plot_command::Options>();
   app.add_option("INPUT", o->input, "a sweep written with --format csv or --format json")->required();
   app.add_option("--x", o->x, "the x column")->required();
   app.add_option("--y", o->y, "the y column(s), comma-separated: one unit, one axis")->required();
@@ -463,8 +463,8 @@ Runner setup_plot(CLI::App& app, const Context& ctx) {
       "attention time). Seconds, bytes and FLOPs take the SI prefix that suits the largest value (µs,\n"
       "GB); the .dat keeps the values as in the input and the .gp scales them. Without gnuplot the .dat\n"
       "and .gp are still written (exit status 0) and the command prints how to render them.",
-      kMaxPlotSeries));
-  return [o, &ctx] { run(*o, ctx); };
+      plot_command::kMaxPlotSeries));
+  return [o, &ctx] { plot_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -14,7 +14,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace presets_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string name;
@@ -126,10 +126,10 @@ void run(const Options& o) {
   }
 }
 
-}  // namespace
+}  // namespace presets_command
 
 Runner setup_presets(CLI::App& app, const Context&) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<presets_command::Options>();
   app.add_option("NAME", o->name,
                  "one preset: everything about it, including its source; a builtin name, a preset "
                  "file (a '/' or .json) or hf:CONFIG.json, as --preset takes");
@@ -143,7 +143,7 @@ Runner setup_presets(CLI::App& app, const Context&) {
       "  attnroof presets hf:tests/model/data/hf/qwen3_32b.json   # a Hugging Face config.json\n"
       "The builtin presets are embedded from model/data/presets/*.json at build time; a file is\n"
       "read when the command runs, in the same format.");
-  return [o] { run(*o); };
+  return [o] { presets_command::run(*o); };
 }
 
 }  // namespace attnroof::cli

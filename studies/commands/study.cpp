@@ -69,7 +69,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace study_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 namespace fs = std::filesystem;
 using model::ObjectReader;
@@ -1059,10 +1059,10 @@ void run(const Options& o, const Context& ctx) {
   }
 }
 
-}  // namespace
+}  // namespace study_command
 
 Runner setup_study(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<study_command::Options>();
   app.add_option("NAME", o->name, "study name (studies/NAME.json) or a path to a study file")
       ->capture_default_str();
   app.add_option("--studies-dir", o->studies_dir,
@@ -1080,7 +1080,7 @@ Runner setup_study(CLI::App& app, const Context& ctx) {
       "digits and '_'. An existing OUT_DIR/NAME is replaced only when it is empty or a report (it\n"
       "holds report.json); any other directory or file there is refused.\n"
       "The study file format is documented in reports/SCHEMA.md (\"Study definitions\").");
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &ctx] { study_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -18,7 +18,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace sweep_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 // Skipped points kept in full (JSON "skipped", stderr summary); the rest are counted.
 constexpr std::size_t kSkippedKept = 100;
@@ -147,10 +147,10 @@ void run(Options o, CLI::App& app, const Context& ctx) {
   }
 }
 
-}  // namespace
+}  // namespace sweep_command
 
 Runner setup_sweep(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<sweep_command::Options>();
   add_point_options(app, o->point, true);
   app.add_option("--columns", o->columns,
                  "columns to write, comma-separated (default: all for csv/json, a short set for table)");
@@ -182,7 +182,7 @@ Runner setup_sweep(CLI::App& app, const Context& ctx) {
       "stderr (JSON: the \"skipped\" array, first 100, with skipped_count). Columns: reports/SCHEMA.md.",
       kMaxAxisValues, kAnnouncedSweepPoints));
   CLI::App* self = &app;
-  return [o, self, &ctx] { run(*o, *self, ctx); };
+  return [o, self, &ctx] { sweep_command::run(*o, *self, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -29,7 +29,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace tp_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct StepOptions {
   int64_t ranks = 1;
@@ -219,10 +219,10 @@ void add_folder_options(CLI::App& app, std::string& out_dir, std::string& machin
                  "for a run over 8 GPUs); ignored with --out-dir");
 }
 
-}  // namespace
+}  // namespace tp_command
 
 Runner setup_tp_step(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<StepOptions>();
+  auto o = std::make_shared<tp_command::StepOptions>();
   add_int_option(app, "--ranks", o->ranks,
                  "GPUs = NCCL ranks, one thread each (<= 64); cases whose TP equals it run on "
                  "NCCL",
@@ -250,7 +250,7 @@ Runner setup_tp_step(CLI::App& app, const Context& ctx) {
   app.add_flag("--host-only", o->host_only,
                "no GPU: build every case's shards and check the float64 harness only, on the CPU "
                "(prints one line per check, writes nothing)");
-  add_folder_options(app, o->out_dir, o->machine);
+  tp_command::add_folder_options(app, o->out_dir, o->machine);
   app.footer(
       "One decode step of an attention layer under tensor parallelism (batch 1): every rank holds\n"
       "only its shard (weights and cache by the model's sharding rules) and runs attention, W^UV\n"
@@ -271,11 +271,11 @@ Runner setup_tp_step(CLI::App& app, const Context& ctx) {
       "  attnroof tp-step --ranks 4 --variants mlra4 --out-proj sharded --ctx 32k --out-dir /tmp/tp\n"
       "Exit status 1 when a case fails its validation (the report is written first) or the machine\n"
       "has fewer GPUs than --ranks; 2 bad input; 3 when the GPU fails.");
-  return [o, &ctx] { run_step(*o, ctx); };
+  return [o, &ctx] { tp_command::run_step(*o, ctx); };
 }
 
 Runner setup_tp_collectives(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<CollectivesOptions>();
+  auto o = std::make_shared<tp_command::CollectivesOptions>();
   add_int_option(app, "--ranks", o->ranks, "GPUs = NCCL ranks, one thread each (<= 64)", 1);
   app.add_option("--ops", o->ops, "comma list of all_reduce, reduce_scatter, all_gather")
       ->capture_default_str();
@@ -287,7 +287,7 @@ Runner setup_tp_collectives(CLI::App& app, const Context& ctx) {
   app.add_option("--dtype", o->dtype, "element type: bf16 or fp32")
       ->check(CLI::IsMember({"bf16", "fp32"}))
       ->capture_default_str();
-  add_folder_options(app, o->out_dir, o->machine);
+  tp_command::add_folder_options(app, o->out_dir, o->machine);
   app.footer(
       "The NCCL collectives the model's collective terms are calibrated from: --ranks ranks, one\n"
       "thread per GPU, each with its own communicator (ncclCommInitRank over one ncclUniqueId).\n"
@@ -306,7 +306,7 @@ Runner setup_tp_collectives(CLI::App& app, const Context& ctx) {
       "  attnroof tp-collectives --ranks 2 --ops all_reduce --min-bytes 4k --max-bytes 1m --dtype fp32\n"
       "Exit status 1 when the machine has fewer GPUs than --ranks; 2 bad input; 3 when the GPU\n"
       "fails.");
-  return [o, &ctx] { run_collectives(*o, ctx); };
+  return [o, &ctx] { tp_command::run_collectives(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

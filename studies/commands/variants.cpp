@@ -12,7 +12,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace variants_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string name;
@@ -72,10 +72,10 @@ void run(const Options& o) {
   }
 }
 
-}  // namespace
+}  // namespace variants_command
 
 Runner setup_variants(CLI::App& app, const Context&) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<variants_command::Options>();
   app.add_option("NAME", o->name, "one variant (id or label, any case)");
   app.add_option("--format", o->format, "table or json")->capture_default_str();
   app.footer(
@@ -84,7 +84,7 @@ Runner setup_variants(CLI::App& app, const Context&) {
       "  attnroof variants mlra4 --format json\n"
       "  attnroof variants gqa        # its config keys: meaning, unit, required\n"
       "A variant is a cost model; a preset (`attnroof presets`) is a variant with dimensions.");
-  return [o] { run(*o); };
+  return [o] { variants_command::run(*o); };
 }
 
 }  // namespace attnroof::cli

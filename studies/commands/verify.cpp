@@ -17,7 +17,7 @@
 
 namespace attnroof::cli {
 
-namespace {
+namespace verify_command {  // named, not anonymous: a unity build compiles the commands as one unit
 
 struct Options {
   std::string variants;
@@ -59,10 +59,10 @@ void run(const Options& o, const Context& ctx) {
   }
 }
 
-}  // namespace
+}  // namespace verify_command
 
 Runner setup_verify(CLI::App& app, const Context& ctx) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<verify_command::Options>();
   app.add_option("--variants", o->variants,
                  "variants, comma-separated; lrkv:latent, mlra4:sharded select an option; default: all");
   app.add_option("--preset", o->preset, "check one builtin preset's variant at its real sizes (slow)");
@@ -76,7 +76,7 @@ Runner setup_verify(CLI::App& app, const Context& ctx) {
       "  attnroof verify --variants mla,mlra4,mlra4:sharded --tp 1,2,4,8 --seed 3\n"
       "  attnroof verify --format json -o verify.json\n"
       "Exit status 1 when a check fails; negative controls pass when they fail as required.");
-  return [o, &ctx] { run(*o, ctx); };
+  return [o, &ctx] { verify_command::run(*o, ctx); };
 }
 
 }  // namespace attnroof::cli

@@ -20,7 +20,7 @@ const std::string kGqa =
     R"('{"d_model":4096,"q_heads":32,"kv_heads":8,"d_head":128}')";
 
 // Runs `args` (with -o DIR/out when `with_out`) and checks the contract of exit 2.
-CliResult run_bad(const std::string& args, bool with_out = true) {
+CliResult run_rejected(const std::string& args, bool with_out = true) {
   TempDir dir;
   const CliResult r =
       run_cli_binary(args + (with_out ? " -o '" + (dir / "out").string() + "'" : ""));
@@ -42,65 +42,65 @@ TEST_CASE("every integer option reads decimal, within int64, echoing the text", 
       run_cli_binary("explain --variant gqa --config " + kGqa + " --layers 010 --format json");
   REQUIRE(ok.status == 0);
   CHECK_THAT(ok.out, Contains("\"n_layers\": 10"));
-  auto r = run_bad("explain --variant gqa --config " + kGqa + " --layers 99999999999999999999");
+  auto r = run_rejected("explain --variant gqa --config " + kGqa + " --layers 99999999999999999999");
   CHECK_THAT(r.err, Contains("--layers") && Contains("'99999999999999999999' is out of range"));
-  r = run_bad("explain --variant gqa --config " + kGqa + " --layers 0x10");
+  r = run_rejected("explain --variant gqa --config " + kGqa + " --layers 0x10");
   CHECK_THAT(r.err, Contains("--layers") && Contains("'0x10' is not an integer"));
-  r = run_bad("verify --seed 99999999999999999999");
+  r = run_rejected("verify --seed 99999999999999999999");
   CHECK_THAT(r.err, Contains("error: verify: --seed") && Contains("'99999999999999999999'"));
-  r = run_bad("verify --seed -5");
+  r = run_rejected("verify --seed -5");
   CHECK_THAT(r.err, Contains("--seed: '-5' is invalid: must be >= 0"));
-  r = run_bad("calibrate x.csv --folds 1");
+  r = run_rejected("calibrate x.csv --folds 1");
   CHECK_THAT(r.err, Contains("--folds: '1' is invalid: must be >= 2"));
 }
 
 TEST_CASE("real options are finite numbers", "[cli][hostile]") {
   for (const char* bad : {"inf", "nan", "-inf"}) {
-    const auto r = run_bad("explain --variant gqa --config " + kGqa + " --other-params " + bad);
+    const auto r = run_rejected("explain --variant gqa --config " + kGqa + " --other-params " + bad);
     CHECK_THAT(r.err, Contains("--other-params: '" + std::string(bad) + "' is not a finite number"));
   }
-  auto r = run_bad("explain --variant gqa --config " + kGqa + " --other-params 1e400");
+  auto r = run_rejected("explain --variant gqa --config " + kGqa + " --other-params 1e400");
   CHECK_THAT(r.err, Contains("'1e400' is out of the range of a double"));
-  r = run_bad("explain --variant gqa --config " + kGqa + " --other-params -1");
+  r = run_rejected("explain --variant gqa --config " + kGqa + " --other-params -1");
   CHECK_THAT(r.err, Contains("--other-params: '-1' is invalid: must be >= 0"));
 }
 
 TEST_CASE("options that would be ignored are errors naming the conflict", "[cli][hostile]") {
-  auto r = run_bad("explain --preset llama3_70b --layers 4");
+  auto r = run_rejected("explain --preset llama3_70b --layers 4");
   CHECK_THAT(r.err, Contains("--layers applies to a --variant/--config model"));
-  r = run_bad("sweep --preset llama3_70b --other-params 1e9");
+  r = run_rejected("sweep --preset llama3_70b --other-params 1e9");
   CHECK_THAT(r.err, Contains("--other-params applies to a --variant/--config model"));
-  r = run_bad("explain --preset llama3_70b --contexts 1000,2000 --batch 4");
+  r = run_rejected("explain --preset llama3_70b --contexts 1000,2000 --batch 4");
   CHECK_THAT(r.err, Contains("--contexts gives one ragged batch: it replaces --batch and --context"));
-  r = run_bad("explain --preset llama3_70b --contexts 1000,2000 --context 4k");
+  r = run_rejected("explain --preset llama3_70b --contexts 1000,2000 --context 4k");
   CHECK_THAT(r.err, Contains("replaces --batch and --context"));
 }
 
 TEST_CASE("an empty value is an error, never 'everything' or 'the default'", "[cli][hostile]") {
-  auto r = run_bad("variants ''", false);
+  auto r = run_rejected("variants ''", false);
   CHECK_THAT(r.err, Contains("error: variants: NAME: empty value"));
-  r = run_bad("presets ' '", false);
+  r = run_rejected("presets ' '", false);
   CHECK_THAT(r.err, Contains("NAME: empty value"));
-  r = run_bad("explain --preset llama3_70b --contexts ''");
+  r = run_rejected("explain --preset llama3_70b --contexts ''");
   CHECK_THAT(r.err, Contains("--contexts: empty value"));
-  r = run_bad("sweep --preset llama3_70b --columns ''");
+  r = run_rejected("sweep --preset llama3_70b --columns ''");
   CHECK_THAT(r.err, Contains("--columns: empty value"));
-  r = run_bad("kv --preset ''");
+  r = run_rejected("kv --preset ''");
   CHECK_THAT(r.err, Contains("--preset: empty value"));
 }
 
 TEST_CASE("an unknown command is named, with the commands there are", "[cli][hostile]") {
-  const auto r = run_bad("bogus", false);
+  const auto r = run_rejected("bogus", false);
   CHECK_THAT(r.err, Contains("unknown command 'bogus'") && Contains("explain") &&
                         Contains("validate-kernels"));
 }
 
 TEST_CASE("tables held in memory refuse sizes past the limit before allocating", "[cli][hostile]") {
-  const auto r = run_bad("kv --tp 1:1000000:+1");
+  const auto r = run_rejected("kv --tp 1:1000000:+1");
   CHECK_THAT(r.err, Contains("1000000 TP degrees") &&
                         Contains(std::to_string(attnroof::cli::kMaxReportPoints)));
   // An axis past its own limit is refused while it is parsed.
-  const auto axis = run_bad("sweep --preset llama3_70b --batch 1:99999999999:+1");
+  const auto axis = run_rejected("sweep --preset llama3_70b --batch 1:99999999999:+1");
   CHECK_THAT(axis.err, Contains("--batch") && Contains("expands to more than"));
 }
 
@@ -128,41 +128,41 @@ TEST_CASE("a long sweep says how many points it has before it starts", "[cli][ho
 }
 
 TEST_CASE("kernel commands check their options before looking for a GPU", "[cli][hostile]") {
-  auto r = run_bad("bench-kernels --seed -5", false);
+  auto r = run_rejected("bench-kernels --seed -5", false);
   CHECK_THAT(r.err, Contains("--seed: '-5' is invalid"));
-  r = run_bad("bench-kernels --max-cache-gb nan", false);
+  r = run_rejected("bench-kernels --max-cache-gb nan", false);
   CHECK_THAT(r.err, Contains("--max-cache-gb: 'nan' is not a finite number"));
-  r = run_bad("bench-kernels --max-cache-gb 0", false);
+  r = run_rejected("bench-kernels --max-cache-gb 0", false);
   CHECK_THAT(r.err, Contains("--max-cache-gb: 0 must be > 0"));
-  r = run_bad("bench-kernels --passes 0", false);
+  r = run_rejected("bench-kernels --passes 0", false);
   CHECK_THAT(r.err, Contains("--passes: '0' is invalid: must be >= 1"));
   // The benchmark's cases are the model's (model/decode_cases.h): checked in every build.
-  r = run_bad("bench-kernels --shapes mla,bogus", false);
+  r = run_rejected("bench-kernels --shapes mla,bogus", false);
   CHECK_THAT(r.err, Contains("--shapes: unknown decode case 'bogus'") &&
                         Contains("gqa_tp8, mla, gla2_tp2, mlra4_tp4, mla_h128"));
-  r = run_bad("validate-kernels --seed -1 --list");
+  r = run_rejected("validate-kernels --seed -1 --list");
   CHECK_THAT(r.err, Contains("--seed: '-1' is invalid"));
   // --stress draws its own cases: a grid selector with it, or a stress tuning without it, would
   // be ignored, so each is an error (before any GPU is looked for, in every build).
-  r = run_bad("validate-kernels --stress 5 --shapes latent_d576_v512", false);
+  r = run_rejected("validate-kernels --stress 5 --shapes latent_d576_v512", false);
   CHECK_THAT(r.err, Contains("--shapes selects grid cases, and --stress draws random ones"));
-  r = run_bad("validate-kernels --stress 5 --reduced", false);
+  r = run_rejected("validate-kernels --stress 5 --reduced", false);
   CHECK_THAT(r.err, Contains("--reduced selects grid cases"));
-  r = run_bad("validate-kernels --stress-repeats 4", false);
+  r = run_rejected("validate-kernels --stress-repeats 4", false);
   CHECK_THAT(r.err, Contains("--stress-repeats tunes --stress N, which is not given"));
-  r = run_bad("validate-kernels --stress 3 --stress-repeats 101", false);
+  r = run_rejected("validate-kernels --stress 3 --stress-repeats 101", false);
   CHECK_THAT(r.err, Contains("--stress-repeats: 101 must be <= 100"));
-  r = run_bad("validate-kernels --stress -3", false);
+  r = run_rejected("validate-kernels --stress -3", false);
   CHECK_THAT(r.err, Contains("--stress: '-3' is invalid"));
-  r = run_bad("validate-kernels --stress 3 --stress-max-cache-gb 0", false);
+  r = run_rejected("validate-kernels --stress 3 --stress-max-cache-gb 0", false);
   CHECK_THAT(r.err, Contains("--stress-max-cache-gb: '0' is invalid: must be >= 0.1"));
   if (!built_with_cuda()) {
     WARN("CPU build: the kernel grid's shape names are checked only in a CUDA build");
     return;
   }
-  r = run_bad("validate-kernels --list --shapes bogus");
+  r = run_rejected("validate-kernels --list --shapes bogus");
   CHECK_THAT(r.err, Contains("--shapes: 'bogus' is not a shape of the grid") &&
                         Contains("latent_d576_v512"));
-  r = run_bad("validate-kernels --list --filter no_such_case");
+  r = run_rejected("validate-kernels --list --filter no_such_case");
   CHECK_THAT(r.err, Contains("no case matches --filter 'no_such_case'"));
 }

@@ -24,15 +24,15 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-void write(const std::filesystem::path& p, const std::string& text) {
+void write_file(const std::filesystem::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-const std::string kGqa = R"("d_model": 4096, "q_heads": 32, "kv_heads": 8, "d_head": 128)";
+const std::string kGqaFields = R"("d_model": 4096, "q_heads": 32, "kv_heads": 8, "d_head": 128)";
 
 // `explain` of a GQA config file: the short command every config case goes through.
 CliResult explain_config(const TempDir& dir, const std::string& config_text) {
-  write(dir / "c.json", config_text);
+  write_file(dir / "c.json", config_text);
   return run_cli_binary("explain --variant gqa --config c.json --batch 1 --context 1k",
                         dir.path().string());
 }
@@ -45,7 +45,7 @@ TEST_CASE("config files: repeated keys, deep nesting, huge and non-finite number
     std::string config, message;
   };
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  for (const Case& c : {Case{"{" + kGqa + R"(, "kv_heads": 4})", "c.json:1:73: at /: duplicate key 'kv_heads'"},
+  for (const Case& c : {Case{"{" + kGqaFields + R"(, "kv_heads": 4})", "c.json:1:73: at /: duplicate key 'kv_heads'"},
                         Case{R"({"d_model": )" + deep + "}", "nested deeper than the limit of 64"},
                         Case{R"({"d_model": 4096, "q_heads": 32, "kv_heads": 8, "d_head": 18446744073709551615})",
                              "at /d_head: 18446744073709551615 is out of range for an integer"},
@@ -60,7 +60,7 @@ TEST_CASE("config files: repeated keys, deep nesting, huge and non-finite number
     CHECK(dir.count() == 1);  // c.json alone
   }
   // The unchanged config still runs.
-  CHECK(explain_config(dir, "{" + kGqa + "}").status == 0);
+  CHECK(explain_config(dir, "{" + kGqaFields + "}").status == 0);
 }
 
 TEST_CASE("config files: a directory, a truncated big file and an endless fifo exit 2 promptly", "[cli][files]") {
@@ -71,7 +71,7 @@ TEST_CASE("config files: a directory, a truncated big file and an endless fifo e
   CHECK_THAT(r.err, Contains("cfg_dir: is a directory, not a file"));
 
   // 20 MB cut inside a string: the message stays short.
-  write(dir / "cut.json", "{" + kGqa + R"(, "note": ")" + std::string(20 << 20, 'n'));
+  write_file(dir / "cut.json", "{" + kGqaFields + R"(, "note": ")" + std::string(20 << 20, 'n'));
   r = run_cli_binary("explain --variant gqa --config cut.json --batch 1 --context 1k", dir.path().string());
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("cut.json:1:") && Contains("malformed JSON"));
@@ -90,23 +90,23 @@ TEST_CASE("config files: a directory, a truncated big file and an endless fifo e
 TEST_CASE("explain with a hardware or calibration FILE: broken files exit 2 naming the key", "[cli][files]") {
   TempDir dir;
   const std::string point = "explain --preset llama3_8b --batch 1 --context 1k";
-  write(dir / "hw.json", R"({"id": "x", "name": "x", "hbm_bytes_per_s": "fast"})");
+  write_file(dir / "hw.json", R"({"id": "x", "name": "x", "hbm_bytes_per_s": "fast"})");
   CliResult r = run_cli_binary(point + " --hardware ./hw.json", dir.path().string());
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("hw.json: at /hbm_bytes_per_s: expected a number, got string \"fast\""));
 
-  write(dir / "hw.json", R"({"id": "x", "id": "y"})");
+  write_file(dir / "hw.json", R"({"id": "x", "id": "y"})");
   r = run_cli_binary(point + " --hardware ./hw.json", dir.path().string());
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("duplicate key 'id'"));
 
-  write(dir / "cal.json", R"({"schema": "attnroof.calibration/1", "gpu": "g", "read_ceiling_Bps": 1e12,
+  write_file(dir / "cal.json", R"({"schema": "attnroof.calibration/1", "gpu": "g", "read_ceiling_Bps": 1e12,
                               "sm_count": 132, "families": {}, "external": []})");
   r = run_cli_binary(point + " --hardware h100 --calibration ./cal.json", dir.path().string());
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("cal.json: at /families: expected an array of kernel-family fits, got object"));
 
-  write(dir / "cal.json", R"({"schema": "attnroof.calibration/1", "gpu": "g", "read_ceiling_Bps": 1e999})");
+  write_file(dir / "cal.json", R"({"schema": "attnroof.calibration/1", "gpu": "g", "read_ceiling_Bps": 1e999})");
   r = run_cli_binary(point + " --hardware h100 --calibration ./cal.json", dir.path().string());
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("at /read_ceiling_Bps: 1e999 is not a finite number"));
@@ -117,10 +117,10 @@ TEST_CASE("calibrate and fidelity: malformed measurement files exit 2 naming fil
   const std::string record =
       R"({"kernel": "k", "family": "separate_kv", "q_heads": 8, "kv_heads": 1, "d_qk": 128,
           "d_v": 128, "batch": 1, "ctx_len": 1024, "time_s": 1e-5, "read_ceiling_Bps": 3e12})";
-  write(dir / "no_family.json", R"({"records": [{"kernel": "k"}]})");
-  write(dir / "typed.json", R"({"records": [)" + record + R"(], "gemm_records": [{"m": "1"}]})");
-  write(dir / "ok.json", R"({"records": [)" + record + "]}");
-  write(dir / "dup.json", R"({"records": [)" + record + R"(], "records": 1})");
+  write_file(dir / "no_family.json", R"({"records": [{"kernel": "k"}]})");
+  write_file(dir / "typed.json", R"({"records": [)" + record + R"(], "gemm_records": [{"m": "1"}]})");
+  write_file(dir / "ok.json", R"({"records": [)" + record + "]}");
+  write_file(dir / "dup.json", R"({"records": [)" + record + R"(], "records": 1})");
   struct Case {
     std::string args, message;
   };
@@ -153,8 +153,8 @@ TEST_CASE("study: a measured_kernels bench file without ceilings or with wrong t
         Case{R"({"gpu": 1, "ceilings": {"read_GBps": 3000}, "points": []})", "bench.json: at /gpu: expected a string"},
         Case{R"({"gpu": "test", "ceilings": {"read_GBps": 3000}, "points": [{"shape": "gqa_tp8"}]})",
              "bench.json: at /points/0/batch: required key is missing"}}) {
-    write(dir / "bench.json", c.bench);
-    write(dir / "study.json", R"({"schema_version": 1, "name": "bad_bench", "title": "t",
+    write_file(dir / "bench.json", c.bench);
+    write_file(dir / "study.json", R"({"schema_version": 1, "name": "bad_bench", "title": "t",
       "sections": [{"type": "measured_kernels", "id": "m", "title": "m", "bench": ")" +
                                   (dir / "bench.json").string() + R"(",
         "shapes": [{"shape": "gqa_tp8"}]}]})");

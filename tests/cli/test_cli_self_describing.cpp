@@ -13,7 +13,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::string kSweep = "sweep --preset llama3_70b --tp 8 --context 32k";
+const std::string kSweepCommand = "sweep --preset llama3_70b --tp 8 --context 32k";
 
 // The header line of a table and the cells of its first row.
 std::vector<std::string> words(const std::string& line) {
@@ -26,20 +26,20 @@ std::vector<std::string> words(const std::string& line) {
 }  // namespace
 
 TEST_CASE("the sweep table shows the axes that vary, and fits", "[cli]") {
-  auto r = run_cli_binary(kSweep + " --q-tokens 1,4 --kv-dtype bf16,fp8");
+  auto r = run_cli_binary(kSweepCommand + " --q-tokens 1,4 --kv-dtype bf16,fp8");
   REQUIRE(r.status == 0);
   const std::string header = r.out.substr(0, r.out.find('\n'));
   CHECK_THAT(header, Contains("kv_dtype") && Contains("q_tokens") && Contains("fits"));
   CHECK_THAT(header, !Contains("form") && !Contains("weight_dtype"));
-  r = run_cli_binary(kSweep);  // nothing varies but the defaults' single values
+  r = run_cli_binary(kSweepCommand);  // nothing varies but the defaults' single values
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out.substr(0, r.out.find('\n')), !Contains("kv_dtype") && !Contains("q_tokens"));
 }
 
 TEST_CASE("a time unit scales the table time columns and renames them and CSV stays in seconds",
           "[cli]") {
-  const auto csv = run_cli_binary(kSweep + " --format csv --columns t_layer_s,max_batch");
-  const auto us = run_cli_binary(kSweep + " --time-unit us --columns t_layer_s,max_batch");
+  const auto csv = run_cli_binary(kSweepCommand + " --format csv --columns t_layer_s,max_batch");
+  const auto us = run_cli_binary(kSweepCommand + " --time-unit us --columns t_layer_s,max_batch");
   REQUIRE(csv.status == 0);
   REQUIRE(us.status == 0);
   const std::string csv_row = csv.out.substr(csv.out.find('\n') + 1);
@@ -51,9 +51,9 @@ TEST_CASE("a time unit scales the table time columns and renames them and CSV st
   CHECK(words(header) == std::vector<std::string>{"t_layer_us", "max_batch"});
   CHECK(std::stod(words(row)[0]) == Approx(t_s * 1e6).epsilon(1e-3));  // the table's 4 digits
   // CSV and JSON keep SI seconds whatever the unit.
-  const auto csv_us = run_cli_binary(kSweep + " --format csv --time-unit us --columns t_layer_s");
+  const auto csv_us = run_cli_binary(kSweepCommand + " --format csv --time-unit us --columns t_layer_s");
   CHECK_THAT(csv_us.out, Contains("t_layer_s\n"));
-  const auto bad = run_cli_binary(kSweep + " --time-unit min");
+  const auto bad = run_cli_binary(kSweepCommand + " --time-unit min");
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Contains("--time-unit: unknown time unit 'min'; known: s, ms, us"));
 }
@@ -78,9 +78,9 @@ TEST_CASE("explain places the point on the roofline and names what would move it
   // turns compute-bound where 7.998 q >= 229.7, q >= 28.7, so at 29.
   CHECK_THAT(text.out, Contains("plain roofline memory-bound: compute-bound at q_tokens >= 29"));
 
-  const auto json = run_cli_binary(args + " --format json");
-  REQUIRE(json.status == 0);
-  const nlohmann::json j = nlohmann::json::parse(json.out);
+  const auto json_run = run_cli_binary(args + " --format json");
+  REQUIRE(json_run.status == 0);
+  const nlohmann::json j = nlohmann::json::parse(json_run.out);
   const nlohmann::json& roof = j.at("roofline");
   CHECK(roof.at("effective_ridge_flop_per_byte").get<double>() ==
         Approx(9.894e14 * 0.7 / (3.35e12 * 0.9)));
@@ -98,9 +98,9 @@ TEST_CASE("explain places the point on the roofline and names what would move it
 
 TEST_CASE("explain --time-unit scales every time of the table and names the unit", "[cli][explain]") {
   const std::string point = "explain --preset llama3_70b --tp 8 --batch 16 --context 32k";
-  const auto json = run_cli_binary(point + " --format json --time-unit us");  // JSON stays in s
-  REQUIRE(json.status == 0);
-  const double t_layer_s = nlohmann::json::parse(json.out)["totals"]["t_layer_s"].get<double>();
+  const auto json_run = run_cli_binary(point + " --format json --time-unit us");  // JSON stays in s
+  REQUIRE(json_run.status == 0);
+  const double t_layer_s = nlohmann::json::parse(json_run.out)["totals"]["t_layer_s"].get<double>();
   const auto us = run_cli_binary(point + " --time-unit us");
   REQUIRE(us.status == 0);
   CHECK_THAT(us.out, Contains("t_mem us   t_math us        t us"));

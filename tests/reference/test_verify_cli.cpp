@@ -13,7 +13,10 @@ using attnroof::test::CliResult;
 using attnroof::test::run_cli_binary;
 using attnroof::test::TempDir;
 
-TEST_CASE("verify: every --help example runs and passes", "[reference][verify][cli]") {
+// [slow]: the examples verify every variant at every TP degree with the precision study, about
+// 190 s unoptimized under the sanitizers; there the same verify code runs in-process
+// (test_verify.cpp) and through the binary on two variants (the JSON report case below).
+TEST_CASE("verify: every --help example runs and passes", "[reference][verify][cli][slow]") {
   const CliResult help = run_cli_binary("verify --help");
   REQUIRE(help.status == 0);
   std::vector<std::string> examples;
