@@ -4,6 +4,7 @@
 #         stress-sanitize | tp (the TP decode step and the collective sweep,
 #         kernels/tp/README.md) | calibrate (below) | q-tokens (below) |
 #         ncu (Nsight Compute sections at a few bench points, see the mode) |
+#         durations (each decode and merge kernel's own time beside the step's, see the mode) |
 #         bulk (the bulk-copy latent kernels checked, then timed against their cp.async
 #         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck and
 #         racecheck at once) | targets (checks, then the kernels' targets with the shipped
@@ -277,16 +278,36 @@ if [[ $mode == ncu ]]; then
   # Nsight Compute sections of the decode and merge kernels at a few bench points, one text
   # report each under $OUT/ncu/ (NCU_POINTS="shape:batch:ctx:q_tokens ..."). Clocks are left
   # alone (--clock-control none); ncu flushes the caches before each profiled kernel.
+  # NCU_ARGS adds ncu flags (more sections: NCU_ARGS="--section ComputeWorkloadAnalysis").
   mkdir -p "$out/ncu"
   for point in ${NCU_POINTS:-mla:1:1048576:1 mlra4_tp4:1:1048576:1 gqa_tp8:1:1048576:1 \
                  mla_h128:64:8192:1 mla:16:65536:2}; do
     IFS=: read -r shape batch ctx q <<<"$point"
     run_stage "ncu_$shape" ncu --clock-control none --kernel-name regex:'latent_wgmma|split_kv_decode|merge' \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy \
-      --section WarpStateStats --section SchedulerStats --section LaunchStats \
+      --section WarpStateStats --section SchedulerStats --section LaunchStats ${NCU_ARGS:-} \
       "$cli" bench-kernels --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
       --runs 1 --warmup 0 --graph-only --skip-ceilings --out-dir /tmp/attnroof-ncu-bench
     cp "$out/stages.log" "$out/ncu/${shape}_b${batch}_ctx${ctx}_q${q}.txt" && : >"$out/stages.log"
+  done
+fi
+if [[ $mode == durations ]]; then
+  # Where a split step's time goes: each decode and merge kernel's own duration (Nsight Compute,
+  # gpu__time_duration with the caches left alone, so the merge reads the partials from L2 as in a
+  # real step; clocks left alone) and, in a second process, the step timed as bench-kernels times
+  # it, per shape, into $OUT/durations/ (ncu_SHAPE.csv, bench_SHAPE/). DURATION_ARGS: the points
+  # (default the four paper shapes at batch 1, 512K-2M). The device machine has no Nsight Systems.
+  mkdir -p "$out/durations"
+  for shape in ${DURATION_SHAPES:-gqa_tp8 mla gla2_tp2 mlra4_tp4}; do
+    points=(--shapes "$shape" ${DURATION_ARGS:---batches 1 --contexts 512k:2m:x2})
+    run_stage "durations_$shape" ncu --cache-control none --clock-control none --csv \
+      --kernel-name regex:'latent_wgmma|split_kv_decode|merge' \
+      --metrics gpu__time_duration.sum,sm__cycles_elapsed.avg.per_second,dram__bytes_read.sum \
+      "$cli" bench-kernels "${points[@]}" --runs 5 --warmup 1 --graph-only --skip-ceilings \
+      --out-dir /tmp/attnroof-durations
+    cp "$out/stages.log" "$out/durations/ncu_$shape.csv" && : >"$out/stages.log"
+    run_stage "bench_$shape" "$cli" bench-kernels "${points[@]}" --runs 20 --graph-only \
+      --out-dir "$out/durations/bench_$shape"
   done
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the commands also set it before NCCL starts
