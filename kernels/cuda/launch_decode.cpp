@@ -356,8 +356,6 @@ KernelChoice KernelChoice::from_environment() {
     c.alternative = v[0] - '0';
   if (const char* v = std::getenv("ATTNROOF_NO_WGMMA"); v != nullptr && v[0] != '\0' && v[0] != '0')
     c.wgmma = false;
-  if (const char* v = std::getenv("ATTNROOF_NO_EARLY_MERGE"); v != nullptr && v[0] != '\0' && v[0] != '0')
-    c.early_merge_launch = false;
   return c;
 }
 
@@ -456,9 +454,6 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
   }
   ATTNROOF_CUDA_CHECK_LAUNCH();
   if (p.n_splits > 1) {
-    cudaLaunchAttribute early{};
-    early.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    early.val.programmaticStreamSerializationAllowed = 1;
     const bool few = p.n_splits <= cuda::kRowMergeMaxSplits;
     const int64_t q_rows = p.q_rows();
     const cudaLaunchConfig_t merge_cfg{
@@ -468,8 +463,8 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
         .blockDim = dim3(static_cast<unsigned>(few ? cuda::kRowMergeThreads : cuda::kMergeThreads)),
         .dynamicSmemBytes = few ? 0 : static_cast<std::size_t>(cuda::merge_smem_bytes(p.n_splits)),
         .stream = stream,
-        .attrs = choice.early_merge_launch ? &early : nullptr,
-        .numAttrs = choice.early_merge_launch ? 1u : 0u,
+        .attrs = nullptr,
+        .numAttrs = 0,
     };
     const auto merge = few ? cuda::merge_few_splits_kernel_ptr() : cuda::merge_splits_kernel_ptr();
     ATTNROOF_CUDA_CHECK(

@@ -34,11 +34,8 @@ std::vector<DecodeShape> supported_decode_shapes();
 struct KernelChoice {
   int alternative = 0;  // the shape's default where it has no such alternative
   bool wgmma = true;    // false: the mma.sync latent kernels on compute capability 9.0 too
-  // The merge launched with programmatic stream serialization: it may start once every split CTA
-  // has read its last tile, and waits on the device for the partials (grid_dependency.cuh).
-  bool early_merge_launch = true;
-  // The front-ends' spelling: ATTNROOF_WGMMA_ALT=k (one digit), ATTNROOF_NO_WGMMA=1 and
-  // ATTNROOF_NO_EARLY_MERGE=1 (read where a tool starts, never inside the launcher).
+  // The front-ends' spelling: ATTNROOF_WGMMA_ALT=k (one digit) and ATTNROOF_NO_WGMMA=1 (read
+  // where a tool starts, never inside the launcher).
   static KernelChoice from_environment();
 };
 

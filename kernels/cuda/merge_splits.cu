@@ -16,9 +16,7 @@
 // variants tried: one CTA per head over all of d_v, each warp walking every 8th split one row at a
 // time (15-18 us: 64 or 8 CTAs, each bound by L2 latency); partial rows loaded before the LSE
 // reduction with one (max, sum) pair reduction (6.3-10.5 us; 512 threads and 8 rows in flight:
-// 5.8-14 us); programmatic dependent launch of this kernel (-2.5% .. +14% step time): not kept
-// then. It is back with the split kernels allowing the merge's launch only after their last tile
-// (grid_dependency.cuh; KernelChoice::early_merge_launch).
+// 5.8-14 us); programmatic dependent launch of this kernel (-2.5% .. +14% step time): not kept.
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda/split_kv_decode.cuh"
 
@@ -55,7 +53,6 @@ __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
 // shared: w_s [n_splits] (LSE, then weights) | part [16][kMergeCols] | red [32] (fp32)
 __global__ void __launch_bounds__(kMergeThreads)
     merge_splits_kernel(const __grid_constant__ DecodeParams p) {
-  wait_for_prerequisite_grids();  // launched early (launch_decode): the partials are written after
   extern __shared__ float merge_smem[];
   float* w_s = merge_smem;
   float* part = w_s + ((p.n_splits + 3) & ~3);  // 16-byte aligned for float4 rows
@@ -132,7 +129,6 @@ __global__ void __launch_bounds__(kMergeThreads)
 // transaction each) and n_splits float4 partials, coalesced across the row.
 __global__ void __launch_bounds__(kRowMergeThreads)
     merge_few_splits_kernel(const __grid_constant__ DecodeParams p) {
-  wait_for_prerequisite_grids();  // launched early (launch_decode): the partials are written after
   const int quads_per_row = p.d_v / 4;
   const int64_t q_rows = int64_t(p.q_tokens) * p.q_heads;
   const int64_t quad = int64_t(blockIdx.x) * kRowMergeThreads + threadIdx.x;

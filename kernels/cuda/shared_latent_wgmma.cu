@@ -76,7 +76,6 @@
 #include <cstdint>
 
 #include "kernels/cuda/kernel_table.h"
-#include "kernels/cuda_util/grid_dependency.cuh"
 #include "kernels/cuda_util/mma_primitives.cuh"
 #include "kernels/cuda_util/tma_primitives.cuh"
 #include "kernels/cuda_util/wgmma_primitives.cuh"
@@ -547,7 +546,6 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
     fence_all(o_acc);
   }
   cp_async_wait<0>();  // only empty groups can be pending here
-  allow_dependent_launch();  // the cache is read: the merge may launch (grid_dependency.cuh)
 
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
@@ -871,7 +869,6 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     }
   }
 
-  allow_dependent_launch();  // the cache is read: the merge may launch (grid_dependency.cuh)
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     l_run[h] += __shfl_xor_sync(0xffffffffu, l_run[h], 1);

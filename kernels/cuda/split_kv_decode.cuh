@@ -38,7 +38,6 @@
 #include <cstdint>
 
 #include "kernels/cuda/kernel_table.h"
-#include "kernels/cuda_util/grid_dependency.cuh"
 #include "kernels/cuda_util/mma_primitives.cuh"
 #include "kernels/cuda_util/tma_primitives.cuh"
 #include "kernels/decode_params.h"
@@ -407,9 +406,6 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
     }
   }
   cp_async_wait<0>();  // only empty groups can be pending here
-  // The cache is read: the merge may launch once every CTA is here (grid_dependency.cuh). Not
-  // earlier, or its CTAs would take SM slots from this grid's later waves.
-  allow_dependent_launch();
 
   // Row sums: the 4 threads of a quad, then the kWarpsN warps of a row block.
 #pragma unroll

@@ -137,31 +137,24 @@ TEST_CASE("every kernel table entry is named by its shape and tile plan", "[kern
   }
 }
 
-TEST_CASE("KernelChoice::from_environment reads the tools' three variables", "[kernels]") {
+TEST_CASE("KernelChoice::from_environment reads the tools' two variables", "[kernels]") {
   ::unsetenv("ATTNROOF_WGMMA_ALT");
   ::unsetenv("ATTNROOF_NO_WGMMA");
-  ::unsetenv("ATTNROOF_NO_EARLY_MERGE");
   KernelChoice c = KernelChoice::from_environment();
   CHECK(c.alternative == 0);
   CHECK(c.wgmma);
-  CHECK(c.early_merge_launch);
   ::setenv("ATTNROOF_WGMMA_ALT", "2", 1);
   ::setenv("ATTNROOF_NO_WGMMA", "1", 1);
-  ::setenv("ATTNROOF_NO_EARLY_MERGE", "1", 1);
   c = KernelChoice::from_environment();
   CHECK(c.alternative == 2);
   CHECK_FALSE(c.wgmma);
-  CHECK_FALSE(c.early_merge_launch);
   ::setenv("ATTNROOF_WGMMA_ALT", "x", 1);  // not a digit: the default
   ::setenv("ATTNROOF_NO_WGMMA", "0", 1);
-  ::setenv("ATTNROOF_NO_EARLY_MERGE", "0", 1);
   c = KernelChoice::from_environment();
   CHECK(c.alternative == 0);
   CHECK(c.wgmma);
-  CHECK(c.early_merge_launch);
   ::unsetenv("ATTNROOF_WGMMA_ALT");
   ::unsetenv("ATTNROOF_NO_WGMMA");
-  ::unsetenv("ATTNROOF_NO_EARLY_MERGE");
 }
 
 TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
