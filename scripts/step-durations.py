@@ -32,24 +32,24 @@ def main(folder):
                   a["dram__bytes_read.sum"], a["sm__cycles_elapsed.avg.per_second"] / 1e9)
                  for a, b in zip(seq, seq[1:]) if "merge" not in a["name"] and "merge" in b["name"]]
         bench = json.loads((folder / f"bench_{shape}" / "bench_kernels.json").read_text())
-        for r in sorted(bench["records"], key=lambda r: r["ctx_len"]):
-            per_token = r["d_qk"] * 2 if r["family"] == "shared_latent" else r["d_qk"] * 4
-            kv = r["batch"] * r["ctx_len"] * per_token * r["kv_heads"]
-            match = [p for p in pairs if abs(p[2] / kv - 1) < 0.05]
+        # The benchmark's own points: the model's KV bytes and the fraction of the read ceiling
+        # measured in that run (the decode kernel alone moves the same bytes).
+        for pt in sorted(bench["points"], key=lambda pt: pt["ctx"]):
+            match = [p for p in pairs if abs(p[2] / pt["kv_bytes"] - 1) < 0.05]
             if not match:
-                print(f"{shape} {r['ctx_len']}: no profiled kernel with these bytes")
+                print(f"{shape} {pt['ctx']}: no profiled kernel with these bytes")
                 continue
             decode = statistics.median(p[0] for p in match)
             merge = statistics.median(p[1] for p in match)
             clock = statistics.median(p[3] for p in match)
-            step = r["time_s"] * 1e6
-            ceiling = r["read_ceiling_Bps"]
-            print(f"{shape} {r['ctx_len']} {r['n_splits']} | {step:.1f} ({r['time_s_min'] * 1e6:.1f}-"
-                  f"{r['time_s_max'] * 1e6:.1f}) | {decode:.1f} ({len(match)}, {clock:.2f} GHz) | "
-                  f"{merge:.1f} | {step - decode - merge:.1f} | {kv / (step * 1e-6) / ceiling:.3f}, "
-                  f"{kv / (decode * 1e-6) / ceiling:.3f}")
-        print(f"  read ceiling {ceiling / 1e9:.0f} GB/s, step SM clock {r['sm_clock_mhz']:.0f} MHz")
-
+            step = pt["time_us_graph_median"]
+            step_frac = pt["frac_read_ceiling_graph"]
+            print(f"{shape} {pt['ctx']} {pt['n_splits']} | {step:.1f} ({pt['time_us_graph_min']:.1f}-"
+                  f"{pt['time_us_graph_max']:.1f}) | {decode:.1f} ({len(match)}, {clock:.2f} GHz) | "
+                  f"{merge:.1f} | {step - decode - merge:.1f} | {step_frac:.3f}, "
+                  f"{step_frac * step / decode:.3f}")
+        print(f"  read ceiling {pt['kv_bytes'] / (step * 1e-6) / step_frac / 1e9:.0f} GB/s, "
+              f"step SM clock {pt['sm_clock_mhz']:.0f} MHz")
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
