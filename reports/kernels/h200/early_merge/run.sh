@@ -2,7 +2,8 @@
 # The early merge launch on the device machine: the checks (validation grid, [gpu] tests, memcheck,
 # racecheck), then an A/B in one call: the same binary with the early launch (default) and with
 # ATTNROOF_NO_EARLY_MERGE=1, and the previous binary (build-gpu-bin/attnroof_before, if carried),
-# in turn, two rounds. Results into $OUT/results.tgz.
+# in turn, two rounds. Results into $OUT/results.tgz. A record of the call made with the binaries
+# of 89d1182: the early launch and ATTNROOF_NO_EARLY_MERGE were reverted after it (README.md).
 #   OUT=$OUT bash reports/kernels/h200/early_merge/run.sh
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
