@@ -579,10 +579,9 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 // warpgroup 1, so each warpgroup refills its parts of a stage with the pair after next as soon as
 // its own P V on them is done, without waiting for the other: the next pair's copies start
 // during this pair's P V instead of after it.
-template <int kDqk_, int kDv_, bool kStaggered_ = false>
+template <int kDqk_, int kDv_>
 struct LatentSeesawTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
-  static constexpr bool kStaggered = kStaggered_;  // the staggered pair schedule (below)
   static constexpr int kMinBlocks = 1, kThreads = 256;  // two warpgroups
   static constexpr bool kBulk = true;
   static constexpr int kParts = kDqk / 64;      // 64-column parts of a tile
@@ -604,8 +603,8 @@ struct LatentSeesawTile {
 
 template <class Tile>
 constexpr bool kIsSeesaw = false;
-template <int kDqk, int kDv, bool kStaggered>
-constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv, kStaggered>> = true;
+template <int kDqk, int kDv>
+constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv>> = true;
 
 template <class Tile>
 __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const void* cache_rows) {
@@ -679,29 +678,21 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   const float scale_log2 = p.softmax_scale * kLog2eW;
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
-  // S = Q K^T over the parts of tile `tile` from part `first` on (wrapping around), each part
-  // waited for before its four k16 steps: committed, not waited.
-  // present false: the tile is past the split, nothing is waited for and the scores are
-  // garbage (the caller masks them all).
-  auto issue_score = [&](int tile, float (&s)[Tile::kSRegs], int first, bool present = true) {
+  auto score = [&](int tile, float (&s)[Tile::kSRegs]) {
     const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
     fence_all(s);
     wgmma_fence();
 #pragma unroll
-    for (int i = 0; i < Tile::kKSteps; ++i) {
-      const int part = (first + i / 4) % kParts, kk = 4 * part + i % 4;
-      if (i % 4 == 0 && present) wait_part(tile, part);
+    for (int kk = 0; kk < Tile::kKSteps; ++kk) {
+      if (kk % 4 == 0) wait_part(tile, kk / 4);
       const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
       const uint64_t da =
           smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
       const uint64_t db =
           smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
-      wgmma_qk<kTileN>(s, da, db, i > 0 ? 1 : 0);
+      wgmma_qk<kTileN>(s, da, db, kk > 0 ? 1 : 0);
     }
     wgmma_commit();
-  };
-  auto score = [&](int tile, float (&s)[Tile::kSRegs]) {
-    issue_score(tile, s, 0);
     wgmma_wait<0>();
     fence_all(s);
   };
@@ -729,9 +720,9 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     if (!__all_sync(0xffffffffu, f[0] == 1.f && f[1] == 1.f)) scale_rows(o_acc, f);
   };
   // O += P V over this warpgroup's V columns of tile `tile`: committed, not waited.
-  auto issue_pv = [&](int tile, uint32_t (&pa)[kKv][4], bool fence_acc = true) {
+  auto issue_pv = [&](int tile, uint32_t (&pa)[kKv][4]) {
     const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
-    if (fence_acc) fence_all(o_acc);
+    fence_all(o_acc);
     wgmma_fence();
 #pragma unroll
     for (int kv = 0; kv < kKv; ++kv) {
@@ -769,138 +760,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     float s[Tile::kSRegs], mx[2], row_sum[2];
     uint32_t pa_own[kKv][4], pa_other[kKv][4];
     const float one[2] = {1.f, 1.f};
-    if constexpr (Tile::kStaggered) {
-      // Both warpgroups: O_half = a1 (a0 O_half + P0 V0_half) + P1 V1_half, P0 in the frame of
-      // m0 and P1 in that of m1. Warpgroup 1 starts S1 only once warpgroup 0 has S0 and m0, so
-      // the tensor cores run S0, S1, then the P V products, and each softmax overlaps the
-      // other warpgroup's tensor work; with P0 unscaled, both halves of V0 are read right after
-      // the softmax of S0, so stage 0 is refilled mid-pair. S reads the RoPE parts first (they
-      // are refilled as soon as S is done), then V_L, then V_R.
-      constexpr int kRope = 2 * kLeft;  // the first part past d_v (RoPE columns)
-      float m0[2], m0_use[2], a0[2], a1[2], m1[2];
-      if (wg == 0) {
-        issue_score(tile0, s, kRope);
-        wgmma_wait<0>();
-        fence_all(s);
-        refill(tile0 + 2, page0, kRope, kParts);  // read by S0 alone
-        masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m0[h] = fmaxf(m_run[h], mx[h] * scale_log2);
-          m0_use[h] = m0[h] == -INFINITY ? 0.f : m0[h];  // keeps exp2(-inf - -inf) out
-          a0[h] = fast_exp2(m_run[h] - m0_use[h]);
-          if (t4 == 0) m_x[warp * 16 + g + 8 * h] = m0[h];
-        }
-        named_barrier_sync(kBarMax0, kThreads);  // m0 out; warpgroup 1 starts S1
-        exponentiate(s, m0_use, row_sum);
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) {
-          pack_p_step(s, one, kv, pa_own[kv]);
-#pragma unroll
-          for (int r = 0; r < 4; ++r) p_x[(kv * 4 + r) * 128 + lt] = pa_own[kv][r];
-        }
-        named_barrier_sync(kBarP0, kThreads);  // P0 out
-        scale_o(a0);
-        issue_pv(tile0, pa_own);  // P0 V0_L
-        named_barrier_sync(kBarMax1P1, kThreads);  // m1 and P1 in
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m1[h] = m_x[64 + warp * 16 + g + 8 * h];
-          a1[h] = fast_exp2(m0[h] - (m1[h] == -INFINITY ? 0.f : m1[h]));
-          l_run[h] = (l_run[h] * a0[h] + row_sum[h]) * a1[h];
-          m_run[h] = m1[h];
-        }
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
-        wgmma_wait<0>();
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_own[kv]);
-        fence_all(o_acc);
-        refill(tile0 + 2, page0, 0, kLeft);  // V0_L
-        scale_o(a1);
-        if (has1) {
-#pragma unroll 1
-          for (int c = 0; c < kLeft; ++c) wait_part(tile1, c);
-          issue_pv(tile1, pa_other);  // P1 V1_L
-          wgmma_wait<0>();
-#pragma unroll
-          for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
-          fence_all(o_acc);
-          refill(tile1 + 2, page1, 0, kLeft);  // V1_L
-        }
-      } else {
-        named_barrier_sync(kBarMax0, kThreads);  // m0 in; S0 done: S1 may use the tensor cores
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m0[h] = m_x[warp * 16 + g + 8 * h];
-          m0_use[h] = m0[h] == -INFINITY ? 0.f : m0[h];
-          a0[h] = fast_exp2(m_run[h] - m0_use[h]);
-        }
-        scale_o(a0);  // before S1 is issued: no register of a wgmma in flight is written
-        fence_all(o_acc);
-        // Issued even past the split (then unwaited and fully masked): a wgmma group issued on one
-        // path only leaves ptxas unsure which group the wait below retires, and it serializes
-        // every wgmma (C7515).
-        issue_score(tile1, s, kRope, has1);
-        named_barrier_sync(kBarP0, kThreads);  // P0 in
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv)
-#pragma unroll
-          for (int r = 0; r < 4; ++r) pa_other[kv][r] = p_x[(kv * 4 + r) * 128 + lt];
-#pragma unroll 1
-        for (int c = kLeft; c < 2 * kLeft; ++c) wait_part(tile0, c);
-        issue_pv(tile0, pa_other, false);  // P0 V0_R (o_acc fenced before S1)
-        wgmma_wait<1>();  // S1 done (P0 V0_R may still run)
-        fence_all(s);
-        if (has1) {
-          refill(tile1 + 2, page1, kRope, kParts);  // read by S1 alone
-          masked_row_max<kTileN>(cta, tile1, kTileN, 0, t4, s, mx);
-        } else {
-#pragma unroll
-          for (int i = 0; i < Tile::kSRegs; ++i) s[i] = -INFINITY;
-          mx[0] = mx[1] = -INFINITY;
-        }
-        float m1_use[2];
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          m1[h] = fmaxf(m0[h], mx[h] * scale_log2);
-          m1_use[h] = m1[h] == -INFINITY ? 0.f : m1[h];
-          a1[h] = fast_exp2(m0[h] - m1_use[h]);
-          if (t4 == 0) m_x[64 + warp * 16 + g + 8 * h] = m1[h];
-        }
-        exponentiate(s, m1_use, row_sum);
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) {
-          pack_p_step(s, one, kv, pa_own[kv]);
-#pragma unroll
-          for (int r = 0; r < 4; ++r) p_x[(kv * 4 + r) * 128 + lt] = pa_own[kv][r];
-        }
-        named_barrier_sync(kBarMax1P1, kThreads);  // m1 and P1 out
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          l_run[h] = l_run[h] * a0[h] * a1[h] + row_sum[h];
-          m_run[h] = m1[h];
-        }
-        wgmma_wait<0>();
-#pragma unroll
-        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
-        fence_all(o_acc);
-        refill(tile0 + 2, page0, kLeft, 2 * kLeft);  // V0_R
-        scale_o(a1);
-        if (has1) {
-#pragma unroll 1
-          for (int c = kLeft; c < 2 * kLeft; ++c) wait_part(tile1, c);
-          issue_pv(tile1, pa_own);  // P1 V1_R
-          wgmma_wait<0>();
-#pragma unroll
-          for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_own[kv]);
-          fence_all(o_acc);
-          refill(tile1 + 2, page1, kLeft, 2 * kLeft);  // V1_R
-        }
-      }
-    } else if (wg == 0) {
+    if (wg == 0) {
       score(tile0, s);
       masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
       float m0[2], m0_use[2], a0[2], a1[2];
@@ -1070,9 +930,6 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
-    // Alternative 4: the staggered seesaw (S1 after S0, P0 unscaled, stage 0 refilled mid-pair).
-    make_wgmma_entry<LatentSeesawTile<576, 512, true>>("latent_wgmma_d576_v512_m64_n64_s2_staggered_tma", 4),
-    make_wgmma_entry<LatentSeesawTile<320, 256, true>>("latent_wgmma_d320_v256_m64_n64_s2_staggered_tma", 4),
 };
 
 }  // namespace
