@@ -579,9 +579,12 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 // warpgroup 1, so each warpgroup refills its parts of a stage with the pair after next as soon as
 // its own P V on them is done, without waiting for the other: the next pair's copies start
 // during this pair's P V instead of after it.
-template <int kDqk_, int kDv_>
+template <int kDqk_, int kDv_, bool kLateLeftLast_ = false>
 struct LatentSeesawTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
+  // Warpgroup 1 scores V_R and the RoPE columns of its tile before V_L (the parts warpgroup 0
+  // refills last, after its final P V of the pair).
+  static constexpr bool kLateLeftLast = kLateLeftLast_;
   static constexpr int kMinBlocks = 1, kThreads = 256;  // two warpgroups
   static constexpr bool kBulk = true;
   static constexpr int kParts = kDqk / 64;      // 64-column parts of a tile
@@ -603,8 +606,8 @@ struct LatentSeesawTile {
 
 template <class Tile>
 constexpr bool kIsSeesaw = false;
-template <int kDqk, int kDv>
-constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv>> = true;
+template <int kDqk, int kDv, bool kLateLeftLast>
+constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv, kLateLeftLast>> = true;
 
 template <class Tile>
 __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const void* cache_rows) {
@@ -678,19 +681,22 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   const float scale_log2 = p.softmax_scale * kLog2eW;
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
-  auto score = [&](int tile, float (&s)[Tile::kSRegs]) {
+  // S = Q K^T over the parts of tile `tile` from part `first` on, wrapping around; each part is
+  // waited for before its four k16 steps.
+  auto score = [&](int tile, float (&s)[Tile::kSRegs], int first) {
     const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
     fence_all(s);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < Tile::kKSteps; ++kk) {
-      if (kk % 4 == 0) wait_part(tile, kk / 4);
+    for (int i = 0; i < Tile::kKSteps; ++i) {
+      const int part = (first + i / 4) % kParts, kk = 4 * part + i % 4;
+      if (i % 4 == 0) wait_part(tile, part);
       const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
       const uint64_t da =
           smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
       const uint64_t db =
           smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
-      wgmma_qk<kTileN>(s, da, db, kk > 0 ? 1 : 0);
+      wgmma_qk<kTileN>(s, da, db, i > 0 ? 1 : 0);
     }
     wgmma_commit();
     wgmma_wait<0>();
@@ -761,7 +767,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     uint32_t pa_own[kKv][4], pa_other[kKv][4];
     const float one[2] = {1.f, 1.f};
     if (wg == 0) {
-      score(tile0, s);
+      score(tile0, s, 0);
       masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
       float m0[2], m0_use[2], a0[2], a1[2];
 #pragma unroll
@@ -815,7 +821,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
       }
     } else {
       if (has1) {
-        score(tile1, s);
+        score(tile1, s, Tile::kLateLeftLast ? kLeft : 0);
         masked_row_max<kTileN>(cta, tile1, kTileN, 0, t4, s, mx);
       } else {
 #pragma unroll
@@ -930,6 +936,9 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
+    // Alternative 4: the seesaw with warpgroup 1 scoring V_R and RoPE before V_L.
+    make_wgmma_entry<LatentSeesawTile<576, 512, true>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_rtma", 4),
+    make_wgmma_entry<LatentSeesawTile<320, 256, true>>("latent_wgmma_d320_v256_m64_n64_s2_seesaw_rtma", 4),
 };
 
 }  // namespace
