@@ -4,7 +4,7 @@
 # with the binaries of scripts/gpu-run.sh prebuild carried: checks first, all at once, each in its
 # own log (the full grid with the defaults, which also runs the reduced grid on every alternative;
 # the full grid on alternative 4; memcheck and racecheck on the reduced grid with alternative 4),
-# then, if alternative 4 validated, the shipped seesaw (alternative 0) and the staggered one timed
+# then, if alternative 4 validated, the shipped seesaw (alternative 0) and alternative 4 timed
 # in turn, two rounds, at the points of issues 11 and 12 that the latent kernel serves.
 #   OUT=$OUT bash reports/kernels/h200/score_order/run.sh
 set -u
