@@ -70,6 +70,12 @@
 //   is the default since: over 50 MLA / MLA-128 points (batch 1-128, 1K-2M, q_tokens 1 and 2)
 //   0.915x the lockstep time in the median (0.79x-1.02x), GLA-2 0.93x over 8 points
 //   (reports/kernels/h200/seesaw_release/).
+//   Nsight Compute then showed warpgroup 1 waiting for K1's first part (V1_L, refilled last) in
+//   10-17% of the warp samples (reports/kernels/h200/ncu_source/). Scoring V_R and RoPE first
+//   there: 6 rounds over 54 points, 0.98x the time in the median, faster at 44 (GLA-2 0.95x,
+//   MLA-128 0.97x, MLA 0.995x; slowest 1.014x), tensor pipe 62% -> 64% busy at MLA-128 b64 8K
+//   (reports/kernels/h200/score_order/). A seesaw staggering S1 behind S0 measured 1.03-1.08x
+//   (reports/kernels/h200/staggered/).
 #include <cuda_bf16.h>
 
 #include <cmath>
@@ -578,13 +584,12 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 // [0, d_v / 2)) are read last by warpgroup 0 and the others (V_R and the RoPE columns) by
 // warpgroup 1, so each warpgroup refills its parts of a stage with the pair after next as soon as
 // its own P V on them is done, without waiting for the other: the next pair's copies start
-// during this pair's P V instead of after it.
-template <int kDqk_, int kDv_, bool kLateLeftLast_ = false>
+// during this pair's P V instead of after it. Warpgroup 0 scores K0 from V_L on (its own parts,
+// refilled first); warpgroup 1 scores K1 from V_R on, V_L last (warpgroup 0 refills V1_L only
+// after its P1 V1_L, the last product of the pair).
+template <int kDqk_, int kDv_>
 struct LatentSeesawTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
-  // Warpgroup 1 scores V_R and the RoPE columns of its tile before V_L (the parts warpgroup 0
-  // refills last, after its final P V of the pair).
-  static constexpr bool kLateLeftLast = kLateLeftLast_;
   static constexpr int kMinBlocks = 1, kThreads = 256;  // two warpgroups
   static constexpr bool kBulk = true;
   static constexpr int kParts = kDqk / 64;      // 64-column parts of a tile
@@ -606,8 +611,8 @@ struct LatentSeesawTile {
 
 template <class Tile>
 constexpr bool kIsSeesaw = false;
-template <int kDqk, int kDv, bool kLateLeftLast>
-constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv, kLateLeftLast>> = true;
+template <int kDqk, int kDv>
+constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv>> = true;
 
 template <class Tile>
 __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const void* cache_rows) {
@@ -821,7 +826,10 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
       }
     } else {
       if (has1) {
-        score(tile1, s, Tile::kLateLeftLast ? kLeft : 0);
+        // V_R and RoPE first: V1_L is refilled last (by warpgroup 0, after its P1 V1_L), and
+        // starting on it left warpgroup 1 waiting for that copy in 10-17% of the kernel's
+        // warp samples (reports/kernels/h200/ncu_source/).
+        score(tile1, s, kLeft);
         masked_row_max<kTileN>(cta, tile1, kTileN, 0, t4, s, mx);
       } else {
 #pragma unroll
@@ -936,9 +944,6 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
-    // Alternative 4: the seesaw with warpgroup 1 scoring V_R and RoPE before V_L.
-    make_wgmma_entry<LatentSeesawTile<576, 512, true>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_rtma", 4),
-    make_wgmma_entry<LatentSeesawTile<320, 256, true>>("latent_wgmma_d320_v256_m64_n64_s2_seesaw_rtma", 4),
 };
 
 }  // namespace
