@@ -154,9 +154,9 @@ Runner setup_calibrate(CLI::App& app, const Context& ctx) {
       "other kernels fit {} per kernel (fixed cost, per-sequence cost, bandwidth efficiency, "
       "tensor rate).\n"
       "Examples (from the source directory):\n"
-      "  attnroof calibrate reports/calibration/data/h200_run7_measurements.json -o h200.json\n"
+      "  attnroof calibrate reports/calibration/data/h200_run8_measurements.json -o h200.json\n"
       "  attnroof calibrate flashmla.csv --read-ceiling 4.57e12 -o flashmla_h200.json\n"
-      "  attnroof calibrate reports/calibration/data/h200_run7_measurements.json -o h200.json \\\n"
+      "  attnroof calibrate reports/calibration/data/h200_run8_measurements.json -o h200.json \\\n"
       "      --report-dir /tmp/h200 --transfer reports/calibration/data/h100_measurements.json\n"
       "Then: attnroof fidelity --calibration h200.json MEASUREMENTS..., and --calibration on "
       "explain and sweep.",

@@ -88,7 +88,7 @@ Runner setup_fidelity(CLI::App& app, const Context& ctx) {
   app.footer(
       "Examples:\n"
       "  attnroof fidelity --calibration h200_sxm \\\n"
-      "      reports/calibration/data/h200_run7_q_tokens_measurements.json\n"
+      "      reports/calibration/data/h200_run8_q_tokens_measurements.json\n"
       "  attnroof fidelity --calibration my_h200.json flashmla.csv --format json -o f.json\n"
       "The JSON's \"summary\" holds n_points, median_abs_rel_error, p95_abs_rel_error and "
       "max_abs_rel_error; \"per_kernel\" the same per kernel.");
