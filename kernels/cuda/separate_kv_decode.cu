@@ -14,20 +14,12 @@
 //   16 rows: d 64: 64-key tiles, 4 stages; d 128: 64 x 3 (2 CTAs per SM); d 256: 32 x 3
 //   32 rows: d 64: 64 x 4; d 128: 32 x 4; d 256: 32 x 2 (81-85 KB of shared memory, 2 CTAs/SM)
 //
-// Versions: v1 (this file): mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24
-// (reports/kernels/h100/): validated (135-case grid, memcheck and racecheck clean); GQA TP8
-// (8q/1kv, d128, paged 128) batch 1: 86% of the measured 3009 GB/s read ceiling at 2M, 80% at 1M,
-// 69% at 512K, 41% at 128K, 15% at 16K; batch 8: 95% at 2M. Short contexts are latency-bound
-// (~15 us floor: two launches, splits of >= 256 keys walked serially).
-// Round 5 (same kernel; a merge CTA per (head, 64 columns), 128-key minimum split, L2 cleaned
-// rather than left dirty before each timed run): GQA TP8 batch 1 21% / 57% / 78% / 85% / 89% of
-// the measured 3112 GB/s at 16K / 128K / 512K / 1M / 2M; the kernel alone streams at 88% at 1M
-// (ncu), the merge step adds ~5-9 us (reports/kernels/h100/README.md, "Where the time goes").
-// Speculative decoding: q_tokens 1..8 new tokens per sequence fold into the rows
-// (split_kv_decode.cuh), so q_tokens x g rows choose the tile as g does. H200, GQA TP8 (g = 8),
-// against q_tokens = 1: q_tokens 2 (16 rows) costs the same; 4 (32 rows, the 32-row tile)
-// 1.14-1.31x (the 64-row tile, one CTA per SM, gave 1.74-1.85x at batch >= 16 x 64K); 8 (64
-// rows, the 64-row tile) up to 1.8x (reports/kernels/h200/q_tokens/README.md).
+// What it achieves (one H200, shipped defaults, reports/kernels/h200/targets/, 2026-12-04):
+// GQA TP8 (8 q / 1 kv, d 128) batch 1, paged, 0.755 / 0.824 / 0.860 of the read ceiling measured
+// in the same run at 512K / 1M / 2M (the decode kernel alone 0.856-0.925, the rest the merge and
+// launches: reports/kernels/h200/b1_limits/), batch 8 0.90-0.93; 1.14-1.19x PyTorch SDPA at
+// 128K-2M. q_tokens 4 costs 1.14-1.31x q_tokens 1 (reports/kernels/h200/q_tokens/). Round by
+// round: reports/kernels/HISTORY.md.
 // Test and benchmark: scripts/gpu-run.sh full; scripts/gpu-run.sh q-tokens.
 #include "kernels/cuda/split_kv_decode.cuh"
 

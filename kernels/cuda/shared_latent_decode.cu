@@ -15,21 +15,11 @@
 //   576/512: 32-key tiles, 3 stages (m64; Q re-read from shared memory), 4 stages (m16)
 //   320/256: 64-key tiles, 3 stages       192/128: 128-key tiles, 2 stages (m64, v2), 64/4 (m16)
 //
-// Versions: v1: mma.sync + cp.async split-KV. H100 80GB HBM3, 2026-11-24 (reports/kernels/h100/):
-// batch 1 at 2M, fraction of the measured read ceiling: MLA 46% (169 TFLOP/s), GLA-2 TP2 55%,
-// MLRA-4 TP4 49% (64-key tiles, 3 stages).
-// v2 (this file): MLRA-4 m64 tile 128 keys x 2 stages (half the barriers and row-max exchanges
-// per key; 208 registers, no spills). Same H100, validated against ref::decode_reference (139
-// cases incl. the MLRA-4 layer check; memcheck and racecheck clean); batch 1 MLRA-4 TP4:
-// 46.7% -> 50.9% at 1M, 49.0% -> 53.5% at 2M, 43.4% -> 46.9% at 512K (read ceiling 3042 GB/s);
-// MLA 45.9% at 1M (169 TFLOP/s), GLA-2 53.1%; MLRA-4 vs MLA time ratio at 1M 3.08 -> 3.33.
-// Still compute-limited on the mma.sync path: ~434 KB of ldmatrix traffic per 32-key MLA tile
-// (Q re-read from shared memory, 16-row warp tiles) and three barriers per tile at one CTA per
-// SM. Next: wgmma (m64 = the 64 heads, Q and the K tile read once per warpgroup from shared
-// memory, P kept in registers as the A operand of P V), reports/kernels/h100/README.md.
-// v3: on compute capability 9.0 the 64-row latent tiles (17..128 heads) run the wgmma kernel of
-// shared_latent_wgmma.cu instead (MLA batch 1 at 1M 44.8% -> 88.3%); these kernels serve 1..16
-// heads, other GPUs, and ATTNROOF_NO_WGMMA=1.
+// What it achieves: on compute capability 9.0 the 64-row latent tiles (17..128 heads) run the
+// wgmma kernels of shared_latent_wgmma.cu; these serve 1..16 heads, other GPUs and
+// ATTNROOF_NO_WGMMA=1. Last measured on an H100 (v2, reports/kernels/h100/): batch 1 at 1M, MLA
+// 45.9% of the read ceiling (169 TFLOP/s), GLA-2 TP2 53.1%, MLRA-4 TP4 50.9%. Round by round:
+// reports/kernels/HISTORY.md.
 // Test and benchmark: scripts/gpu-run.sh full.
 #include "kernels/cuda/split_kv_decode.cuh"
 

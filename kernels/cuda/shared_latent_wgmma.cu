@@ -45,37 +45,14 @@
 // latent_seesaw_body, its comment); 192/128 64 x 3 with 1 warpgroup, 2 CTAs/SM (the body above,
 // which the lockstep alternatives of 576/512 and 320/256 also run).
 //
-// Versions, H100 80GB HBM3 (nvidia-h100-x1), batch 1 paged, fraction of the read ceiling measured
-// in the same run (reports/kernels/h100/README.md, rounds 3 to 5):
-//   v0: the mma.sync kernel's load loop (a page-table load per 16-byte chunk, each cp.async waiting
-//       on it): MLA 52.8%, GLA-2 57.1%, MLRA-4 51.8% at 2M.
-//   v1: one page entry per thread and tile, prefetched one iteration ahead: MLA (64x2) 82.8% at
-//       1M, GLA-2 77.0%, MLRA-4 62.7% at 2M.
-//   v2: mask only in the tile holding the end, scale folded into one FFMA, ex2.approx: MLA 88.3%,
-//       GLA-2 76.5%, MLRA-4 67.6% at 1M.
-//   v3 (round 4, 192/128 only): 1 warpgroup per CTA, 2 CTAs/SM, 8 threads per row: MLRA-4 1M
-//       195.7 -> 170.3 us (neither change alone helped).
-//   v4 (round 5): split S for 576/512 and 320/256 (GLA-2 1M 310 -> 264 us; MLA batch 1 unchanged,
-//       it is memory-bound; MLA 128 heads batch 64 404 -> 377 us), then 8 threads per row for
-//       them too (same run, two repeats: MLA 1M 433 -> 416 us, 2M 844 -> 810 us; GLA-2 1M 252 ->
-//       243 us). A float4 epilogue (lane pairs swapping columns: half the store instructions)
-//       measured no change and was dropped.
-// H200, q_tokens 1..8 (reports/kernels/h200/q_tokens/README.md): validated 163/163; from
-//   q_tokens = 2 MLA is compute-bound at 415-445 TFLOP/s (0.51-0.55 of cuBLAS's measured 807),
-//   the rate of MLA-128 at q_tokens = 1; FlashMLA reaches 667 TFLOP/s at h64 b16 64K s_q 2.
-// H200, round 6: bulk copies for every plan (reports/kernels/h200/bulk_copy/). Two
-//   seesaw schedules that released a stage only when both warpgroups had left it measured 0.99x
-//   and 1.08x the lockstep default's time (reports/kernels/h200/seesaw/). The seesaw over pairs
-//   with each stage's halves refilled by their last readers, Q K^T at 64 keys per instruction,
-//   is the default since: over 50 MLA / MLA-128 points (batch 1-128, 1K-2M, q_tokens 1 and 2)
-//   0.915x the lockstep time in the median (0.79x-1.02x), GLA-2 0.93x over 8 points
-//   (reports/kernels/h200/seesaw_release/).
-//   Nsight Compute then showed warpgroup 1 waiting for K1's first part (V1_L, refilled last) in
-//   10-17% of the warp samples (reports/kernels/h200/ncu_source/). Scoring V_R and RoPE first
-//   there: 6 rounds over 54 points, 0.98x the time in the median, faster at 44 (GLA-2 0.95x,
-//   MLA-128 0.97x, MLA 0.995x; slowest 1.014x), tensor pipe 62% -> 64% busy at MLA-128 b64 8K
-//   (reports/kernels/h200/score_order/). A seesaw staggering S1 behind S0 measured 1.03-1.08x
-//   (reports/kernels/h200/staggered/).
+// What it achieves (one H200, shipped defaults, 2026-12-04): batch 1 paged at 512K / 1M / 2M,
+// fraction of the read ceiling measured in the same run: MLA 0.768 / 0.786 / 0.888, GLA-2 TP2
+// 0.628 / 0.710 / 0.744, MLRA-4 TP4 0.643 / 0.741 / 0.802 (reports/kernels/h200/targets/; what
+// limits them: reports/kernels/h200/b1_limits/). Compute-bound, MLA-128 batch 64 x 8K: 585
+// TFLOP/s, the tensor pipe busy 64% of the cycles (reports/kernels/h200/score_order/).
+// FlashMLA (9241ae3) timed beside it over 46 MLA points: ours / FlashMLA 1.048 in the median,
+// 0.48-0.75 at batch 1 and 8K-64K, up to 1.21 at 128 heads and batch >= 16
+// (reports/kernels/h200/flashmla_side_by_side/). Round by round: reports/kernels/HISTORY.md.
 #include <cuda_bf16.h>
 
 #include <cmath>
