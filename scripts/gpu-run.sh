@@ -8,7 +8,10 @@
 #         bulk (the bulk-copy latent kernels checked, then timed against their cp.async
 #         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck and
 #         racecheck at once) | targets (checks, then the kernels' targets with the shipped
-#         defaults, PyTorch SDPA beside GQA TP8, see the mode);
+#         defaults, PyTorch SDPA beside GQA TP8, see the mode) | alt-ab (a KernelChoice
+#         alternative checked, then timed against the defaults in turn) | ncu-source (Nsight
+#         Compute's per-instruction warp sampling of the latent kernel) | flashmla (FlashMLA
+#         beside our MLA kernels, scripts/peers/);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -309,6 +312,124 @@ if [[ $mode == durations ]]; then
     run_stage "bench_$shape" "$cli" bench-kernels "${points[@]}" --runs 20 --graph-only \
       --out-dir "$out/durations/bench_$shape"
   done
+fi
+if [[ $mode == alt-ab ]]; then
+  # A KernelChoice alternative (ALT, default 4) against the defaults in one call. Unless
+  # SKIP_CHECKS=1, the checks at once: the full grid with the defaults (which also runs the
+  # reduced grid on every alternative), the full grid on ALT, memcheck and racecheck on the
+  # reduced grid with ALT. Then, if ALT validated, ROUNDS rounds (default 2, numbered from
+  # FIRST_ROUND, default 1) of the defaults and ALT in turn at the latent points of issues 11 and
+  # 12: MLA and GLA-2 at batch 1 and 8 x 512K-2M, MLA and MLA-128 at batch 1-128 x 1K-16K, and at
+  # q_tokens 2, into $out/{b1,flashmla,q2}_alt{0,ALT}_ROUND/. With NCU_ALT=1, last, Nsight
+  # Compute's per-instruction warp sampling of ALT at MLA-128 b64 8K (as the ncu-source mode).
+  alt=${ALT:-4}
+  alt_ok=1
+  if [[ ${SKIP_CHECKS:-0} != 1 ]]; then
+    run_checks validate "$cli" validate-kernels -o "$out/validate.json"
+    run_checks "validate_alt$alt" env ATTNROOF_WGMMA_ALT=$alt "$cli" validate-kernels \
+      -o "$out/validate_alt$alt.json"
+    for tool in memcheck racecheck; do
+      run_checks "${tool}_alt$alt" env ATTNROOF_WGMMA_ALT=$alt compute-sanitizer --tool $tool \
+        --error-exitcode 9 "$cli" validate-kernels -o /dev/null --reduced --no-layer
+    done
+    wait_checks validate "validate_alt$alt" "memcheck_alt$alt" "racecheck_alt$alt"
+    [[ $(cat "$out/validate_alt$alt.rc") == 0 ]] || alt_ok=0
+  fi
+  if (( alt_ok )); then
+    nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
+      --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
+    smi_pid=$!
+    first=${FIRST_ROUND:-1}
+    for ((round = first; round < first + ${ROUNDS:-2}; ++round)); do
+      for a in 0 "$alt"; do
+        ceilings=--skip-ceilings
+        [[ $round == "$first" && $a == 0 ]] && ceilings=
+        export ATTNROOF_WGMMA_ALT=$a
+        run_stage "b1_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/b1_alt${a}_$round" \
+          --shapes mla,gla2_tp2 --batches 1,8 --contexts 512k,1m,2m --max-cache-gb 40 \
+          --graph-only --runs 20 $ceilings
+        run_stage "flashmla_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/flashmla_alt${a}_$round" \
+          --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384 --graph-only \
+          --runs 20 --skip-ceilings
+        run_stage "q2_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/q2_alt${a}_$round" \
+          --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
+          --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings
+      done
+    done
+    unset ATTNROOF_WGMMA_ALT
+    kill "$smi_pid" 2>/dev/null
+    wait "$smi_pid" 2>/dev/null
+    [[ ${NCU_ALT:-0} == 1 ]] && { mode=ncu-source; NCU_SOURCE_POINTS=mla_h128:64:8192:1; export ATTNROOF_WGMMA_ALT=$alt; }
+  fi
+fi
+if [[ $mode == ncu-source ]]; then
+  # Where a latent kernel's warps wait, per SASS instruction: Nsight Compute (clocks left alone)
+  # with its warp-state sampling (SourceCounters), the tensor-pipe and shared-memory counters this
+  # ncu knows, at NCU_SOURCE_POINTS ("shape:batch:ctx:q_tokens ...", default MLA-128 b64 8K, MLA
+  # b16 64K at q_tokens 2, MLA b1 1M), each exported under $out/ncu_source/ as the details page,
+  # the raw page and the per-instruction source page (SASS, CSV).
+  mkdir -p "$out/ncu_source"
+  ncu --query-metrics --chip gh100 >/tmp/attnroof-ncu-metrics.txt 2>&1
+  metrics=""
+  for m in sm__inst_executed_pipe_tensor_op_gmma l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld \
+           l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st l1tex__data_pipe_lsu_wavefronts_mem_shared \
+           sm__cycles_active; do
+    grep -qE "^$m( |$)" /tmp/attnroof-ncu-metrics.txt &&
+      metrics+="${metrics:+,}$m.sum,$m.avg.pct_of_peak_sustained_active"
+  done
+  for point in ${NCU_SOURCE_POINTS:-mla_h128:64:8192:1 mla:16:65536:2 mla:1:1048576:1}; do
+    IFS=: read -r shape batch ctx q <<<"$point"
+    name=$out/ncu_source/${shape}_b${batch}_ctx${ctx}_q${q}
+    run_stage "ncu_source_$shape" ncu --clock-control none --kernel-name regex:latent_wgmma --launch-count 1 \
+      --section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats \
+      --section SourceCounters --section SchedulerStats --section MemoryWorkloadAnalysis \
+      ${metrics:+--metrics "$metrics"} --import-source no -f -o /tmp/attnroof-ncu-source \
+      "$cli" bench-kernels --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
+      --runs 1 --warmup 0 --graph-only --skip-ceilings --out-dir /tmp/attnroof-ncu-bench
+    for page in details raw source; do
+      extra=(); [[ $page == details ]] || extra=(--csv)
+      [[ $page == source ]] && extra+=(--print-source sass)
+      ncu --import /tmp/attnroof-ncu-source.ncu-rep --page $page "${extra[@]}" >"$name.$page.txt" 2>&1
+    done
+  done
+fi
+if [[ $mode == flashmla ]]; then
+  # FlashMLA beside our MLA kernels in one call (reports/kernels/h200/flashmla_side_by_side/):
+  # carry build-gpu-bin/flashmla_bench (scripts/peers/build-flashmla-bench.sh) with the usual
+  # binaries. FlashMLA against a float64 loop first; if it passes, ROUNDS rounds (default 2) of
+  # FlashMLA on every point, then ours on the same points (batch 1-128 x 1K-16K at 64 and 128
+  # heads, batch 1 and 8 at 1M-2M, q_tokens 2 at batch 1-64 x 4K and 64K).
+  fm=$root/build-gpu-bin/flashmla_bench
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
+    --format=csv -lms 100 >"$out/clocks.csv" 2>&1 &
+  smi_pid=$!
+  run_stage flashmla_check "$fm" --check
+  if [[ $status == 0 ]]; then
+    points=()
+    for h in 64 128; do
+      for b in 1 8 32 64 128; do for c in 1024 8192 16384; do points+=("$h:$b:$c:1"); done; done
+    done
+    points+=(64:1:1048576:1 64:1:2097152:1 64:8:1048576:1 128:1:1048576:1)
+    for h in 64 128; do for b in 1 16 64; do for c in 4096 65536; do points+=("$h:$b:$c:2"); done; done; done
+    for ((round = 1; round <= ${ROUNDS:-2}; ++round)); do
+      run_stage "flashmla_$round" "$fm" --points "$(IFS=,; echo "${points[*]}")" --runs 20 \
+        --out "$out/flashmla_$round.csv"
+      ceilings=--skip-ceilings
+      [[ $round == 1 ]] && ceilings=
+      run_stage "ours_grid_$round" "$cli" bench-kernels --out-dir "$out/ours_grid_$round" \
+        --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384 --graph-only \
+        --runs 20 $ceilings
+      run_stage "ours_long_$round" "$cli" bench-kernels --out-dir "$out/ours_long_$round" --shapes mla \
+        --batches 1,8 --contexts 1048576,2097152 --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings
+      run_stage "ours_h128long_$round" "$cli" bench-kernels --out-dir "$out/ours_h128long_$round" \
+        --shapes mla_h128 --batches 1 --contexts 1048576 --graph-only --runs 20 --skip-ceilings
+      run_stage "ours_q2_$round" "$cli" bench-kernels --out-dir "$out/ours_q2_$round" \
+        --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 --max-cache-gb 40 \
+        --graph-only --runs 20 --skip-ceilings
+    done
+  fi
+  kill "$smi_pid" 2>/dev/null
+  wait "$smi_pid" 2>/dev/null
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the commands also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
