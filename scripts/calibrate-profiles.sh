@@ -5,8 +5,8 @@
 #                                                      reports/calibration/h100/
 #   reports/calibration/data/h200_run8_measurements.json and h200_run8_q_tokens_measurements.json
 #     (the bulk-copy kernels, MLA and GLA-2 on the seesaw, warpgroup 1 scoring V_R first: q_tokens
-#     1, then 2, 4 and 8, each with the tile the launcher picks for it) and h200_torch_sdpa.csv (PyTorch SDPA,
-#     scripts/measure-sdpa.py: an external kernel)
+#     1, then 2, 4 and 8, each with the tile the launcher picks for it) and h200_torch_sdpa.csv
+#     (PyTorch SDPA, scripts/measure-sdpa.py: an external kernel)
 #                                                   -> model/data/calibration/h200_sxm.json,
 #                                                      reports/calibration/h200/
 # each report with the transfer to and from the other GPU. New measurements come from

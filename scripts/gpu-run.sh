@@ -320,8 +320,8 @@ if [[ $mode == alt-ab ]]; then
   # reduced grid with ALT. Then, if ALT validated, ROUNDS rounds (default 2, numbered from
   # FIRST_ROUND, default 1) of the defaults and ALT in turn at the latent points of issues 11 and
   # 12: MLA and GLA-2 at batch 1 and 8 x 512K-2M, MLA and MLA-128 at batch 1-128 x 1K-16K, and at
-  # q_tokens 2, into $out/{b1,flashmla,q2}_alt{0,ALT}_ROUND/. With NCU_ALT=1, last, Nsight
-  # Compute's per-instruction warp sampling of ALT at MLA-128 b64 8K (as the ncu-source mode).
+  # q_tokens 2, into $out/{b1,flashmla,q2}_alt{0,ALT}_ROUND/. (Where ALT's warps wait:
+  # ATTNROOF_WGMMA_ALT=ALT with the ncu-source mode.)
   alt=${ALT:-4}
   alt_ok=1
   if [[ ${SKIP_CHECKS:-0} != 1 ]]; then
@@ -359,15 +359,14 @@ if [[ $mode == alt-ab ]]; then
     unset ATTNROOF_WGMMA_ALT
     kill "$smi_pid" 2>/dev/null
     wait "$smi_pid" 2>/dev/null
-    [[ ${NCU_ALT:-0} == 1 ]] && { mode=ncu-source; NCU_SOURCE_POINTS=mla_h128:64:8192:1; export ATTNROOF_WGMMA_ALT=$alt; }
   fi
 fi
 if [[ $mode == ncu-source ]]; then
   # Where a latent kernel's warps wait, per SASS instruction: Nsight Compute (clocks left alone)
   # with its warp-state sampling (SourceCounters), the tensor-pipe and shared-memory counters this
   # ncu knows, at NCU_SOURCE_POINTS ("shape:batch:ctx:q_tokens ...", default MLA-128 b64 8K, MLA
-  # b16 64K at q_tokens 2, MLA b1 1M), each exported under $out/ncu_source/ as the details page,
-  # the raw page and the per-instruction source page (SASS, CSV).
+  # b16 64K at q_tokens 2, MLA b1 1M), each exported under $out/ncu_source/ as the details page
+  # (.details.txt), the raw page (.raw.csv) and the per-instruction source page (SASS, .source.csv).
   mkdir -p "$out/ncu_source"
   ncu --query-metrics --chip gh100 >/tmp/attnroof-ncu-metrics.txt 2>&1
   metrics=""
@@ -386,11 +385,10 @@ if [[ $mode == ncu-source ]]; then
       ${metrics:+--metrics "$metrics"} --import-source no -f -o /tmp/attnroof-ncu-source \
       "$cli" bench-kernels --shapes "$shape" --batches "$batch" --contexts "$ctx" --q-tokens "$q" \
       --runs 1 --warmup 0 --graph-only --skip-ceilings --out-dir /tmp/attnroof-ncu-bench
-    for page in details raw source; do
-      extra=(); [[ $page == details ]] || extra=(--csv)
-      [[ $page == source ]] && extra+=(--print-source sass)
-      ncu --import /tmp/attnroof-ncu-source.ncu-rep --page $page "${extra[@]}" >"$name.$page.txt" 2>&1
-    done
+    report=/tmp/attnroof-ncu-source.ncu-rep
+    ncu --import "$report" --page details >"$name.details.txt" 2>&1
+    ncu --import "$report" --page raw --csv >"$name.raw.csv" 2>&1
+    ncu --import "$report" --page source --csv --print-source sass >"$name.source.csv" 2>&1
   done
 fi
 if [[ $mode == flashmla ]]; then

@@ -11,7 +11,8 @@
 //   flashmla_bench --check                      # FlashMLA against a float64 loop, small cases
 //   flashmla_bench --points 64:1:1048576:1,128:64:8192:1 --runs 20 --out flashmla.csv
 // A point is heads:batch:ctx:q_tokens (q_tokens > 1 is causal among the new tokens: token j sees
-// the keys below ctx - q_tokens + 1 + j, attnroof's rule and FlashMLA's).
+// the keys below ctx - q_tokens + 1 + j, attnroof's rule and FlashMLA's). --out writes the
+// project's Measurement CSV (reports/SCHEMA.md), which `attnroof calibrate` and `fidelity` read.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -248,6 +249,8 @@ int main(int argc, char** argv) {
   }
   int dev = 0, sms = 0, l2 = 0;
   check(cudaGetDevice(&dev), "no GPU");
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, dev), "device properties");
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "SM count");
   check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev), "L2 size");
   cudaStream_t stream;
@@ -277,7 +280,8 @@ int main(int argc, char** argv) {
   check(cudaEventCreate(&e1), "event");
   FILE* csv = out_path.empty() ? nullptr : std::fopen(out_path.c_str(), "w");
   if (csv != nullptr)
-    std::fprintf(csv, "kernel,heads,batch,ctx,q_tokens,time_us_graph,time_us_min,time_us_max,runs,num_sm_parts\n");
+    std::fprintf(csv, "kernel,family,q_heads,kv_heads,d_qk,d_v,page_size,batch,ctx_len,q_tokens,kv_dtype,"
+                      "time_s,gpu,time_s_min,time_s_max,runs\n");
   for (const Point& p : points) {
     Step s(p, sms, stream, 11);
     cudaGraph_t graph;
@@ -302,8 +306,9 @@ int main(int argc, char** argv) {
     std::printf("flashmla h%-3d b%-4d ctx %8d q%d  %10.1f us  (%.1f-%.1f, %d runs, %d sm parts)\n", p.heads,
                 p.batch, p.ctx, p.q_tokens, median, times.front(), times.back(), runs, s.num_sm_parts);
     if (csv != nullptr)
-      std::fprintf(csv, "flashmla_9241ae3_sm90_dense_bf16,%d,%d,%d,%d,%.2f,%.2f,%.2f,%d,%d\n", p.heads, p.batch,
-                   p.ctx, p.q_tokens, median, times.front(), times.back(), runs, s.num_sm_parts);
+      std::fprintf(csv, "flashmla_9241ae3_sm90_dense,shared_latent,%d,1,%d,%d,%d,%d,%d,%d,bf16,%.6e,%s,%.6e,%.6e,%d\n",
+                   p.heads, kDqk, kDv, kPage, p.batch, p.ctx, p.q_tokens, median * 1e-6, prop.name,
+                   times.front() * 1e-6, times.back() * 1e-6, runs);
     cudaGraphExecDestroy(exec);
     cudaGraphDestroy(graph);
   }
