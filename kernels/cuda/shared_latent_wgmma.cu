@@ -564,9 +564,9 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 // during this pair's P V instead of after it. Warpgroup 0 scores K0 from V_L on (its own parts,
 // refilled first); warpgroup 1 scores K1 from V_R on, V_L last (warpgroup 0 refills V1_L only
 // after its P1 V1_L, the last product of the pair).
-// kEarlyScore: warpgroup 0 issues the next pair's S0 right behind its P1 V1_L instead of after
-// waiting for it, so its wgmma queue does not drain between pairs (the S0 steps on the V_L parts
-// first, then, after V1_L's refill, the rest).
+// kEarlyScore: where the next pair's V_L parts have already landed, warpgroup 0 issues that
+// pair's S0 right behind its P1 V1_L instead of after waiting for it, so its wgmma queue does not
+// drain between pairs (the S0 steps on the V_L parts first, then, after V1_L's refill, the rest).
 template <int kDqk_, int kDv_, bool kEarlyScore_ = false>
 struct LatentSeesawTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
@@ -645,6 +645,9 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   // Use k of a stage's part is its barrier's phase k: tile t is use t / 2 of stage t % 2.
   auto wait_part = [&](int tile, int part) {
     mbarrier_wait_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
+  };
+  auto part_landed = [&](int tile, int part) {
+    return mbarrier_ready_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
   };
 
   load_q_rows<kTileM, kChunks, kThreads>(p, cta, q_s, tid);
@@ -738,9 +741,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
 
   const int n_pairs = (n_tiles + 1) / 2;
   float s[Tile::kSRegs];
-  if constexpr (Tile::kEarlyScore) {
-    if (wg == 0 && n_tiles > 0) score(0, s, 0);
-  }
+  bool s_ready = false;  // kEarlyScore: warpgroup 0's S0 of this pair was issued in the pair before
   for (int it = 0; it < n_pairs; ++it) {
     const int tile0 = 2 * it, tile1 = 2 * it + 1;
     const bool has1 = tile1 < n_tiles;
@@ -762,7 +763,8 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
     uint32_t pa_own[kKv][4], pa_other[kKv][4];
     const float one[2] = {1.f, 1.f};
     if (wg == 0) {
-      if constexpr (!Tile::kEarlyScore) score(tile0, s, 0);  // else issued in the pair before
+      if (!s_ready) score(tile0, s, 0);
+      s_ready = false;
       masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
       float m0[2], m0_use[2], a0[2], a1[2];
 #pragma unroll
@@ -811,7 +813,14 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
         issue_pv(tile1, pa_other);  // P1 V1_L
         bool scored_next = false;
         if constexpr (Tile::kEarlyScore) {
-          if (next_pair) {
+          // Only when the next S0's V_L parts have landed in every warp's view: waiting for them
+          // here would hold back V1_L's refill (measured 1.10x slower on the memory-bound GLA-2
+          // points when issued unconditionally).
+          bool landed = next_pair;
+#pragma unroll 1
+          for (int c = 0; c < kLeft && landed; ++c) landed = part_landed(tile0 + 2, c);
+          // Warp-uniform as the compiler sees it (a shuffle), as wgmma under a branch needs.
+          if (__shfl_sync(0xffffffffu, named_barrier_all(kBarWg0 + wg, 128, landed) ? 1 : 0, 0)) {
             fence_all(s);
             issue_score(tile0 + 2, s, 0, kLeft, false);  // the next S0 on V_L, behind P1 V1_L
             wgmma_wait<1>();  // P1 V1_L done
@@ -822,7 +831,7 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
             issue_score(tile0 + 2, s, kLeft, kParts - kLeft, true);  // then V_R and RoPE
             wgmma_wait<0>();
             fence_all(s);
-            scored_next = true;
+            scored_next = s_ready = true;
           }
         }
         if (!scored_next) {
