@@ -564,19 +564,15 @@ __device__ __forceinline__ void latent_wgmma_body(const DecodeParams& p, const v
 // during this pair's P V instead of after it. Warpgroup 0 scores K0 from V_L on (its own parts,
 // refilled first); warpgroup 1 scores K1 from V_R on, V_L last (warpgroup 0 refills V1_L only
 // after its P1 V1_L, the last product of the pair).
-// kEarlyScore: where the next pair's V_L parts have already landed, warpgroup 0 issues that
-// pair's S0 right behind its P1 V1_L instead of after waiting for it, so its wgmma queue does not
-// drain between pairs (the S0 steps on the V_L parts first, then, after V1_L's refill, the rest).
-template <int kDqk_, int kDv_, bool kEarlyScore_ = false>
+template <int kDqk_, int kDv_>
 struct LatentSeesawTile {
   static constexpr int kDqk = kDqk_, kDv = kDv_, kTileN = 64, kStages = 2, kTileM = 64;
-  static constexpr bool kEarlyScore = kEarlyScore_;
   static constexpr int kMinBlocks = 1, kThreads = 256;  // two warpgroups
   static constexpr bool kBulk = true;
   static constexpr int kParts = kDqk / 64;      // 64-column parts of a tile
   static constexpr int kLeftParts = kDv / 128;  // parts [0, kLeftParts): V_L, warpgroup 0's
   static constexpr int kDvWg = kDv / 2;
-  static constexpr int kChunks = kDqk / 8;
+  static constexpr int kKSteps = kDqk / 16, kChunks = kDqk / 8;
   static constexpr int kQBytes = kTileM * kDqk * 2, kStageBytes = kTileN * kDqk * 2;
   static constexpr int kPartBytes = kTileN * 128;
   static constexpr int kPxWords = (kTileN / 16) * 4 * 128;  // one P fragment set [kv][reg][thread]
@@ -592,8 +588,8 @@ struct LatentSeesawTile {
 
 template <class Tile>
 constexpr bool kIsSeesaw = false;
-template <int kDqk, int kDv, bool kEarlyScore>
-constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv, kEarlyScore>> = true;
+template <int kDqk, int kDv>
+constexpr bool kIsSeesaw<LatentSeesawTile<kDqk, kDv>> = true;
 
 template <class Tile>
 __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const void* cache_rows) {
@@ -646,9 +642,6 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   auto wait_part = [&](int tile, int part) {
     mbarrier_wait_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
   };
-  auto part_landed = [&](int tile, int part) {
-    return mbarrier_ready_parity(part_bar(tile & 1, part), static_cast<uint32_t>((tile >> 1) & 1));
-  };
 
   load_q_rows<kTileM, kChunks, kThreads>(p, cta, q_s, tid);
   cp_async_commit();
@@ -670,14 +663,14 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   const float scale_log2 = p.softmax_scale * kLog2eW;
   const uint32_t v_col_off = static_cast<uint32_t>((wg * Tile::kDvWg / 64) * (kTileN * 128));
 
-  // The Q K^T k16 steps of parts [first, first + count) of tile `tile` (wrapping around) into s,
-  // each part waited for before its four steps; the first step overwrites s unless `accumulate`.
-  // Committed, not waited.
-  auto issue_score = [&](int tile, float (&s)[Tile::kSRegs], int first, int count, bool accumulate) {
+  // S = Q K^T over the parts of tile `tile` from part `first` on, wrapping around; each part is
+  // waited for before its four k16 steps.
+  auto score = [&](int tile, float (&s)[Tile::kSRegs], int first) {
     const uint32_t st = kv_s + static_cast<uint32_t>((tile & 1) * Tile::kStageBytes);
+    fence_all(s);
     wgmma_fence();
 #pragma unroll
-    for (int i = 0; i < 4 * count; ++i) {
+    for (int i = 0; i < Tile::kKSteps; ++i) {
       const int part = (first + i / 4) % kParts, kk = 4 * part + i % 4;
       if (i % 4 == 0) wait_part(tile, part);
       const uint32_t koff = static_cast<uint32_t>((kk % 4) * 32);
@@ -685,14 +678,9 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
           smem_desc_sw128(q_s + static_cast<uint32_t>((kk / 4) * (kTileM * 128)) + koff, 16, 1024);
       const uint64_t db =
           smem_desc_sw128(st + static_cast<uint32_t>((kk / 4) * (kTileN * 128)) + koff, 16, 1024);
-      wgmma_qk<kTileN>(s, da, db, accumulate || i > 0 ? 1 : 0);
+      wgmma_qk<kTileN>(s, da, db, i > 0 ? 1 : 0);
     }
     wgmma_commit();
-  };
-  // S = Q K^T over all parts of tile `tile` from part `first` on.
-  auto score = [&](int tile, float (&s)[Tile::kSRegs], int first) {
-    fence_all(s);
-    issue_score(tile, s, first, kParts, false);
     wgmma_wait<0>();
     fence_all(s);
   };
@@ -740,8 +728,6 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
   };
 
   const int n_pairs = (n_tiles + 1) / 2;
-  float s[Tile::kSRegs];
-  bool s_ready = false;  // kEarlyScore: warpgroup 0's S0 of this pair was issued in the pair before
   for (int it = 0; it < n_pairs; ++it) {
     const int tile0 = 2 * it, tile1 = 2 * it + 1;
     const bool has1 = tile1 < n_tiles;
@@ -759,12 +745,11 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
           st, static_cast<int>(end - (begin + int64_t(last) * kTileN)), tid);
       __syncthreads();
     }
-    float mx[2], row_sum[2];
+    float s[Tile::kSRegs], mx[2], row_sum[2];
     uint32_t pa_own[kKv][4], pa_other[kKv][4];
     const float one[2] = {1.f, 1.f};
     if (wg == 0) {
-      if (!s_ready) score(tile0, s, 0);
-      s_ready = false;
+      score(tile0, s, 0);
       masked_row_max<kTileN>(cta, tile0, kTileN, 0, t4, s, mx);
       float m0[2], m0_use[2], a0[2], a1[2];
 #pragma unroll
@@ -806,41 +791,15 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
       fence_all(o_acc);
       refill(tile0 + 2, page0, 0, kLeft);  // K0's V_L: warpgroup 0 was its last reader
       scale_o(a1);
-      const bool next_pair = tile0 + 2 < n_tiles;
       if (has1) {
 #pragma unroll 1
         for (int c = 0; c < kLeft; ++c) wait_part(tile1, c);
         issue_pv(tile1, pa_other);  // P1 V1_L
-        bool scored_next = false;
-        if constexpr (Tile::kEarlyScore) {
-          // Only when the next S0's V_L parts have landed in every warp's view: waiting for them
-          // here would hold back V1_L's refill (measured 1.10x slower on the memory-bound GLA-2
-          // points when issued unconditionally).
-          bool landed = next_pair;
-#pragma unroll 1
-          for (int c = 0; c < kLeft && landed; ++c) landed = part_landed(tile0 + 2, c);
-          // Warp-uniform as the compiler sees it (a shuffle), as wgmma under a branch needs.
-          if (__shfl_sync(0xffffffffu, named_barrier_all(kBarWg0 + wg, 128, landed) ? 1 : 0, 0)) {
-            fence_all(s);
-            issue_score(tile0 + 2, s, 0, kLeft, false);  // the next S0 on V_L, behind P1 V1_L
-            wgmma_wait<1>();  // P1 V1_L done
+        wgmma_wait<0>();
 #pragma unroll
-            for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
-            fence_all(o_acc);
-            refill(tile1 + 2, page1, 0, kLeft);
-            issue_score(tile0 + 2, s, kLeft, kParts - kLeft, true);  // then V_R and RoPE
-            wgmma_wait<0>();
-            fence_all(s);
-            scored_next = s_ready = true;
-          }
-        }
-        if (!scored_next) {
-          wgmma_wait<0>();
-#pragma unroll
-          for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
-          fence_all(o_acc);
-          refill(tile1 + 2, page1, 0, kLeft);
-        }
+        for (int kv = 0; kv < kKv; ++kv) wgmma_fence_fragment(pa_other[kv]);
+        fence_all(o_acc);
+        refill(tile1 + 2, page1, 0, kLeft);
       }
     } else {
       if (has1) {
@@ -962,9 +921,6 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
-    // Alternative 4: the seesaw with warpgroup 0's next S0 issued behind its P1 V1_L.
-    make_wgmma_entry<LatentSeesawTile<576, 512, true>>("latent_wgmma_d576_v512_m64_n64_s2_seesaw_early_tma", 4),
-    make_wgmma_entry<LatentSeesawTile<320, 256, true>>("latent_wgmma_d320_v256_m64_n64_s2_seesaw_early_tma", 4),
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // defines: swizzle128_offset, mbarrier_init, mbarrier_init_fence, mbarrier_arrive_expect_tx,
-//          mbarrier_wait_parity, mbarrier_ready_parity, tma_load_2d, BulkCopyPipeline
+//          mbarrier_wait_parity, tma_load_2d, BulkCopyPipeline
 //
 // Thin wrappers over Hopper's bulk-copy engine (TMA) and the shared-memory transaction barriers
 // it signals (PTX ISA "cp.async.bulk.tensor" and "mbarrier"), used by the bulk-copy decode
@@ -49,20 +49,6 @@ __device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, uint32_t pari
       "}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
-}
-// Whether the barrier has completed the phase of the given parity, without waiting.
-__device__ __forceinline__ bool mbarrier_ready_parity(uint32_t bar, uint32_t parity) {
-  uint32_t ready;
-  asm volatile(
-      "{\n"
-      ".reg .pred done;\n"
-      "mbarrier.test_wait.parity.shared::cta.b64 done, [%1], %2;\n"
-      "selp.u32 %0, 1, 0, done;\n"
-      "}\n"
-      : "=r"(ready)
-      : "r"(bar), "r"(parity)
-      : "memory");
-  return ready != 0;
 }
 // One box of a 2-D tensor map (coordinates: innermost element, then row) into shared memory at
 // dst, completing its bytes on the barrier bar. The box lands in the map's swizzle layout; with
