@@ -320,8 +320,10 @@ if [[ $mode == alt-ab ]]; then
   # reduced grid with ALT. Then, if ALT validated, ROUNDS rounds (default 2, numbered from
   # FIRST_ROUND, default 1) of the defaults and ALT in turn at the latent points of issues 11 and
   # 12: MLA and GLA-2 at batch 1 and 8 x 512K-2M, MLA and MLA-128 at batch 1-128 x 1K-16K, and at
-  # q_tokens 2, into $out/{b1,flashmla,q2}_alt{0,ALT}_ROUND/. (Where ALT's warps wait:
-  # ATTNROOF_WGMMA_ALT=ALT with the ncu-source mode.)
+  # q_tokens 2, into $out/{b1,flashmla,q2}_alt{0,ALT}_ROUND/; with AB_SET=separate instead GQA
+  # TP8 at batch 1, 16, 64 x 4K, 64K x q_tokens 1, 2, 4, 8 and at batch 1 and 8 x 512K-2M, into
+  # $out/{gqa,gqa_long}_alt{0,ALT}_ROUND/. scripts/alt-ab-summary.py pairs the rounds. (Where
+  # ALT's warps wait: ATTNROOF_WGMMA_ALT=ALT with the ncu-source mode.)
   alt=${ALT:-4}
   alt_ok=1
   if [[ ${SKIP_CHECKS:-0} != 1 ]]; then
@@ -345,6 +347,15 @@ if [[ $mode == alt-ab ]]; then
         ceilings=--skip-ceilings
         [[ $round == "$first" && $a == 0 ]] && ceilings=
         export ATTNROOF_WGMMA_ALT=$a
+        if [[ ${AB_SET:-latent} == separate ]]; then
+          run_stage "gqa_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/gqa_alt${a}_$round" \
+            --shapes gqa_tp8 --batches 1,16,64 --contexts 4096,65536 --q-tokens 1,2,4,8 \
+            --graph-only --runs 20 $ceilings
+          run_stage "gqa_long_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/gqa_long_alt${a}_$round" \
+            --shapes gqa_tp8 --batches 1,8 --contexts 512k,1m,2m --q-tokens 1,4 --max-cache-gb 40 \
+            --graph-only --runs 20 --skip-ceilings
+          continue
+        fi
         run_stage "b1_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/b1_alt${a}_$round" \
           --shapes mla,gla2_tp2 --batches 1,8 --contexts 512k,1m,2m --max-cache-gb 40 \
           --graph-only --runs 20 $ceilings
