@@ -43,9 +43,6 @@ const DecodeKernelEntry kSeparateKernels[] = {
     ATTNROOF_SEPARATE_PLAN(256, 1, 4, 32, 3, "separate_d256_m16_n32_s3"),
     ATTNROOF_SEPARATE_PLAN(256, 2, 2, 32, 2, "separate_d256_m32_n32_s2"),
     ATTNROOF_SEPARATE_PLAN(256, 4, 2, 32, 3, "separate_d256_m64_n32_s3"),
-    // Alternative 2 (to measure): the 32-row plan at d 128 on 64-key tiles, 3 stages (110 KB:
-    // still 2 CTAs per SM), half the barriers per byte of the 32 x 4 default.
-    make_entry<DecodeTile<kSep, 128, 128, 2, 2, 64, 3, true>>("separate_d128_m32_n64_s3_tma", 2),
 };
 #undef ATTNROOF_SEPARATE_PLAN
 }  // namespace
