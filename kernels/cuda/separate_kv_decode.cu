@@ -18,7 +18,8 @@
 // GQA TP8 (8 q / 1 kv, d 128) batch 1, paged, 0.755 / 0.824 / 0.860 of the read ceiling measured
 // in the same run at 512K / 1M / 2M (the decode kernel alone 0.856-0.925, the rest the merge and
 // launches: reports/kernels/h200/b1_limits/), batch 8 0.90-0.93; 1.14-1.19x PyTorch SDPA at
-// 128K-2M. q_tokens 4 costs 1.14-1.31x q_tokens 1 (reports/kernels/h200/q_tokens/). Round by
+// 128K-2M. Batch 64 x 64K streams 0.895 of the read ceiling; q_tokens 4 costs 0.98-1.32x q_tokens 1
+// (reports/kernels/h200/gqa_tile/). Round by
 // round: reports/kernels/HISTORY.md.
 // Test and benchmark: scripts/gpu-run.sh full; scripts/gpu-run.sh q-tokens.
 #include "kernels/cuda/split_kv_decode.cuh"
