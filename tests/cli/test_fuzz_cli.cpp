@@ -6,8 +6,9 @@
 //   - on exit 2 nothing is written: the output directory stays empty;
 //   - memory stays bounded (an address-space limit outside the sanitizer build, where ASan's
 //     shadow memory makes one meaningless).
-// Deterministic: the seed is fixed, so a failure reproduces; ATTNROOF_FUZZ_CLI_RUNS (default 120)
-// runs more on demand, ATTNROOF_FUZZ_CLI_SEED another sequence.
+// Deterministic: the seed is fixed, so a failure reproduces; ATTNROOF_FUZZ_CLI_RUNS (default 120;
+// the first 60 under the sanitizers, where a run takes nearly 3 times as long) runs more on
+// demand, ATTNROOF_FUZZ_CLI_SEED another sequence.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -18,18 +19,14 @@
 
 #include "cli_test_util.h"
 #include "studies/cli.h"
+#include "tests/sanitized.h"
 
 using attnroof::test::CliResult;
+using attnroof::test::kSanitized;
 using attnroof::test::run_cli_binary;
 using attnroof::test::TempDir;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 int64_t env_int(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
@@ -101,7 +98,7 @@ const std::vector<CommandSpec> kCommands = {
 }  // namespace
 
 TEST_CASE("random argument vectors exit 0 or 2, write nothing on 2, never crash", "[cli][fuzz]") {
-  const int64_t runs = env_int("ATTNROOF_FUZZ_CLI_RUNS", 120);
+  const int64_t runs = env_int("ATTNROOF_FUZZ_CLI_RUNS", kSanitized ? 60 : 120);
   std::mt19937_64 rng(uint64_t(env_int("ATTNROOF_FUZZ_CLI_SEED", 20261201)));
   auto pick = [&](std::size_t n) { return std::size_t(rng() % n); };
   int64_t by_status[3] = {0, 0, 0};
