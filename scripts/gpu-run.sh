@@ -107,6 +107,32 @@ run_checks() {  # name, command...
   local name=$1; shift
   ( timeout "$stage_timeout" "$@" >"$out/$name.log" 2>&1; echo $? >"$out/$name.rc" ) &
 }
+# nvidia-smi's clock, power and temperature samples every INTERVAL ms into FILE while the stages
+# run: start_clock_log FILE INTERVAL [more query fields]; stop_clock_log ends it.
+start_clock_log() {
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu${3:+,$3} \
+    --format=csv -lms "$2" >"$1" 2>&1 &
+  smi_pid=$!
+}
+stop_clock_log() {
+  kill "$smi_pid" 2>/dev/null
+  wait "$smi_pid" 2>/dev/null
+}
+# The MLA points FlashMLA is compared at (reports/kernels/h200/flashmla_side_by_side/): 64 and 128
+# heads at batch 1-128 x 1K-16K, and at q_tokens 2 at batch 1-64 x 4K and 64K, each benchmark into
+# $out/NAME/: bench_mla_grid NAME [bench flags], bench_mla_q2 NAME [bench flags].
+bench_mla_grid() {
+  local name=$1; shift
+  run_stage "$name" "$cli" bench-kernels --out-dir "$out/$name" \
+    --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384 --graph-only \
+    --runs 20 "$@"
+}
+bench_mla_q2() {
+  local name=$1; shift
+  run_stage "$name" "$cli" bench-kernels --out-dir "$out/$name" \
+    --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
+    --max-cache-gb 40 --graph-only --runs 20 "$@"
+}
 wait_checks() {  # name...
   wait
   local name rc
@@ -133,16 +159,13 @@ if [[ $mode == sanitize || $mode == full ]]; then
     "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
 fi
 if [[ $mode == stress ]]; then
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,memory.used \
-    --format=csv -lms 1000 >"$out/clocks.csv" 2>&1 &
-  smi_pid=$!
+  start_clock_log "$out/clocks.csv" 1000 memory.used
   saved_timeout=$stage_timeout
   stage_timeout=$(( ${STRESS_SECONDS:-300} + 120 ))  # a round started at the limit finishes
   run_stage stress "$cli" validate-kernels --stress 1000000 --stress-seconds "${STRESS_SECONDS:-300}" \
     -o "$out/stress.json" ${STRESS_ARGS:-}
   stage_timeout=$saved_timeout
-  kill "$smi_pid" 2>/dev/null
-  wait "$smi_pid" 2>/dev/null
+  stop_clock_log
   for tool in memcheck initcheck; do
     run_stage "stress_$tool" compute-sanitizer --tool "$tool" --error-exitcode 9 \
       "$cli" validate-kernels --stress "${SANITIZE_STRESS_ROUNDS:-4}" --stress-max-cache-gb 0.5 \
@@ -168,9 +191,7 @@ if [[ $mode == calibrate ]]; then
   reasons=clocks_throttle_reasons.active
   nvidia-smi --query-gpu=$reasons --format=csv,noheader >/dev/null 2>&1 ||
     reasons=clocks_event_reasons.active
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,$reasons \
-    --format=csv -lms 500 >"$out/calibrate/clocks.csv" 2>&1 &
-  smi_pid=$!
+  start_clock_log "$out/calibrate/clocks.csv" 500 $reasons
   saved_timeout=$stage_timeout
   stage_timeout=${CAL_TIMEOUT:-560}
   run_stage calibrate "$cli" bench-kernels --out-dir "$out/calibrate" --batches 1:128:x2 \
@@ -181,8 +202,7 @@ if [[ $mode == calibrate ]]; then
     --contexts 1k:256k:x2 --layouts paged,contiguous --ragged --q-tokens 2,4,8 \
     --graph-only --runs 15 --max-cache-gb 40 ${CAL_Q_ARGS:-}
   stage_timeout=$saved_timeout
-  kill "$smi_pid" 2>/dev/null
-  wait "$smi_pid" 2>/dev/null
+  stop_clock_log
 fi
 if [[ $mode == q-tokens ]]; then
   # The checks share the GPU, each in its own process and log (about 4 minutes together on an
@@ -217,9 +237,7 @@ if [[ $mode == bulk ]]; then
   run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$cli" validate-kernels -o /dev/null --reduced --no-layer
   wait_checks validate validate_alt1 gpu_tests memcheck racecheck
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
-    --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
-  smi_pid=$!
+  start_clock_log "$out/clocks.csv" 500
   for alt in 0 1; do
     export ATTNROOF_WGMMA_ALT=$alt
     run_stage "bench_b1_alt$alt" "$cli" bench-kernels --out-dir "$out/b1_alt$alt" \
@@ -240,8 +258,7 @@ if [[ $mode == bulk ]]; then
     --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 \
     --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings ${BULK_BENCH_ARGS:-}
   unset ATTNROOF_WGMMA_ALT
-  kill "$smi_pid" 2>/dev/null
-  wait "$smi_pid" 2>/dev/null
+  stop_clock_log
 fi
 if [[ $mode == checks || $mode == targets ]]; then
   # The checks at once, each in its own process and log: the full grid (then the reduced grid
@@ -260,9 +277,7 @@ if [[ $mode == targets ]]; then
   # 128K-2M on the four paper shapes (paged and contiguous), the FlashMLA points, and PyTorch SDPA
   # on the GQA TP8 shape (scripts/measure-sdpa.py, contiguous cache, batch 1, 16K-2M) right after
   # ours in the same call.
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
-    --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
-  smi_pid=$!
+  start_clock_log "$out/clocks.csv" 500
   run_stage bench_b1 "$cli" bench-kernels --out-dir "$out/b1" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
     --batches 1,8 --contexts 131072,524288,1048576,2097152 --layouts paged,contiguous \
     --graph-only --runs 20 --passes 2
@@ -274,8 +289,7 @@ if [[ $mode == targets ]]; then
   run_stage bench_flashmla "$cli" bench-kernels --out-dir "$out/flashmla" --shapes mla,mla_h128 \
     --batches 1,8,32,64,128 --contexts 1024,8192,16384,1048576 --max-cache-gb 40 --graph-only \
     --runs 20 --skip-ceilings
-  kill "$smi_pid" 2>/dev/null
-  wait "$smi_pid" 2>/dev/null
+  stop_clock_log
 fi
 if [[ $mode == ncu ]]; then
   # Nsight Compute sections of the decode and merge kernels at a few bench points, one text
@@ -338,9 +352,7 @@ if [[ $mode == alt-ab ]]; then
     [[ $(cat "$out/validate_alt$alt.rc") == 0 ]] || alt_ok=0
   fi
   if (( alt_ok )); then
-    nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
-      --format=csv -lms 500 >"$out/clocks.csv" 2>&1 &
-    smi_pid=$!
+    start_clock_log "$out/clocks.csv" 500
     first=${FIRST_ROUND:-1}
     for ((round = first; round < first + ${ROUNDS:-2}; ++round)); do
       for a in 0 "$alt"; do
@@ -354,22 +366,17 @@ if [[ $mode == alt-ab ]]; then
           run_stage "gqa_long_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/gqa_long_alt${a}_$round" \
             --shapes gqa_tp8 --batches 1,8 --contexts 512k,1m,2m --q-tokens 1,4 --max-cache-gb 40 \
             --graph-only --runs 20 --skip-ceilings
-          continue
+        else
+          run_stage "b1_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/b1_alt${a}_$round" \
+            --shapes mla,gla2_tp2 --batches 1,8 --contexts 512k,1m,2m --max-cache-gb 40 \
+            --graph-only --runs 20 $ceilings
+          bench_mla_grid "flashmla_alt${a}_$round" --skip-ceilings
+          bench_mla_q2 "q2_alt${a}_$round" --skip-ceilings
         fi
-        run_stage "b1_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/b1_alt${a}_$round" \
-          --shapes mla,gla2_tp2 --batches 1,8 --contexts 512k,1m,2m --max-cache-gb 40 \
-          --graph-only --runs 20 $ceilings
-        run_stage "flashmla_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/flashmla_alt${a}_$round" \
-          --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384 --graph-only \
-          --runs 20 --skip-ceilings
-        run_stage "q2_alt${a}_$round" "$cli" bench-kernels --out-dir "$out/q2_alt${a}_$round" \
-          --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 \
-          --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings
       done
     done
     unset ATTNROOF_WGMMA_ALT
-    kill "$smi_pid" 2>/dev/null
-    wait "$smi_pid" 2>/dev/null
+    stop_clock_log
   fi
 fi
 if [[ $mode == ncu-source ]]; then
@@ -409,9 +416,7 @@ if [[ $mode == flashmla ]]; then
   # FlashMLA on every point, then ours on the same points (batch 1-128 x 1K-16K at 64 and 128
   # heads, batch 1 and 8 at 1M-2M, q_tokens 2 at batch 1-64 x 4K and 64K).
   fm=$root/build-gpu-bin/flashmla_bench
-  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
-    --format=csv -lms 100 >"$out/clocks.csv" 2>&1 &
-  smi_pid=$!
+  start_clock_log "$out/clocks.csv" 100
   run_stage flashmla_check "$fm" --check
   if [[ $status == 0 ]]; then
     points=()
@@ -425,20 +430,15 @@ if [[ $mode == flashmla ]]; then
         --out "$out/flashmla_$round.csv"
       ceilings=--skip-ceilings
       [[ $round == 1 ]] && ceilings=
-      run_stage "ours_grid_$round" "$cli" bench-kernels --out-dir "$out/ours_grid_$round" \
-        --shapes mla,mla_h128 --batches 1,8,32,64,128 --contexts 1024,8192,16384 --graph-only \
-        --runs 20 $ceilings
+      bench_mla_grid "ours_grid_$round" $ceilings
       run_stage "ours_long_$round" "$cli" bench-kernels --out-dir "$out/ours_long_$round" --shapes mla \
         --batches 1,8 --contexts 1048576,2097152 --max-cache-gb 40 --graph-only --runs 20 --skip-ceilings
       run_stage "ours_h128long_$round" "$cli" bench-kernels --out-dir "$out/ours_h128long_$round" \
         --shapes mla_h128 --batches 1 --contexts 1048576 --graph-only --runs 20 --skip-ceilings
-      run_stage "ours_q2_$round" "$cli" bench-kernels --out-dir "$out/ours_q2_$round" \
-        --shapes mla,mla_h128 --batches 1,16,64 --contexts 4096,65536 --q-tokens 2 --max-cache-gb 40 \
-        --graph-only --runs 20 --skip-ceilings
+      bench_mla_q2 "ours_q2_$round" --skip-ceilings
     done
   fi
-  kill "$smi_pid" 2>/dev/null
-  wait "$smi_pid" 2>/dev/null
+  stop_clock_log
 fi
 if [[ $mode == tp ]]; then  # NCCL_NVLS_ENABLE=0: the commands also set it before NCCL starts
   export NCCL_NVLS_ENABLE=0
