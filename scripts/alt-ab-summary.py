@@ -4,7 +4,7 @@
     scripts/alt-ab-summary.py RESULTS_DIR [ALT]
 
 RESULTS_DIR holds the mode's {b1,flashmla,q2}_alt{0,ALT}_ROUND/bench_kernels.csv (the unpacked
-results.tgz). Per point: the median over rounds of each side's graph time and the median (and
+results.tgz; the merge-ab mode's side B is ALT "sep"). Per point: the median over rounds of each side's graph time and the median (and
 range) of the per-round ratios ALT / defaults, the rounds having run the two in turn; then the
 same medians over groups of points. ALT defaults to 4.
 """
@@ -22,7 +22,7 @@ def main():
     root, alt = sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else "4"
     times = {}  # (group, shape, batch, ctx, q_tokens) -> alternative -> round -> us
     for path in glob.glob(os.path.join(root, "*_alt*_*", "bench_kernels.csv")):
-        m = re.fullmatch(r"(\w+?)_alt(\d+)_(\d+)", os.path.basename(os.path.dirname(path)))
+        m = re.fullmatch(r"(\w+?)_alt([a-z0-9]+)_(\d+)", os.path.basename(os.path.dirname(path)))
         if not m:
             continue
         group, a, rnd = m.group(1), m.group(2), int(m.group(3))

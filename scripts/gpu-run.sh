@@ -11,7 +11,8 @@
 #         defaults, PyTorch SDPA beside GQA TP8, see the mode) | alt-ab (a KernelChoice
 #         alternative checked, then timed against the defaults in turn) | ncu-source (Nsight
 #         Compute's per-instruction warp sampling of the latent kernel) | flashmla (FlashMLA
-#         beside our MLA kernels, scripts/peers/);
+#         beside our MLA kernels, scripts/peers/) | merge-ab (the merge inside the split kernel
+#         against the separate merge kernel, checked and timed in turn, see the mode);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -326,6 +327,41 @@ if [[ $mode == durations ]]; then
     run_stage "bench_$shape" "$cli" bench-kernels "${points[@]}" --runs 20 --graph-only \
       --out-dir "$out/durations/bench_$shape"
   done
+fi
+if [[ $mode == merge-ab ]]; then
+  # The merge inside the split kernel (the default where model::fused_merge_chunks allows it)
+  # against the separate merge kernel (ATTNROOF_SEPARATE_MERGE=1) in one call. The checks at once
+  # (validate-kernels, whose alternative passes include the separate merge on the reduced grid;
+  # the [gpu] tests; memcheck, racecheck and synccheck on the reduced grid; MERGE_STRESS_SECONDS,
+  # default 60, of stress rounds, whose repeats must agree bit for bit), then ROUNDS rounds
+  # (default 2) of both in turn: GQA TP8, MLA, GLA-2 TP2 and MLRA-4 TP4 at batch 1 and 8 x
+  # 16K-2M, paged and contiguous, into $out/{b1p,b1c}_alt{0,sep}_ROUND/ (alt-ab-summary.py DIR sep).
+  run_checks validate "$cli" validate-kernels -o "$out/validate.json"
+  run_checks gpu_tests "$gpu_tests"
+  for tool in memcheck racecheck synccheck; do
+    run_checks "$tool" compute-sanitizer --tool $tool --error-exitcode 9 \
+      "$cli" validate-kernels -o /dev/null --reduced --no-layer
+  done
+  run_checks stress "$cli" validate-kernels --stress 100000 --stress-seconds "${MERGE_STRESS_SECONDS:-60}" \
+    --stress-repeats 4 -o "$out/stress.json"
+  wait_checks validate gpu_tests memcheck racecheck synccheck stress
+  start_clock_log "$out/clocks.csv" 500
+  for ((round = 1; round <= ${ROUNDS:-2}; ++round)); do
+    for side in 0 sep; do
+      ceilings=--skip-ceilings
+      [[ $round == 1 && $side == 0 ]] && ceilings=
+      sep=0
+      [[ $side == sep ]] && sep=1
+      for layout in paged contiguous; do
+        run_stage "b1${layout:0:1}_alt${side}_$round" env ATTNROOF_SEPARATE_MERGE=$sep "$cli" bench-kernels \
+          --out-dir "$out/b1${layout:0:1}_alt${side}_$round" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
+          --batches 1,8 --contexts 16k,128k,512k,1m,2m --layouts $layout --max-cache-gb 40 \
+          --graph-only --runs 20 $ceilings
+        ceilings=--skip-ceilings
+      done
+    done
+  done
+  stop_clock_log
 fi
 if [[ $mode == alt-ab ]]; then
   # A KernelChoice alternative (ALT, default 4) against the defaults in one call. Unless

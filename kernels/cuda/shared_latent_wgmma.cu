@@ -5,7 +5,8 @@
 // mma.sync kernels of shared_latent_decode.cu).
 //
 // Math: as shared_latent_decode.cu / split_kv_decode.cuh (same DecodeParams contract: per-split
-// normalized partials and natural-log LSE merged by merge_splits.cu; ctx 0 gives o = 0 and
+// normalized partials and natural-log LSE merged by merge_splits.cu or, merge_chunks > 0, by the
+// kernel's own CTAs (fused_merge.cuh); ctx 0 gives o = 0 and
 // lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches; q_tokens new
 // tokens per sequence fold into the rows, token-major: row t * q_heads + h, causal among them).
 //
@@ -58,6 +59,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/fused_merge.cuh"
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda_util/mma_primitives.cuh"
 #include "kernels/cuda_util/tma_primitives.cuh"
@@ -875,13 +877,17 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
+  fused_merge_enter(p);
   latent_wgmma_body<Tile>(p, nullptr);
+  fused_merge_tail<Tile::kThreads>(p);
 }
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
+  fused_merge_enter(a.p);
   if constexpr (kIsSeesaw<Tile>) latent_seesaw_body<Tile>(a.p, &a.cache_rows);
   else latent_wgmma_body<Tile>(a.p, &a.cache_rows);
+  fused_merge_tail<Tile::kThreads>(a.p);
 }
 
 template <class Tile>

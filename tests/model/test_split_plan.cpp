@@ -220,3 +220,54 @@ TEST_CASE("plan_splits: over the benchmark grid, planned time never falls as the
     }
   }
 }
+
+TEST_CASE("fused_merge_chunks: one wave, a slice per CTA, at most two", "[model][split]") {
+  // GQA TP8 at batch 1: 8 rows of 128 columns over 261 CTAs -> the smallest slice, 16 columns.
+  CHECK(fused_merge_chunks(8, 128, 128, 261, 264) == 8);
+  // MLA 64 heads at batch 1: 64 rows of 512 over 132 CTAs -> 4 chunks (256 slices).
+  CHECK(fused_merge_chunks(64, 512, 256, 132, 132) == 4);
+  // A slice has at most a float4 per thread: 512 columns with 64 threads need 2 chunks.
+  CHECK(fused_merge_chunks(1, 512, 64, 1, 132) == 2);
+  // Past one wave, or more than 2 slices per CTA (MLA batch 64 in 2 splits): the separate merge.
+  CHECK(fused_merge_chunks(8, 128, 128, 265, 264) == 0);
+  CHECK(fused_merge_chunks(64 * 64, 512, 256, 128, 132) == 0);
+  CHECK(fused_merge_chunks(257, 512, 256, 128, 132) == 0);  // 257 slices > 2 x 128
+  CHECK(fused_merge_chunks(256, 512, 256, 128, 132) == 1);
+  CHECK(fused_merge_chunks(0, 128, 128, 10, 10) == 0);
+  CHECK(fused_merge_chunks(8, 128, 0, 10, 10) == 0);
+  for (int64_t rows : {1, 3, 8, 33, 64, 100, 128, 256})
+    for (int64_t d_v : {64, 128, 256, 512})
+      for (int64_t ctas : {1, 7, 64, 132, 264}) {
+        const int64_t c = fused_merge_chunks(rows, d_v, 128, ctas, 264);
+        INFO("rows " << rows << " d_v " << d_v << " ctas " << ctas << ": " << c);
+        if (c == 0) {
+          CHECK(rows > 2 * ctas);
+          continue;
+        }
+        CHECK((c & (c - 1)) == 0);
+        CHECK(d_v % (4 * c) == 0);
+        CHECK(d_v / c >= kFusedMergeMinCols);
+        CHECK(rows * c <= 2 * ctas);
+        // The fewest chunks that give every CTA a slice, where the columns allow it.
+        if (c > 1) CHECK(rows * (c / 2) < ctas);
+      }
+}
+
+TEST_CASE("plan_splits merges inside the split kernel only where the kernel's threads are known",
+          "[model][split]") {
+  const auto prof = profile("h200_sxm");
+  for (const GridShape& s : kGrid) {
+    DecodeWork w = grid_work(s, 1, 1 << 20);
+    const std::optional<PlannedWork> pw = plan_for(*prof, w);
+    REQUIRE(pw.has_value());
+    w.plan = pw->plan;
+    w.read_ceiling_Bps = prof->read_ceiling_Bps;
+    w.plan.threads = 0;
+    CHECK(plan_splits(w, pw->params).merge_chunks == 0);
+    w.plan.threads = 128;
+    const SplitPlan fused = plan_splits(w, pw->params);
+    INFO(s.name << ": " << fused.n_splits << " splits, " << fused.merge_chunks << " chunks");
+    CHECK(fused.n_splits > 1);
+    CHECK(fused.merge_chunks > 0);
+  }
+}
