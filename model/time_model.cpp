@@ -259,8 +259,7 @@ WorkFeatures work_features(const DecodeWork& w) {
     // are (its float4 columns) x groups, each group walking every groups-th split.
     const int64_t quads = w.d_v / p.merge_chunks / 4;
     const int64_t groups = std::max<int64_t>(p.threads / quads, 1);
-    const int64_t slice_trips =
-        ceil_div(p.n_splits, p.threads) + ceil_div(p.n_splits, groups * kFusedMergeUnroll);
+    const int64_t slice_trips = ceil_div(p.n_splits, groups * kFusedMergeUnroll);
     f.merge_steps = 2.0 + std::ceil(out_rows * double(p.merge_chunks) / double(ctas)) *
                               double(1 + slice_trips);
     f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;

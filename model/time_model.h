@@ -24,7 +24,7 @@
 //   its partials): no launch and no waves of its own,
 //   t_merge = steps * merge_step + partial bytes / (bw_efficiency * ceiling)
 //             steps: 2 (the arrival count, the wait) + slices per CTA * (1 claim + the round
-//             trips of one slice: its LSEs, then its partials kFusedMergeUnroll at a time)
+//             trips of one slice: its LSEs and partials, kFusedMergeUnroll splits per thread each)
 //
 // The plan (tile shape, stages, CTAs per SM, splits) is a fact of the kernel, from the same
 // model::plan_splits the launcher uses; only the 9 SplitKvParams are fitted, per (GPU, family).
@@ -74,7 +74,7 @@ inline constexpr int64_t kMergeSplitsPerStep = 64;
 // or more columns of one output row; a thread reads kFusedMergeUnroll splits per round trip
 // (kernels/cuda/kernel_table.h mirrors both).
 inline constexpr int64_t kFusedMergeMinCols = 16;
-inline constexpr int64_t kFusedMergeUnroll = 4;
+inline constexpr int64_t kFusedMergeUnroll = 8;
 // Past this many slices per CTA the split kernel's one CTA per SM cannot keep enough loads in
 // flight, and the merge runs as its own kernel (8 CTAs per SM).
 inline constexpr int64_t kFusedMergeMaxSlicesPerCta = 2;

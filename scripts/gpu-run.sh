@@ -336,6 +336,8 @@ if [[ $mode == merge-ab ]]; then
   # default 60, of stress rounds, whose repeats must agree bit for bit), then ROUNDS rounds
   # (default 2) of both in turn: GQA TP8, MLA, GLA-2 TP2 and MLRA-4 TP4 at batch 1 and 8 x
   # 16K-2M, paged and contiguous, into $out/{b1p,b1c}_alt{0,sep}_ROUND/ (alt-ab-summary.py DIR sep).
+  # OLD_CLI=path adds a third side in each round, another build of the CLI (the commit before the
+  # change, to see what the change costs where the separate merge runs): ..._altold_ROUND/.
   run_checks validate "$cli" validate-kernels -o "$out/validate.json"
   run_checks gpu_tests "$gpu_tests"
   for tool in memcheck racecheck synccheck; do
@@ -347,13 +349,17 @@ if [[ $mode == merge-ab ]]; then
   wait_checks validate gpu_tests memcheck racecheck synccheck stress
   start_clock_log "$out/clocks.csv" 500
   for ((round = 1; round <= ${ROUNDS:-2}; ++round)); do
-    for side in 0 sep; do
+    sides="0 sep"
+    [[ -n ${OLD_CLI:-} ]] && sides="0 sep old"
+    for side in $sides; do
       ceilings=--skip-ceilings
       [[ $round == 1 && $side == 0 ]] && ceilings=
       sep=0
       [[ $side == sep ]] && sep=1
+      side_cli=$cli
+      [[ $side == old ]] && side_cli=$OLD_CLI
       for layout in paged contiguous; do
-        run_stage "b1${layout:0:1}_alt${side}_$round" env ATTNROOF_SEPARATE_MERGE=$sep "$cli" bench-kernels \
+        run_stage "b1${layout:0:1}_alt${side}_$round" env ATTNROOF_SEPARATE_MERGE=$sep "$side_cli" bench-kernels \
           --out-dir "$out/b1${layout:0:1}_alt${side}_$round" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
           --batches 1,8 --contexts 16k,128k,512k,1m,2m --layouts $layout --max-cache-gb 40 \
           --graph-only --runs 20 $ceilings

@@ -24,10 +24,10 @@
 //
 // A slice: columns [c * C, (c + 1) * C) of one output row (row = b * q_rows + token * q_heads +
 // head), C = d_v / merge_chunks (a power of two, >= 16). Its kThreads threads are C / 4 float4
-// columns x groups; group g walks splits g, g + groups, ..., kFusedMergeUnroll loads in flight,
-// after a pass over the LSEs for their maximum; the groups' sums meet in shared memory. The order
-// of every sum is fixed by the slice, not by which CTA merges it: outputs are bit-for-bit
-// repeatable.
+// columns x groups; group g walks splits g, g + groups, ..., kFusedMergeUnroll LSEs and partials
+// in flight per round trip, with its own running maximum (one pass, no separate LSE pass); the
+// groups' states meet in shared memory. The order of every sum is fixed by the slice, not by
+// which CTA merges it: outputs are bit-for-bit repeatable.
 #pragma once
 #include <cuda_bf16.h>
 
@@ -66,21 +66,24 @@ __device__ __forceinline__ void fma4(float4& acc, float w, const float4& v) {
 }
 
 // Shared memory of the tail (the kernel's dynamic shared memory, reused once its own work is
-// done): red [32] | acc [kThreads] float4 | sum [kThreads] | word [1].
+// done): acc [kThreads] float4 | sum [kThreads] | max [kThreads] | claim word.
 template <int kThreads>
 struct TailSmem {
-  float* red;
   float4* acc;
   float* sum;
+  float* max;
   uint32_t* word;
   __device__ explicit TailSmem(unsigned char* raw) {
-    red = reinterpret_cast<float*>(raw);
-    acc = reinterpret_cast<float4*>(raw + 128);
+    acc = reinterpret_cast<float4*>(raw);
     sum = reinterpret_cast<float*>(acc + kThreads);
-    word = reinterpret_cast<uint32_t*>(sum + kThreads);
+    max = sum + kThreads;
+    word = reinterpret_cast<uint32_t*>(max + kThreads);
   }
 };
 
+// One slice in one round of loads where it can: each thread loads kFusedMergeUnroll splits' LSE
+// and partial at once and keeps its own (max, sum, acc) (online, as the split kernel's softmax);
+// the groups' states meet in shared memory.
 template <int kThreads>
 __device__ void merge_slice(const DecodeParams& p, int64_t slice, const TailSmem<kThreads>& sm) {
   const int tid = static_cast<int>(threadIdx.x);
@@ -91,65 +94,63 @@ __device__ void merge_slice(const DecodeParams& p, int64_t slice, const TailSmem
   const int col0 = static_cast<int>(slice % p.merge_chunks) * cols;
   const int64_t b = row / q_rows;
   const int64_t slot0 = b * p.n_splits * q_rows + row % q_rows;  // split 0 of this row
-
-  float mx = -INFINITY;
-  for (int s = tid; s < p.n_splits; s += kThreads)
-    mx = fmaxf(mx, __ldcg(p.lse_partial + slot0 + int64_t(s) * q_rows));
-  for (int off = 16; off > 0; off /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
-  if (tid % 32 == 0) sm.red[tid / 32] = mx;
-  __syncthreads();
-  mx = sm.red[0];
-#pragma unroll
-  for (int w = 1; w < kThreads / 32; ++w) mx = fmaxf(mx, sm.red[w]);
-
   const int quad = tid % quads, group = tid / quads;
   const int64_t split_stride = q_rows * p.d_v;
   const float* base = p.o_partial + slot0 * p.d_v + col0 + quad * 4;
-  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-  float sum = 0.f;
+
   constexpr int kUnroll = kFusedMergeUnroll;
-  int s = group;
-  for (; s + (kUnroll - 1) * groups < p.n_splits; s += kUnroll * groups) {
+  float mx = -INFINITY, sum = 0.f;
+  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  for (int s0 = group; s0 < p.n_splits; s0 += kUnroll * groups) {
     float l[kUnroll];
     float4 v[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-      l[u] = __ldcg(p.lse_partial + slot0 + int64_t(s + u * groups) * q_rows);
-      v[u] = __ldcg(reinterpret_cast<const float4*>(base + int64_t(s + u * groups) * split_stride));
+      const int s = s0 + u * groups;
+      l[u] = s < p.n_splits ? __ldcg(p.lse_partial + slot0 + int64_t(s) * q_rows) : -INFINITY;
+      v[u] = s < p.n_splits ? __ldcg(reinterpret_cast<const float4*>(base + int64_t(s) * split_stride))
+                            : make_float4(0.f, 0.f, 0.f, 0.f);
     }
+    float m_new = mx;
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) m_new = fmaxf(m_new, l[u]);
+    if (m_new == -INFINITY) continue;  // every split so far past the sequence
+    const float f = expf(mx - m_new);  // 0 while mx is -inf
+    sum *= f;
+    acc.x *= f, acc.y *= f, acc.z *= f, acc.w *= f;
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       if (l[u] == -INFINITY) continue;  // a split past the sequence: weight 0, row never used
-      const float w = expf(l[u] - mx);
+      const float w = expf(l[u] - m_new);
       sum += w;
       fma4(acc, w, v[u]);
     }
-  }
-  for (; s < p.n_splits; s += groups) {
-    const float l = __ldcg(p.lse_partial + slot0 + int64_t(s) * q_rows);
-    if (l == -INFINITY) continue;
-    const float w = expf(l - mx);
-    sum += w;
-    fma4(acc, w, __ldcg(reinterpret_cast<const float4*>(base + int64_t(s) * split_stride)));
+    mx = m_new;
   }
   sm.acc[tid] = acc;
   sm.sum[tid] = sum;
+  sm.max[tid] = mx;
   __syncthreads();
   if (tid < quads) {
+    float m_all = -INFINITY;
+    for (int g = 0; g < groups; ++g) m_all = fmaxf(m_all, sm.max[g * quads + tid]);
     float4 t = make_float4(0.f, 0.f, 0.f, 0.f);
     float total = 0.f;
     for (int g = 0; g < groups; ++g) {
+      const float m_g = sm.max[g * quads + tid];
+      if (m_g == -INFINITY) continue;
+      const float f = expf(m_g - m_all);
       const float4 a = sm.acc[g * quads + tid];
-      t.x += a.x, t.y += a.y, t.z += a.z, t.w += a.w;
-      total += sm.sum[g * quads + tid];
+      t.x = fmaf(f, a.x, t.x), t.y = fmaf(f, a.y, t.y), t.z = fmaf(f, a.z, t.z), t.w = fmaf(f, a.w, t.w);
+      total = fmaf(f, sm.sum[g * quads + tid], total);
     }
     const float inv = total > 0.f ? 1.f / total : 0.f;
     *reinterpret_cast<uint2*>(static_cast<__nv_bfloat16*>(p.o) + row * p.d_v + col0 + tid * 4) =
         make_uint2(pack_bf16x2(t.x * inv, t.y * inv), pack_bf16x2(t.z * inv, t.w * inv));
     if (p.lse != nullptr && col0 == 0 && tid == 0)
-      p.lse[row] = total > 0.f ? mx + logf(total) : -INFINITY;
+      p.lse[row] = total > 0.f ? m_all + logf(total) : -INFINITY;
   }
-  __syncthreads();  // red, acc and sum free for the next slice
+  __syncthreads();  // acc, sum and max free for the next slice
 }
 
 }  // namespace fused_merge_detail
@@ -184,13 +185,20 @@ __device__ void fused_merge_tail(const DecodeParams& p) {
   __syncthreads();
   if (*sm.word != 0) {
     const int64_t slices = int64_t(p.batch) * p.q_tokens * p.q_heads * p.merge_chunks;
-    for (;;) {
-      __syncthreads();  // every thread has read the last claim
-      if (threadIdx.x == 0) *sm.word = atomicAdd(sync + kMergeSyncNextSlice, 1u);
-      __syncthreads();
-      const int64_t slice = *sm.word;
-      if (slice >= slices) break;
+    __syncthreads();  // every thread has read the verdict
+    if (threadIdx.x == 0) *sm.word = atomicAdd(sync + kMergeSyncNextSlice, 1u);
+    __syncthreads();
+    int64_t slice = *sm.word;
+    while (slice < slices) {
+      // The next claim goes out before this slice's loads, so its round trip overlaps them
+      // (merge_slice's barriers order the word's write before its read below).
+      uint32_t next = 0;
+      if (threadIdx.x == 0) next = atomicAdd(sync + kMergeSyncNextSlice, 1u);
       merge_slice<kThreads>(p, slice, sm);
+      if (threadIdx.x == 0) *sm.word = next;
+      __syncthreads();
+      slice = *sm.word;
+      __syncthreads();  // every thread has read the claim before thread 0 writes the next
     }
   }
   if (threadIdx.x == 0 && atomicAdd(sync + kMergeSyncDone, 1u) + 1u == grid) {

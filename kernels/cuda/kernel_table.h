@@ -77,10 +77,10 @@ inline constexpr int64_t row_merge_grid_x(int64_t batch, int64_t q_rows, int64_t
 // DecodeParams::merge_sync: CTAs started, CTAs arrived (partials written), next slice, CTAs done.
 inline constexpr int kMergeSyncStarted = 0, kMergeSyncArrived = 1, kMergeSyncNextSlice = 2,
                      kMergeSyncDone = 3, kMergeSyncWords = 4;
-inline constexpr int kFusedMergeUnroll = 4;   // splits in flight per thread (model mirrors it)
+inline constexpr int kFusedMergeUnroll = 8;   // splits in flight per thread (model mirrors it)
 inline constexpr int kFusedMergeMinCols = 16;  // columns per slice at least (model mirrors it)
-// Shared memory the tail reuses: 32 floats, a float4 and a float per thread, one word.
-inline constexpr int fused_merge_smem_bytes(int threads) { return 128 + 20 * threads + 4; }
+// Shared memory the tail reuses: a float4 and two floats per thread, one word.
+inline constexpr int fused_merge_smem_bytes(int threads) { return 24 * threads + 4; }
 // Dynamic shared memory of the merge: a weight per split, 16 partial rows of kMergeCols, a
 // reduction scratch.
 inline constexpr int merge_smem_bytes(int n_splits) {

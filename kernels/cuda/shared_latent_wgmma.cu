@@ -927,6 +927,13 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
+    // For the latency-bound batch-1 shards (reports/kernels/h200/b1_limits/: two warps per
+    // scheduler), more CTAs per SM: 192/128 alternative 2, 3 CTAs per SM on 2 stages (74 KB
+    // each); alternative 3, 3 CTAs per SM on 32-key tiles, 4 stages; 320/256 alternative 3, one
+    // warpgroup holding all of d_v, 2 CTAs per SM on 32-key tiles, 3 stages (103 KB each).
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 2, 1, 3, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s2_wg1x3_tma", 2),
+    make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8, false, true>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_tma", 3),
+    make_wgmma_entry<LatentWgmmaTile<320, 256, 32, 3, 1, 2, 8, false, true>>("latent_wgmma_d320_v256_m64_n32_s3_wg1x2_tma", 3),
 };
 
 }  // namespace

@@ -53,9 +53,12 @@ __device__ __forceinline__ void wgmma_fence_fragment(uint32_t (&a)[4]) {
 }
 
 // Named CTA barrier 1..15 (0 is __syncthreads'): waits until `threads` threads (whole warps) in
-// all have reached it.
+// all have reached it. The unaligned form (barrier.sync, not bar.sync = barrier.sync.aligned):
+// the two warpgroups of the seesaw meet at one barrier from different instructions of their own
+// branches, which the aligned form does not allow (compute-sanitizer synccheck reported it as
+// "divergent threads in block" on every seesaw launch: reports/kernels/h200/fused_merge/).
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
-  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+  asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
 __device__ __forceinline__ uint64_t smem_desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
