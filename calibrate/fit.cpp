@@ -297,8 +297,7 @@ model::CalibrationProfile calibrate_profile(const std::vector<DecodeMeasurement>
       if (c.kernel(m->kernel) == nullptr)
         c.kernels.push_back({.kernel = m->kernel, .family = family, .d_qk = m->d_qk, .d_v = m->d_v,
                              .tile_m = m->plan.tile_m, .tile_n = m->plan.tile_n,
-                             .stages = m->plan.stages, .ctas_per_sm = m->plan.ctas_per_sm,
-                             .threads = m->plan.threads});
+                             .stages = m->plan.stages, .ctas_per_sm = m->plan.ctas_per_sm});
     }
     const FitResult fit = fit_split_kv(points);
     c.params = model::SplitKvParams::from_array(fit.params);

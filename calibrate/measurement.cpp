@@ -170,8 +170,7 @@ nlohmann::json measurement_to_json(const DecodeMeasurement& m) {
     j["plan"] = {{"tile_m", m.plan.tile_m},         {"tile_n", m.plan.tile_n},
                  {"stages", m.plan.stages},         {"ctas_per_sm", m.plan.ctas_per_sm},
                  {"sm_count", m.plan.sm_count},     {"n_splits", m.plan.n_splits},
-                 {"split_len", m.plan.split_len}, {"threads", m.plan.threads},
-                 {"merge_chunks", m.plan.merge_chunks}};
+                 {"split_len", m.plan.split_len}};
   return j;
 }
 
@@ -223,9 +222,6 @@ DecodeMeasurement measurement_from_json(const nlohmann::json& j, const std::stri
     m.plan.sm_count = p.get_positive_int("sm_count");
     m.plan.n_splits = p.get_positive_int("n_splits");
     m.plan.split_len = p.get_positive_int("split_len");
-    // Records from before the merge inside the split kernel have neither: the separate merge ran.
-    m.plan.threads = p.get_int("threads", 0);
-    m.plan.merge_chunks = p.get_int("merge_chunks", 0);
     p.finish();
   }
   r.finish();

@@ -66,13 +66,6 @@ struct DecodeParams {
   int32_t split_len = 0;
   float* o_partial = nullptr;
   float* lse_partial = nullptr;
-  // The merge inside the split kernel (CUDA kernels; kernels/cuda/fused_merge.cuh): merge_chunks
-  // > 0 (with n_splits > 1) has the split kernel's CTAs merge the partials themselves, each output
-  // row cut into merge_chunks slices, instead of a second kernel; merge_sync is then 4 words of
-  // device memory, zero before the first launch (the kernel leaves them zero), one set per launch
-  // in flight. 0: the separate merge kernel. DecodePlan::apply_to sets merge_chunks.
-  int32_t merge_chunks = 0;
-  uint32_t* merge_sync = nullptr;
 
   int32_t group() const { return q_heads / kv_heads; }
   // Output rows per sequence: q_tokens x q_heads.

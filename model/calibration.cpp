@@ -122,7 +122,6 @@ nlohmann::json CalibrationProfile::to_json() const {
                         {"d_v", k.d_v},                 {"tile_m", k.tile_m},
                         {"tile_n", k.tile_n},           {"stages", k.stages},
                         {"ctas_per_sm", k.ctas_per_sm}, {"fitted", k.fitted}};
-      if (k.threads > 0) kj["threads"] = k.threads;
       if (k.fitted) {
         kj["params"] = params_json(k.params.to_array(), kSplitKvParamNames);
         kj["fit"] = k.fit.to_json();
@@ -200,8 +199,6 @@ CalibrationProfile parse_calibration(const nlohmann::json& j, const JsonSource& 
       fact.tile_n = kr.get_positive_int("tile_n");
       fact.stages = kr.get_positive_int("stages");
       fact.ctas_per_sm = kr.get_positive_int("ctas_per_sm");
-      fact.threads = kr.get_int("threads", 0);
-      if (fact.threads < 0) kr.fail("threads", "must be >= 0");
       fact.fitted = kr.get_bool("fitted", false);
       if (fact.fitted) {
         fact.params =
@@ -302,7 +299,6 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
   plan.stages = best->stages;
   plan.ctas_per_sm = best->ctas_per_sm;
   plan.sm_count = profile.sm_count;
-  plan.threads = best->threads;
   // An assumed kernel (another shape's facts) is priced with the family's parameters.
   out.params = out.assumed ? fam->params : fam->params_for(best->kernel);
   DecodeWork priced = work;
@@ -312,7 +308,6 @@ std::optional<PlannedWork> plan_for(const CalibrationProfile& profile, const Dec
   const SplitPlan split = plan_splits(priced, out.params);
   plan.n_splits = split.n_splits;
   plan.split_len = split.split_len;
-  plan.merge_chunks = split.merge_chunks;
   return out;
 }
 

@@ -42,7 +42,6 @@ struct KernelCalibration {
   KernelFamily family = KernelFamily::separate_kv;
   int64_t d_qk = 0, d_v = 0;
   int64_t tile_m = 0, tile_n = 0, stages = 0, ctas_per_sm = 0;
-  int64_t threads = 0;  // per CTA; 0 (profiles before it was recorded): no fused merge is priced
   bool fitted = false;  // false: too few points; the family's parameters price it
   SplitKvParams params{};
   ErrorSummary fit{};   // in-sample residuals of its own fit

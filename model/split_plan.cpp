@@ -16,20 +16,6 @@ SplitPlan split_evenly(int64_t ctx_len_max, int64_t n_splits, int64_t tile) {
   return SplitPlan{.n_splits = std::max<int64_t>(ceil_div(ctx, split_len), 1), .split_len = split_len};
 }
 
-int64_t fused_merge_chunks(int64_t out_rows, int64_t d_v, int64_t threads, int64_t ctas,
-                           int64_t slots) {
-  if (out_rows < 1 || d_v < 4 || threads < 1 || ctas < 1 || ctas > slots) return 0;
-  int64_t chunks = 1;
-  while (d_v / chunks / 4 > threads) chunks *= 2;
-  // saturating: out_rows * chunks past int64 is past every CTA count
-  while (saturating_mul(out_rows, chunks) < ctas && d_v / (2 * chunks) >= kFusedMergeMinCols)
-    chunks *= 2;
-  if (d_v % (4 * chunks) != 0) return 0;
-  return saturating_mul(out_rows, chunks) <= saturating_mul(kFusedMergeMaxSlicesPerCta, ctas)
-             ? chunks
-             : 0;
-}
-
 SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
   const int64_t ctx = work.ctx_len_max();
   const KernelPlan& kernel = work.plan;
@@ -50,12 +36,10 @@ SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
   const auto predict = [&](const SplitPlan& s) {
     uniform.plan.n_splits = s.n_splits;
     uniform.plan.split_len = s.split_len;
-    uniform.plan.merge_chunks = s.merge_chunks;
     const std::vector<std::string> bad = uniform.problems();
     throw_if_problems("plan_splits: the work cannot be priced", bad);
     return predict_split_kv(work_features(uniform), params).t_s;
   };
-  const int64_t out_rows = saturating_mul(saturating_mul(work.batch(), work.q_tokens), work.q_heads);
   // Candidates beside one split: the fill plan, halvings of it (a partial wave whose merge walks
   // fewer splits can beat a full one: 16 splits at batch 8 against 32), and the most splits the
   // few-splits merge takes. Fewest splits first, so a tie keeps the cheaper merge; each split
@@ -67,11 +51,9 @@ SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params) {
   SplitPlan best = one, last = one;
   double best_s = predict(one);
   for (int64_t n : counts) {
-    SplitPlan s = split_evenly(ctx, n, kernel.tile_n);
+    const SplitPlan s = split_evenly(ctx, n, kernel.tile_n);
     if (s.n_splits == last.n_splits) continue;
     last = s;
-    s.merge_chunks = fused_merge_chunks(out_rows, work.d_v, kernel.threads,
-                                        saturating_mul(ctas_per_split, s.n_splits), slots);
     const double t = predict(s);
     if (t < best_s) best = s, best_s = t;
   }

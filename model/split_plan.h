@@ -34,17 +34,7 @@ inline constexpr int64_t decode_tile_m(KernelFamily family, int64_t group_rows) 
 struct SplitPlan {
   int64_t n_splits = 1;   // splits of the longest sequence
   int64_t split_len = 0;  // keys per split (a multiple of tile); shorter sequences use fewer splits
-  int64_t merge_chunks = 0;  // KernelPlan::merge_chunks: > 0 when the split kernel merges
 };
-
-// Slices per output row for the merge inside the split kernel, or 0 where it would be slower than
-// the separate merge kernel: the launch must fit one wave (ctas <= slots; a later wave would leave
-// the merge to the last wave's CTAs) and give each CTA at most kFusedMergeMaxSlicesPerCta slices.
-// Rows are cut into the fewest power-of-two chunks that give every CTA a slice, keeping
-// kFusedMergeMinCols columns or more each, and at most 4 x threads (a float4 per thread).
-// out_rows = batch x q_tokens x q_heads (all KV units), d_v a power of two.
-int64_t fused_merge_chunks(int64_t out_rows, int64_t d_v, int64_t threads, int64_t ctas,
-                           int64_t slots);
 
 // About n_splits equal splits of ctx_len_max keys, each a multiple of tile (the last one takes
 // what is left; rounding can leave fewer than n_splits). n_splits < 1 counts as 1.
@@ -63,11 +53,8 @@ SplitPlan split_evenly(int64_t ctx_len_max, int64_t n_splits, int64_t tile);
 // splits save; contexts up to kNoSplitBelow always run as one split. Only the work's batch and
 // longest context are used (what a launcher knows before the lengths reach the GPU): each
 // sequence is priced at ctx_len_max. work.plan holds the kernel's facts (tile_m, tile_n, stages,
-// ctas_per_sm, sm_count, threads); its split fields are ignored. Each split count is priced with
-// the merge it runs: inside the split kernel wherever fused_merge_chunks allows it (it saves the
-// merge's launch and its wait on the split kernel: reports/kernels/h200/fused_merge/), else the
-// separate kernel. The planned time must never fall when the batch grows
-// (tests/model/test_split_plan.cpp checks it over the benchmark grid).
+// ctas_per_sm, sm_count); its split fields are ignored. The planned time must never fall when the
+// batch grows (tests/model/test_split_plan.cpp checks it over the benchmark grid).
 // Throws InputError when the work has problems() (model/time_model.h).
 SplitPlan plan_splits(const DecodeWork& work, const SplitKvParams& params);
 

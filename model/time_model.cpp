@@ -169,16 +169,6 @@ std::vector<std::string> DecodeWork::problems() const {
                               p.split_len, kMaxKernelSize));
     return bad;
   }
-  if (p.merge_chunks < 0 || p.threads < 0 || p.merge_chunks > kMaxKernelSize ||
-      p.threads > kMaxKernelSize ||
-      (p.merge_chunks > 0 && (p.threads == 0 || d_v % (4 * p.merge_chunks) != 0 ||
-                              d_v / p.merge_chunks / 4 > p.threads))) {
-    bad.push_back(fmt::format("plan merge_chunks {} with threads {}: a fused merge needs threads "
-                              "> 0 and d_v {} a multiple of 4 x merge_chunks, at most 4 x threads "
-                              "columns per slice",
-                              p.merge_chunks, p.threads, d_v));
-    return bad;
-  }
   const auto ctas = launch_ctas();
   if (!ctas || *ctas > kMaxScheduledCtas) {
     bad.push_back(fmt::format("the launch has {} CTAs (batch {} x KV units {} x head blocks x "
@@ -251,19 +241,7 @@ WorkFeatures work_features(const DecodeWork& w) {
   f.busiest_sm_bytes = double(busiest.tiles) * tile_bytes + double(busiest.ctas) * (q_bytes + tile_bytes);
   f.tile_flops = 2.0 * double(p.tile_m) * double(p.tile_n) * double(w.d_qk + w.d_v);
   f.chain_tiles = double(busiest.slot_tiles) / double(std::max<int64_t>(p.stages - 1, 1));
-  if (p.n_splits > 1 && p.merge_chunks > 0) {
-    const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
-    f.merged = 1;
-    f.merge_fused = 1;
-    // As kernels/cuda/fused_merge.cuh: slices claimed by the CTAs in turn; a slice's threads
-    // are (its float4 columns) x groups, each group walking every groups-th split.
-    const int64_t quads = w.d_v / p.merge_chunks / 4;
-    const int64_t groups = std::max<int64_t>(p.threads / quads, 1);
-    const int64_t slice_trips = ceil_div(p.n_splits, groups * kFusedMergeUnroll);
-    f.merge_steps = 2.0 + std::ceil(out_rows * double(p.merge_chunks) / double(ctas)) *
-                              double(1 + slice_trips);
-    f.merge_bytes = 2.0 * out_rows * double(p.n_splits) * double(w.d_v + 1) * 4.0;
-  } else if (p.n_splits > 1) {
+  if (p.n_splits > 1) {
     const double out_rows = double(w.batch()) * double(w.q_tokens) * double(w.q_heads);
     f.merged = 1;
     // Few splits: a thread per 4 output columns walks the row's splits. Many: a CTA per 64
@@ -316,7 +294,7 @@ TimePrediction predict_split_kv(const WorkFeatures& f, const SplitKvParams& p) {
   const double t_feed = f.busiest_sm_bytes / (p.sm_bandwidth_Bps * f.clock_ratio);
   const double t_fixed = p.launch_s + f.waves * p.cta_start_s;
   const double t_merge =
-      f.merged * ((1 - f.merge_fused) * (p.merge_launch_s + f.merge_waves * p.merge_wave_s) +
+      f.merged * (p.merge_launch_s + f.merge_waves * p.merge_wave_s +
                   f.merge_steps * p.merge_step_s + f.merge_bytes / bw);
   const double body = soft_max({t_mem, t_sm, t_feed, t_chain});
   TimePrediction out{.t_s = t_fixed + body + t_merge, .bound = TimeBound::memory};

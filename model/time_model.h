@@ -20,11 +20,6 @@
 //             steps: the dependent L2 round trips of one merge thread: n_splits when each thread
 //             walks its row's splits (n_splits <= kRowMergeMaxSplits), ceil(n_splits /
 //             kMergeSplitsPerStep) when 16 half-warps share them, 4 in flight per lane
-//   merged in the split kernel (plan.merge_chunks > 0: its CTAs merge once the last has written
-//   its partials): no launch and no waves of its own,
-//   t_merge = steps * merge_step + partial bytes / (bw_efficiency * ceiling)
-//             steps: 2 (the arrival count, the wait) + slices per CTA * (1 claim + the round
-//             trips of one slice: its LSEs and partials, kFusedMergeUnroll splits per thread each)
 //
 // The plan (tile shape, stages, CTAs per SM, splits) is a fact of the kernel, from the same
 // model::plan_splits the launcher uses; only the 9 SplitKvParams are fitted, per (GPU, family).
@@ -70,14 +65,6 @@ inline constexpr int64_t kRowMergeThreads = 256;
 // Splits the many-splits merge reads per dependent round trip: 16 half-warps x 4 in flight
 // (kernels/cuda/kernel_table.h kMergeThreads, kMergeUnroll).
 inline constexpr int64_t kMergeSplitsPerStep = 64;
-// The merge inside the split kernel (kernels/cuda/fused_merge.cuh): a slice is kFusedMergeMinCols
-// or more columns of one output row; a thread reads kFusedMergeUnroll splits per round trip
-// (kernels/cuda/kernel_table.h mirrors both).
-inline constexpr int64_t kFusedMergeMinCols = 16;
-inline constexpr int64_t kFusedMergeUnroll = 8;
-// Past this many slices per CTA the split kernel's one CTA per SM cannot keep enough loads in
-// flight, and the merge runs as its own kernel (8 CTAs per SM).
-inline constexpr int64_t kFusedMergeMaxSlicesPerCta = 2;
 
 // What the time model prices. Our kernels index keys, heads and widths with int32
 // (kernels/decode_params.h), so every size of a DecodeWork and of its plan stays within
@@ -97,10 +84,6 @@ struct KernelPlan {
   int64_t sm_count = 0;
   int64_t n_splits = 0;     // splits of the longest sequence
   int64_t split_len = 0;    // keys per split
-  int64_t threads = 0;      // per CTA (0: not recorded; only the separate merge is planned)
-  // Slices per output row of the merge inside the split kernel (model/split_plan.h
-  // fused_merge_chunks); 0: the merge runs as its own kernel.
-  int64_t merge_chunks = 0;
   bool known() const { return tile_m > 0 && tile_n > 0 && stages > 0 && ctas_per_sm > 0 &&
                               sm_count > 0 && n_splits > 0 && split_len > 0; }
 };
@@ -149,7 +132,6 @@ struct WorkFeatures {
   double chain_tiles = 0;    // tiles of the busiest slot (its CTAs in turn) / tiles in flight per CTA
   double tile_flops = 0;     // FLOPs of one tile of one CTA (tile_m rows)
   double merged = 0;         // 1 when the keys are split (a merge runs), else 0
-  double merge_fused = 0;    // 1 when the split kernel merges (plan.merge_chunks > 0)
   double merge_waves = 0;
   double merge_steps = 0;    // merge waves * dependent L2 round trips of one merge thread
   double merge_bytes = 0;    // fp32 partials written by the split kernel and read by the merge

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # gpu-run.sh MODE: the CUDA kernel checks and benchmarks on the device machine.
-#   MODE: validate | test | bench | sanitize | all | full (all + sanitize) | stress |
+#   MODE: validate | test | bench | sanitize (memcheck, racecheck, synccheck) | all |
+#         full (all + sanitize) | stress |
 #         stress-sanitize | tp (the TP decode step and the collective sweep,
 #         kernels/tp/README.md) | calibrate (below) | q-tokens (below) |
 #         ncu (Nsight Compute sections at a few bench points, see the mode) |
 #         durations (each decode and merge kernel's own time beside the step's, see the mode) |
 #         bulk (the bulk-copy latent kernels checked, then timed against their cp.async
-#         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck and
-#         racecheck at once) | targets (checks, then the kernels' targets with the shipped
-#         defaults, PyTorch SDPA beside GQA TP8, see the mode) | alt-ab (a KernelChoice
+#         twins in the same call, see the mode) | checks (validate, [gpu] tests, memcheck,
+#         racecheck and synccheck at once) | targets (checks, then the kernels' targets with the
+#         shipped defaults, PyTorch SDPA beside GQA TP8, see the mode) | alt-ab (a KernelChoice
 #         alternative checked, then timed against the defaults in turn) | ncu-source (Nsight
 #         Compute's per-instruction warp sampling of the latent kernel) | flashmla (FlashMLA
-#         beside our MLA kernels, scripts/peers/) | merge-ab (the merge inside the split kernel
-#         against the separate merge kernel, checked and timed in turn, see the mode);
+#         beside our MLA kernels, scripts/peers/);
 #         results under $OUT (default ./gpu-out)
 #   calibrate: the measurement plan the time model is fitted to, into $OUT/calibrate/
 #         (bench_kernels.json with "records" and "gemm_records", bench_kernels.csv,
@@ -158,6 +158,8 @@ if [[ $mode == sanitize || $mode == full ]]; then
     "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
   run_stage racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
+  run_stage synccheck compute-sanitizer --tool synccheck --error-exitcode 9 \
+    "$cli" validate-kernels -o /dev/null --reduced ${SANITIZE_ARGS:-}
 fi
 if [[ $mode == stress ]]; then
   start_clock_log "$out/clocks.csv" 1000 memory.used
@@ -263,15 +265,15 @@ if [[ $mode == bulk ]]; then
 fi
 if [[ $mode == checks || $mode == targets ]]; then
   # The checks at once, each in its own process and log: the full grid (then the reduced grid
-  # with every alternative plan), the [gpu] tests, memcheck and racecheck on the reduced grid
-  # (alternatives included).
+  # with every alternative plan), the [gpu] tests, memcheck, racecheck and synccheck on the
+  # reduced grid (alternatives included).
   run_checks validate "$cli" validate-kernels -o "$out/validate.json"
   run_checks gpu_tests "$gpu_tests"
-  run_checks memcheck compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$cli" validate-kernels -o /dev/null --reduced --no-layer
-  run_checks racecheck compute-sanitizer --tool racecheck --error-exitcode 9 \
-    "$cli" validate-kernels -o /dev/null --reduced --no-layer
-  wait_checks validate gpu_tests memcheck racecheck
+  for tool in memcheck racecheck synccheck; do
+    run_checks $tool compute-sanitizer --tool $tool --error-exitcode 9 \
+      "$cli" validate-kernels -o /dev/null --reduced --no-layer
+  done
+  wait_checks validate gpu_tests memcheck racecheck synccheck
 fi
 if [[ $mode == targets ]]; then
   # The kernels' targets with the shipped defaults, after the checks above: batch 1 and 8 at
@@ -327,47 +329,6 @@ if [[ $mode == durations ]]; then
     run_stage "bench_$shape" "$cli" bench-kernels "${points[@]}" --runs 20 --graph-only \
       --out-dir "$out/durations/bench_$shape"
   done
-fi
-if [[ $mode == merge-ab ]]; then
-  # The merge inside the split kernel (the default where model::fused_merge_chunks allows it)
-  # against the separate merge kernel (ATTNROOF_SEPARATE_MERGE=1) in one call. The checks at once
-  # (validate-kernels, whose alternative passes include the separate merge on the reduced grid;
-  # the [gpu] tests; memcheck, racecheck and synccheck on the reduced grid; MERGE_STRESS_SECONDS,
-  # default 60, of stress rounds, whose repeats must agree bit for bit), then ROUNDS rounds
-  # (default 2) of both in turn: GQA TP8, MLA, GLA-2 TP2 and MLRA-4 TP4 at batch 1 and 8 x
-  # 16K-2M, paged and contiguous, into $out/{b1p,b1c}_alt{0,sep}_ROUND/ (alt-ab-summary.py DIR sep).
-  # OLD_CLI=path adds a third side in each round, another build of the CLI (the commit before the
-  # change, to see what the change costs where the separate merge runs): ..._altold_ROUND/.
-  run_checks validate "$cli" validate-kernels -o "$out/validate.json"
-  run_checks gpu_tests "$gpu_tests"
-  for tool in memcheck racecheck synccheck; do
-    run_checks "$tool" compute-sanitizer --tool $tool --error-exitcode 9 \
-      "$cli" validate-kernels -o /dev/null --reduced --no-layer
-  done
-  run_checks stress "$cli" validate-kernels --stress 100000 --stress-seconds "${MERGE_STRESS_SECONDS:-60}" \
-    --stress-repeats 4 -o "$out/stress.json"
-  wait_checks validate gpu_tests memcheck racecheck synccheck stress
-  start_clock_log "$out/clocks.csv" 500
-  for ((round = 1; round <= ${ROUNDS:-2}; ++round)); do
-    sides="0 sep"
-    [[ -n ${OLD_CLI:-} ]] && sides="0 sep old"
-    for side in $sides; do
-      ceilings=--skip-ceilings
-      [[ $round == 1 && $side == 0 ]] && ceilings=
-      sep=0
-      [[ $side == sep ]] && sep=1
-      side_cli=$cli
-      [[ $side == old ]] && side_cli=$OLD_CLI
-      for layout in paged contiguous; do
-        run_stage "b1${layout:0:1}_alt${side}_$round" env ATTNROOF_SEPARATE_MERGE=$sep "$side_cli" bench-kernels \
-          --out-dir "$out/b1${layout:0:1}_alt${side}_$round" --shapes gqa_tp8,mla,gla2_tp2,mlra4_tp4 \
-          --batches 1,8 --contexts 16k,128k,512k,1m,2m --layouts $layout --max-cache-gb 40 \
-          --graph-only --runs 20 $ceilings
-        ceilings=--skip-ceilings
-      done
-    done
-  done
-  stop_clock_log
 fi
 if [[ $mode == alt-ab ]]; then
   # A KernelChoice alternative (ALT, default 4) against the defaults in one call. Unless

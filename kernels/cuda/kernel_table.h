@@ -73,14 +73,6 @@ inline constexpr int merge_grid_x(int q_rows, int d_v) { return q_rows * (d_v / 
 inline constexpr int64_t row_merge_grid_x(int64_t batch, int64_t q_rows, int64_t d_v) {
   return (batch * q_rows * (d_v / 4) + kRowMergeThreads - 1) / kRowMergeThreads;
 }
-// The merge inside the split kernel (fused_merge.cuh; DecodeParams::merge_chunks > 0). The words of
-// DecodeParams::merge_sync: CTAs started, CTAs arrived (partials written), next slice, CTAs done.
-inline constexpr int kMergeSyncStarted = 0, kMergeSyncArrived = 1, kMergeSyncNextSlice = 2,
-                     kMergeSyncDone = 3, kMergeSyncWords = 4;
-inline constexpr int kFusedMergeUnroll = 8;   // splits in flight per thread (model mirrors it)
-inline constexpr int kFusedMergeMinCols = 16;  // columns per slice at least (model mirrors it)
-// Shared memory the tail reuses: a float4 and two floats per thread, one word.
-inline constexpr int fused_merge_smem_bytes(int threads) { return 24 * threads + 4; }
 // Dynamic shared memory of the merge: a weight per split, 16 partial rows of kMergeCols, a
 // reduction scratch.
 inline constexpr int merge_smem_bytes(int n_splits) {

@@ -1,7 +1,6 @@
 // The decode launcher (docs/architecture.md "Rules everything keeps"): validate everything, pick
 // the compiled kernel, plan the splits with model::plan_splits (priced by this GPU's calibration
-// profile), launch the split kernel and, for n_splits > 1, the merge (inside the split kernel when
-// the plan's merge_chunks > 0, else its own kernel). No host synchronization: a
+// profile), launch the split kernel and, for n_splits > 1, the merge. No host synchronization: a
 // decode step can be captured in a CUDA graph.
 #include "kernels/cuda/launch_decode.h"
 
@@ -42,9 +41,6 @@ static_assert(model::kRowMergeMaxSplits == cuda::kRowMergeMaxSplits &&
               "the time model mirrors the choice of merge kernel");
 static_assert(model::kMergeSplitsPerStep == 2 * (cuda::kMergeThreads / 32) * cuda::kMergeUnroll,
               "the time model counts the many-splits merge's round trips: 16 half-warps x 4 in flight");
-static_assert(model::kFusedMergeUnroll == cuda::kFusedMergeUnroll &&
-                  model::kFusedMergeMinCols == cuda::kFusedMergeMinCols,
-              "the time model mirrors the merge inside the split kernel");
 // The merge keeps one fp32 weight per split in shared memory: 4096 splits stay under the 48 KB
 // that needs no opt-in (plan_splits gives ~ SMs x CTAs per SM).
 constexpr int32_t kMaxSplits = 4096;
@@ -351,25 +347,6 @@ std::vector<std::string> check_decode(const DecodeParams& p) {
     else if (!aligned(p.o_partial, 16))
       bad.push_back("o_partial is not 16-byte aligned");
   }
-  if (p.merge_chunks < 0) {
-    bad.push_back(fmt::format("merge_chunks={}: must be >= 0", p.merge_chunks));
-  } else if (p.merge_chunks > 0 && p.n_splits > 1) {
-    // A slice is d_v / merge_chunks columns, a float4 per thread of the smallest CTA (128).
-    const bool pow2 = (p.merge_chunks & (p.merge_chunks - 1)) == 0;
-    if (!pow2 || p.d_v % (4 * p.merge_chunks) != 0 || p.d_v / p.merge_chunks > 4 * 128)
-      bad.push_back(fmt::format("merge_chunks={}: must be a power of two dividing d_v={} / 4, "
-                                "with at most 512 columns per slice",
-                                p.merge_chunks, p.d_v));
-    else if (int64_t(p.batch) * p.q_rows() * p.merge_chunks >= (int64_t(1) << 31))
-      bad.push_back(fmt::format("merge_chunks={}: batch x rows x chunks must stay below 2^31",
-                                p.merge_chunks));
-    if (p.merge_sync == nullptr)
-      bad.push_back(fmt::format("merge_chunks={} needs merge_sync: {} zeroed words (plan_decode's "
-                                "merge_sync_words)",
-                                p.merge_chunks, cuda::kMergeSyncWords));
-    else if (!aligned(p.merge_sync, 4))
-      bad.push_back("merge_sync is not 4-byte aligned");
-  }
   return bad;
 }
 
@@ -379,8 +356,6 @@ KernelChoice KernelChoice::from_environment() {
     c.alternative = v[0] - '0';
   if (const char* v = std::getenv("ATTNROOF_NO_WGMMA"); v != nullptr && v[0] != '\0' && v[0] != '0')
     c.wgmma = false;
-  if (const char* v = std::getenv("ATTNROOF_SEPARATE_MERGE"); v != nullptr && v[0] != '\0' && v[0] != '0')
-    c.fused_merge = false;
   return c;
 }
 
@@ -414,18 +389,10 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   ATTNROOF_CUDA_CHECK(cudaGetDevice(&device));
   ATTNROOF_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   plan.sm_count = sms;
-  // The merge inside the split kernel needs a little of the kernel's shared memory.
-  const int64_t fused_threads =
-      choice.fused_merge && e->smem_bytes >= cuda::fused_merge_smem_bytes(e->threads) ? e->threads : 0;
   model::SplitPlan split;
   if (split_len > 0) {
     split.split_len = (split_len + e->tile_n - 1) / e->tile_n * e->tile_n;
     split.n_splits = std::max<int64_t>((ctx_len_max + split.split_len - 1) / split.split_len, 1);
-    if (split.n_splits > 1)
-      split.merge_chunks = model::fused_merge_chunks(
-          int64_t(p.batch) * p.q_rows(), p.d_v, fused_threads,
-          int64_t(p.batch) * p.kv_heads * plan.head_blocks * split.n_splits,
-          int64_t(sms) * plan.ctas_per_sm);
   } else {
     const SplitCostModel& cost = split_cost_model();
     model::DecodeWork work;
@@ -444,8 +411,7 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
                                   .ctas_per_sm = plan.ctas_per_sm,
                                   .sm_count = sms,
                                   .n_splits = 1,
-                                  .split_len = 1,
-                                  .threads = fused_threads};
+                                  .split_len = 1};
     split = model::plan_splits(work, split_params(cost, *e));
     plan.split_cost_model = cost.name;
   }
@@ -454,11 +420,6 @@ DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split
   if (plan.n_splits > 1) {
     plan.o_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_rows() * p.d_v;
     plan.lse_partial_elems = int64_t(p.batch) * plan.n_splits * p.q_rows();
-    // kMaxSplits clamps only splits no fill plan reaches; a clamped plan keeps the separate merge.
-    if (plan.n_splits == split.n_splits && split.merge_chunks > 0) {
-      plan.merge_chunks = static_cast<int32_t>(split.merge_chunks);
-      plan.merge_sync_words = cuda::kMergeSyncWords;
-    }
   }
   return plan;
 }
@@ -468,13 +429,6 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
   const DecodeKernelEntry* e = find_entry(p, choice);
   if (e == nullptr) throw InputError("launch_decode: no kernel entry (internal table mismatch)");
   configure(*e);
-  // The fused tail reuses the first bytes of the kernel's shared memory (fused_merge.cuh).
-  if (p.n_splits > 1 && p.merge_chunks > 0 && e->smem_bytes < cuda::fused_merge_smem_bytes(e->threads))
-    throw InputError(fmt::format("launch_decode: {} has {} bytes of shared memory; the merge in "
-                                 "the split kernel needs {} (set merge_chunks = 0)",
-                                 e->name, e->smem_bytes, cuda::fused_merge_smem_bytes(e->threads)));
-  DecodeParams params = p;
-  if (p.n_splits == 1) params.merge_chunks = 0;  // nothing to merge
   const cudaLaunchConfig_t split_cfg{
       .gridDim = dim3(static_cast<unsigned>(head_blocks(p, *e)), static_cast<unsigned>(p.n_splits),
                       static_cast<unsigned>(p.batch * p.kv_heads)),
@@ -485,10 +439,11 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
       .numAttrs = 0,
   };
   // The C entry point: host code compiled by the C++ compiler has no templated launch overloads.
+  DecodeParams params = p;
   void* args[] = {&params};
   if (e->bulk_copy()) {
     const int64_t rows = bulk_copy_rows(p, *e);
-    cuda::BulkCopyDecodeArgs bulk{.p = params, .cache_rows = cache_tensor_map(p.k_cache, p.k_row_elems(), rows, *e),
+    cuda::BulkCopyDecodeArgs bulk{.p = p, .cache_rows = cache_tensor_map(p.k_cache, p.k_row_elems(), rows, *e),
                                   .v_rows = {}};
     if (p.family == KernelFamily::separate_kv)
       bulk.v_rows = cache_tensor_map(p.v_cache, p.v_row_elems(), rows, *e);
@@ -498,7 +453,7 @@ void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoic
     ATTNROOF_CUDA_CHECK(cudaLaunchKernelExC(&split_cfg, cuda::entry_function(*e), args));
   }
   ATTNROOF_CUDA_CHECK_LAUNCH();
-  if (p.n_splits > 1 && p.merge_chunks == 0) {
+  if (p.n_splits > 1) {
     const bool few = p.n_splits <= cuda::kRowMergeMaxSplits;
     const int64_t q_rows = p.q_rows();
     const cudaLaunchConfig_t merge_cfg{

@@ -9,7 +9,6 @@
 //   DecodePlan plan = plan_decode(p, ctx_len_max);  // host only, no synchronization
 //   plan.apply_to(p);                           // n_splits, split_len
 //   p.o_partial / p.lse_partial = scratch of plan.o_partial_elems / plan.lse_partial_elems fp32
-//   p.merge_sync = plan.merge_sync_words zeroed uint32 words, when > 0 (the kernel keeps them 0)
 //   launch_decode(p, stream);                   // asynchronous; capturable in a CUDA graph
 // A KernelChoice (the same to both calls) picks another compiled plan, for measurements.
 #pragma once
@@ -35,9 +34,8 @@ std::vector<DecodeShape> supported_decode_shapes();
 struct KernelChoice {
   int alternative = 0;  // the shape's default where it has no such alternative
   bool wgmma = true;    // false: the mma.sync latent kernels on compute capability 9.0 too
-  bool fused_merge = true;  // false: the split merge always runs as its own kernel
-  // The front-ends' spelling: ATTNROOF_WGMMA_ALT=k (one digit), ATTNROOF_NO_WGMMA=1 and
-  // ATTNROOF_SEPARATE_MERGE=1 (read where a tool starts, never inside the launcher).
+  // The front-ends' spelling: ATTNROOF_WGMMA_ALT=k (one digit) and ATTNROOF_NO_WGMMA=1 (read
+  // where a tool starts, never inside the launcher).
   static KernelChoice from_environment();
 };
 
@@ -46,11 +44,6 @@ struct DecodePlan {
   int32_t split_len = 0;     // keys per split, a multiple of tile_n
   int64_t o_partial_elems = 0;    // fp32 scratch for DecodeParams::o_partial (0 when n_splits == 1)
   int64_t lse_partial_elems = 0;  // fp32 scratch for DecodeParams::lse_partial
-  // The merge inside the split kernel, wherever model::fused_merge_chunks allows it (and the
-  // KernelChoice keeps fused_merge): slices per output row, 0 for the separate merge kernel;
-  // when > 0, DecodeParams::merge_sync needs merge_sync_words zeroed uint32 words.
-  int32_t merge_chunks = 0;
-  int32_t merge_sync_words = 0;
   // What the launcher chose (echoed into reports).
   std::string kernel;        // e.g. "latent_d576_v512_m64_n32_s3"
   int32_t alternative = 0;   // the entry's place among its shape's plans (KernelChoice)
@@ -67,12 +60,10 @@ struct DecodePlan {
   // empty when the caller fixed split_len.
   std::string split_cost_model;
 
-  // The split fields of the launch: n_splits, split_len and merge_chunks (the scratch stays the
-  // caller's).
+  // The split fields of the launch: n_splits and split_len (the scratch stays the caller's).
   void apply_to(DecodeParams& p) const {
     p.n_splits = n_splits;
     p.split_len = split_len;
-    p.merge_chunks = merge_chunks;
   }
 };
 
@@ -89,8 +80,7 @@ std::vector<std::string> check_decode(const DecodeParams& p);
 DecodePlan plan_decode(const DecodeParams& p, int64_t ctx_len_max, int64_t split_len = 0,
                        const KernelChoice& choice = {});
 
-// Launches the split kernel and, when p.n_splits > 1, the merge: inside the split kernel when
-// p.merge_chunks > 0, else as its own kernel. No host synchronization.
+// Launches the split kernel and, when p.n_splits > 1, the merge. No host synchronization.
 // Any split plan is correct (the last split takes every key left); plan_decode's is the fast one.
 // Throws InputError (check_decode's list) or CudaError.
 void launch_decode(const DecodeParams& p, cudaStream_t stream, const KernelChoice& choice = {});

@@ -5,8 +5,7 @@
 // mma.sync kernels of shared_latent_decode.cu).
 //
 // Math: as shared_latent_decode.cu / split_kv_decode.cuh (same DecodeParams contract: per-split
-// normalized partials and natural-log LSE merged by merge_splits.cu or, merge_chunks > 0, by the
-// kernel's own CTAs (fused_merge.cuh); ctx 0 gives o = 0 and
+// normalized partials and natural-log LSE merged by merge_splits.cu; ctx 0 gives o = 0 and
 // lse = -inf; nothing at or past ctx_len is read; paged and contiguous caches; q_tokens new
 // tokens per sequence fold into the rows, token-major: row t * q_heads + h, causal among them).
 //
@@ -59,7 +58,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/cuda/fused_merge.cuh"
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda_util/mma_primitives.cuh"
 #include "kernels/cuda_util/tma_primitives.cuh"
@@ -877,17 +875,13 @@ __device__ __forceinline__ void latent_seesaw_body(const DecodeParams& p, const 
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_kernel(const __grid_constant__ DecodeParams p) {
-  fused_merge_enter(p);
   latent_wgmma_body<Tile>(p, nullptr);
-  fused_merge_tail<Tile::kThreads>(p);
 }
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocks)
     latent_wgmma_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
-  fused_merge_enter(a.p);
   if constexpr (kIsSeesaw<Tile>) latent_seesaw_body<Tile>(a.p, &a.cache_rows);
   else latent_wgmma_body<Tile>(a.p, &a.cache_rows);
-  fused_merge_tail<Tile::kThreads>(a.p);
 }
 
 template <class Tile>
@@ -927,13 +921,6 @@ const DecodeKernelEntry kLatentWgmmaKernels[] = {
     // Alternative 3, 576/512: bulk copies of 32-key tiles, 4 stages (3 in flight instead of 1), both
     // warpgroups computing the whole S (no split-S exchange buffers: Q 72 KB + 4 x 36 KB fit).
     make_wgmma_entry<LatentWgmmaTile<576, 512, 32, 4, 2, 1, 8, false, true>>("latent_wgmma_d576_v512_m64_n32_s4_tma", 3),
-    // For the latency-bound batch-1 shards (reports/kernels/h200/b1_limits/: two warps per
-    // scheduler), more CTAs per SM: 192/128 alternative 2, 3 CTAs per SM on 2 stages (74 KB
-    // each); alternative 3, 3 CTAs per SM on 32-key tiles, 4 stages; 320/256 alternative 3, one
-    // warpgroup holding all of d_v, 2 CTAs per SM on 32-key tiles, 3 stages (103 KB each).
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 64, 2, 1, 3, 8, false, true>>("latent_wgmma_d192_v128_m64_n64_s2_wg1x3_tma", 2),
-    make_wgmma_entry<LatentWgmmaTile<192, 128, 32, 4, 1, 3, 8, false, true>>("latent_wgmma_d192_v128_m64_n32_s4_wg1x3_tma", 3),
-    make_wgmma_entry<LatentWgmmaTile<320, 256, 32, 3, 1, 2, 8, false, true>>("latent_wgmma_d320_v256_m64_n32_s3_wg1x2_tma", 3),
 };
 
 }  // namespace

@@ -7,9 +7,8 @@
 //   s_n = softmax_scale * q_i . k_n            (k_n: the row's K, or the whole [latent | rope] row)
 //   o_i = sum_n exp(s_n - lse_i) v_n,  lse_i = log sum_n exp(s_n)     (v_n: V, or the latent part)
 // Split s covers keys [s * split_len, (s + 1) * split_len) (the last split: up to ctx_b); each split
-// writes its normalized output and its natural-log LSE; merge_splits_kernel (merge_splits.cu), or
-// the split kernel's own CTAs once all have written (fused_merge.cuh, merge_chunks > 0), combine
-// them:
+// writes its normalized output and its natural-log LSE; merge_splits_kernel (merge_splits.cu)
+// combines them:
 //   lse = log sum_s exp(lse_s),  o = sum_s exp(lse_s - lse) o_s.
 //
 // Tile plan of one CTA: kTileM query rows of one KV head, a row being a (new token, query head)
@@ -38,7 +37,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/cuda/fused_merge.cuh"
 #include "kernels/cuda/kernel_table.h"
 #include "kernels/cuda_util/mma_primitives.cuh"
 #include "kernels/cuda_util/tma_primitives.cuh"
@@ -459,16 +457,12 @@ __device__ __forceinline__ void split_kv_decode_body(const DecodeParams& p, cons
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, 1)
     split_kv_decode_kernel(const __grid_constant__ DecodeParams p) {
-  fused_merge_enter(p);
   split_kv_decode_body<Tile>(p, nullptr, nullptr);
-  fused_merge_tail<Tile::kThreads>(p);
 }
 template <class Tile>
 __global__ void __launch_bounds__(Tile::kThreads, 1)
     split_kv_decode_bulk_kernel(const __grid_constant__ BulkCopyDecodeArgs a) {
-  fused_merge_enter(a.p);
   split_kv_decode_body<Tile>(a.p, &a.cache_rows, &a.v_rows);
-  fused_merge_tail<Tile::kThreads>(a.p);
 }
 
 template <class Tile>

@@ -352,7 +352,6 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
     DeviceBuffer<float> lse(std::size_t(max_q_seqs * s.q_heads));
     calibrate::fill_random_bf16(q.get(), q.size(), 13, 1.f, stream);
     DeviceBuffer<float> o_scratch, lse_scratch;  // grown as the points need
-    DeviceBuffer<uint32_t> sync_scratch;         // the fused merge's words (zero between launches)
 
     for (const PointSpec& sp : specs) {
       const int64_t batch = sp.batch, ctx = sp.ctx, q_tokens = sp.q_tokens;
@@ -399,10 +398,6 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
         lse_scratch = DeviceBuffer<float>(std::size_t(plan.lse_partial_elems));
       p.o_partial = plan.n_splits > 1 ? o_scratch.get() : nullptr;
       p.lse_partial = plan.n_splits > 1 ? lse_scratch.get() : nullptr;
-      // Zeroed once; each launch leaves the words zero for the next.
-      if (sync_scratch.size() < std::size_t(plan.merge_sync_words))
-        sync_scratch = upload(std::vector<uint32_t>(std::size_t(plan.merge_sync_words), 0u), stream);
-      p.merge_sync = plan.merge_sync_words > 0 ? sync_scratch.get() : nullptr;
       const auto step = [&](cudaStream_t st) { launch_decode(p, st, opt.choice); };
       // A CUDA failure names the point and the seed, so the run can be replayed; the stream is
       // drained here so an asynchronous fault is charged to this point, not the next.
@@ -463,7 +458,6 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                         {"n_splits", plan.n_splits},
                         {"split_len", plan.split_len},
                         {"ctas_per_sm", plan.ctas_per_sm},
-                        {"merge_chunks", plan.merge_chunks},
                         {"l2_flush", flush_name},
                         {"time_us_graph_median", tg.median_us},
                         {"time_us_graph_min", tg.min_us},
@@ -501,9 +495,7 @@ nlohmann::json run_kernel_benchmark(const BenchOptions& opt) {
                                  .ctas_per_sm = plan.ctas_per_sm,
                                  .sm_count = plan.sm_count,
                                  .n_splits = plan.n_splits,
-                                 .split_len = plan.split_len,
-                                 .threads = plan.threads,
-                                 .merge_chunks = plan.merge_chunks};
+                                 .split_len = plan.split_len};
       m.pass = pass;
       measured.push_back({{pass, sw.shape, sp.layout, batch, ctx, sp.ragged, q_tokens}, std::move(pt),
                           calibrate::measurement_to_json(m)});

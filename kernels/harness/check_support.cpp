@@ -281,16 +281,11 @@ GpuDecodeResult run_decode_on_gpu(const HostDecode& h, const KernelChoice& choic
   r.plan = plan_decode(p, h.ctx_max, 0, choice);
   r.plan.apply_to(p);
   DeviceBuffer<float> d_op, d_lp;
-  DeviceBuffer<uint32_t> d_sync;
   if (p.n_splits > 1) {
     d_op = upload(std::vector<float>(std::size_t(r.plan.o_partial_elems), kNaN));
     d_lp = upload(std::vector<float>(std::size_t(r.plan.lse_partial_elems), kNaN));
     p.o_partial = d_op.get();
     p.lse_partial = d_lp.get();
-  }
-  if (r.plan.merge_sync_words > 0) {
-    d_sync = upload(std::vector<uint32_t>(std::size_t(r.plan.merge_sync_words), 0u));
-    p.merge_sync = d_sync.get();
   }
   cudaEvent_t e0 = nullptr, e1 = nullptr;
   ATTNROOF_CUDA_CHECK(cudaEventCreate(&e0));

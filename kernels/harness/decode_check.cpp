@@ -245,7 +245,6 @@ nlohmann::json check_result_json(const CheckResult& r) {
       {"alternative", r.plan.alternative},
       {"n_splits", r.plan.n_splits},
       {"split_len", r.plan.split_len},
-      {"merge_chunks", r.plan.merge_chunks},
       {"max_abs_err", r.out.max_err},
       {"max_excess", r.out.max_excess},
       {"emu_err_E", r.out.emu_err},

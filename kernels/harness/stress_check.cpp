@@ -77,10 +77,6 @@ RoundResult run_round(const StressCase& c, int repeats, int threads, const Kerne
       d_lp(std::size_t(r.plan.lse_partial_elems));
   p.o_partial = d_op.get();
   p.lse_partial = d_lp.get();
-  // Zeroed once: every launch must leave the words zero for the next (the repeats check it).
-  DeviceBuffer<uint32_t> d_sync =
-      upload(std::vector<uint32_t>(std::size_t(std::max(r.plan.merge_sync_words, 1)), 0u), stream);
-  p.merge_sync = r.plan.merge_sync_words > 0 ? d_sync.get() : nullptr;
 
   std::vector<uint16_t> o0;
   std::vector<float> lse0;

@@ -69,10 +69,9 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
                          const KernelChoice& choice, nlohmann::json& into) {
     const CheckResult r = run_check(c, case_seed, threads, choice);
     (r.passed ? n_pass : n_fail)++;
-    say(fmt::format("{:>4} {:<4} {:<58} splits {:>4}{}  err-u {:.2e} tol {:.2e}  lse {:.1e}  rel {:.1e}"
+    say(fmt::format("{:>4} {:<4} {:<58} splits {:>4}  err-u {:.2e} tol {:.2e}  lse {:.1e}  rel {:.1e}"
                     "{}{}",
-                    tag, r.passed ? "ok" : "FAIL", describe(r.c), r.plan.n_splits,
-                    r.plan.merge_chunks > 0 ? "f" : " ", r.out.max_excess,
+                    tag, r.passed ? "ok" : "FAIL", describe(r.c), r.plan.n_splits, r.out.max_excess,
                     r.out.tolerance, r.out.max_lse_err, r.out.rel_l2,
                     r.partials_checked ? fmt::format("  part {:.1e}/{:.1e}", r.partials.max_err,
                                                      r.partials.tolerance)
@@ -100,14 +99,6 @@ nlohmann::json run_kernel_validation(const ValidationOptions& o) {
       for (std::size_t i = 0; i < reduced.size(); ++i)
         if (reduced[i].family == KernelFamily::shared_latent)
           check(fmt::format("nw.{}", i), reduced[i], seed + 9000 + i, choice, alternative_json);
-    }
-    // The separate merge kernel where the default plan merges inside the split kernel (the
-    // default grid runs each plan's own choice; this pass checks the other merge of each case).
-    if (o.choice.fused_merge) {
-      KernelChoice choice = o.choice;
-      choice.fused_merge = false;
-      for (std::size_t i = 0; i < reduced.size(); ++i)
-        check(fmt::format("sm.{}", i), reduced[i], seed + 11000 + i, choice, alternative_json);
     }
   }
   for (std::size_t i = 0; i < layers.size(); ++i) {

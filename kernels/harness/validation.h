@@ -25,9 +25,8 @@ struct ValidationOptions {
   KernelChoice choice;            // the plans the grid runs (launch_decode.h)
   // With the default choice: then the reduced grid once more for each alternative plan
   // (KernelChoice::alternative 1..kernel_alternatives()) and its latent cases with the mma.sync
-  // kernels (KernelChoice::wgmma false), so that every compiled entry is checked, and with the
-  // separate merge kernel (KernelChoice::fused_merge false); a case whose shape has no such
-  // alternative runs its default again.
+  // kernels (KernelChoice::wgmma false), so that every compiled entry is checked; a case whose
+  // shape has no such alternative runs its default again.
   bool alternatives = true;
   bool list_only = false;         // describe the cases, run nothing (no GPU needed)
   std::function<void(const std::string&)> progress;  // one line per case; may be empty

@@ -44,7 +44,6 @@ struct CallDev {
   DeviceBuffer<uint16_t> q, k, v, o, w_uv;
   DeviceBuffer<int32_t> lens;
   DeviceBuffer<float> lse, o_partial, lse_partial;
-  DeviceBuffer<uint32_t> merge_sync;  // the fused merge's words, zeroed once
   DecodeParams p;
   DecodePlan plan;
   const TpCall* call = nullptr;
@@ -122,10 +121,6 @@ Group make_group(const TpProblem& p, bool simulated, ncclComm_t comm, int32_t fi
         cd.lse_partial = DeviceBuffer<float>(std::size_t(cd.plan.lse_partial_elems));
         cd.p.o_partial = cd.o_partial.get();
         cd.p.lse_partial = cd.lse_partial.get();
-      }
-      if (cd.plan.merge_sync_words > 0) {
-        cd.merge_sync = upload(std::vector<uint32_t>(std::size_t(cd.plan.merge_sync_words), 0u));
-        cd.p.merge_sync = cd.merge_sync.get();
       }
       rd.calls.push_back(std::move(cd));
     }

@@ -133,33 +133,3 @@ TEST_CASE("the latency chain is the busiest slot's tiles, not waves x the longes
   // One wave (132 sequences, one split each): the chain is the longest CTA.
   CHECK(work_features(mla_work(132, 65536)).chain_tiles == 1024);
 }
-
-TEST_CASE("the merge inside the split kernel has no launch or waves of its own", "[calibrate][time_model]") {
-  DecodeWork w = mla_work(1, 1048576);  // 132 splits, one wave of 132 CTAs
-  w.plan.threads = 256;
-  const WorkFeatures separate = work_features(w);
-  CHECK(separate.merge_fused == 0);
-  // 64 rows x 512 columns, 132 CTAs: 4 chunks of 128 columns (256 slices, 2 per CTA); a slice is
-  // 32 float4 columns x 8 groups, 8 splits in flight each: ceil(132 / 64) round trips.
-  w.plan.merge_chunks = fused_merge_chunks(64, 512, 256, 132, 132);
-  REQUIRE(w.plan.merge_chunks == 4);
-  const WorkFeatures fused = work_features(w);
-  CHECK(fused.merged == 1);
-  CHECK(fused.merge_fused == 1);
-  CHECK(fused.merge_steps == 2 + 2 * (1 + 3));
-  CHECK(fused.merge_bytes == separate.merge_bytes);
-  SplitKvParams p;
-  p.merge_launch_s = 3e-6, p.merge_wave_s = 2e-6, p.merge_step_s = 0.1e-6;
-  const double t_fused = predict_split_kv(fused, p).t_s;
-  const double t_separate = predict_split_kv(separate, p).t_s;
-  // separate: launch 3 us + 1 wave x 2 us + 3 round trips; fused: 10 round trips.
-  CHECK(t_separate - t_fused == Approx(3e-6 + 2e-6 + 3 * 0.1e-6 - 10 * 0.1e-6));
-  // A fused plan needs the CTA's threads and chunks that cut d_v in float4 columns.
-  w.plan.threads = 0;
-  CHECK_FALSE(w.problems().empty());
-  w.plan.threads = 256;
-  w.plan.merge_chunks = 3;
-  CHECK_FALSE(w.problems().empty());
-  w.plan.merge_chunks = -1;
-  CHECK_FALSE(w.problems().empty());
-}

@@ -137,48 +137,24 @@ TEST_CASE("every kernel table entry is named by its shape and tile plan", "[kern
   }
 }
 
-TEST_CASE("KernelChoice::from_environment reads the tools' three variables", "[kernels]") {
+TEST_CASE("KernelChoice::from_environment reads the tools' two variables", "[kernels]") {
   ::unsetenv("ATTNROOF_WGMMA_ALT");
   ::unsetenv("ATTNROOF_NO_WGMMA");
-  ::unsetenv("ATTNROOF_SEPARATE_MERGE");
   KernelChoice c = KernelChoice::from_environment();
   CHECK(c.alternative == 0);
   CHECK(c.wgmma);
-  CHECK(c.fused_merge);
   ::setenv("ATTNROOF_WGMMA_ALT", "2", 1);
   ::setenv("ATTNROOF_NO_WGMMA", "1", 1);
-  ::setenv("ATTNROOF_SEPARATE_MERGE", "1", 1);
   c = KernelChoice::from_environment();
   CHECK(c.alternative == 2);
   CHECK_FALSE(c.wgmma);
-  CHECK_FALSE(c.fused_merge);
   ::setenv("ATTNROOF_WGMMA_ALT", "x", 1);  // not a digit: the default
   ::setenv("ATTNROOF_NO_WGMMA", "0", 1);
-  ::setenv("ATTNROOF_SEPARATE_MERGE", "0", 1);
   c = KernelChoice::from_environment();
   CHECK(c.alternative == 0);
   CHECK(c.wgmma);
-  CHECK(c.fused_merge);
   ::unsetenv("ATTNROOF_WGMMA_ALT");
   ::unsetenv("ATTNROOF_NO_WGMMA");
-  ::unsetenv("ATTNROOF_SEPARATE_MERGE");
-}
-
-TEST_CASE("launch_decode refuses a fused merge without its words or with bad chunks", "[kernels]") {
-  DecodeParams p;
-  p.family = KernelFamily::separate_kv;
-  p.batch = 1, p.q_heads = 8, p.kv_heads = 1, p.d_qk = 128, p.d_v = 128;
-  p.n_splits = 4, p.split_len = 256;
-  p.merge_chunks = 3;  // not a power of two; and no merge_sync
-  const auto has = [](const std::vector<std::string>& bad, const char* what) {
-    return std::any_of(bad.begin(), bad.end(),
-                       [&](const std::string& s) { return s.find(what) != std::string::npos; });
-  };
-  const std::vector<std::string> bad = check_decode(p);
-  CHECK(has(bad, "merge_chunks=3: must be a power of two"));
-  CHECK(has(bad, "needs merge_sync"));
-  p.merge_chunks = -1;
-  CHECK(has(check_decode(p), "merge_chunks=-1: must be >= 0"));
 }
 
 TEST_CASE("run_kernel_validation lists its cases without a GPU", "[kernels]") {
@@ -295,34 +271,6 @@ TEST_CASE("decode kernels match decode_reference on the reduced grid", "[gpu]") 
     const CheckResult r = run_check(grid[i], seed + i, cpu_threads());
     INFO(describe(grid[i]) << " seed " << r.seed << ": " << r.failure);
     CHECK(r.passed);
-  }
-}
-
-TEST_CASE("the merge inside the split kernel and the separate merge both match the reference",
-          "[gpu]") {
-  REQUIRE(cuda_device_available());
-  const uint64_t seed = std::random_device{}();
-  // Long enough for one wave of splits at batch 1-3, ragged (sequences 1.. may be empty or short).
-  const std::vector<CheckCase> cases = {
-      {.shape = "separate_d128", .family = KernelFamily::separate_kv, .d_qk = 128, .d_v = 128,
-       .q_heads = 8, .kv_heads = 1, .batch = 1, .ctx = 40000, .paged = true, .page_size = 64},
-      {.shape = "separate_d128", .family = KernelFamily::separate_kv, .d_qk = 128, .d_v = 128,
-       .q_heads = 8, .kv_heads = 1, .batch = 3, .ctx = 20001, .q_tokens = 3},
-      {.shape = "latent_d576_v512", .family = KernelFamily::shared_latent, .d_qk = 576, .d_v = 512,
-       .q_heads = 64, .kv_heads = 1, .batch = 1, .ctx = 30000, .paged = true, .page_size = 64},
-      {.shape = "latent_d192_v128", .family = KernelFamily::shared_latent, .d_qk = 192, .d_v = 128,
-       .q_heads = 33, .kv_heads = 1, .batch = 2, .ctx = 25000},
-  };
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    for (const bool fused : {true, false}) {
-      const CheckResult r = run_check(cases[i], seed + i, cpu_threads(), KernelChoice{.fused_merge = fused});
-      INFO(describe(cases[i]) << (fused ? " fused" : " separate") << " seed " << r.seed << ": "
-                              << r.failure << " (" << r.plan.n_splits << " splits, merge_chunks "
-                              << r.plan.merge_chunks << ")");
-      CHECK(r.plan.n_splits > 1);
-      CHECK((r.plan.merge_chunks > 0) == fused);
-      CHECK(r.passed);
-    }
   }
 }
 
